@@ -1,0 +1,63 @@
+"""The ``captions`` table: captions per image, from BLIP or from human annotation."""
+
+from typing import Literal
+
+import pyarrow as pa
+from pydantic import Field
+
+from data_schemas.record import Record
+from data_schemas.table_spec import TableSpec
+
+CaptionMethod = Literal["beam", "nucleus", "human"]
+
+
+class DecodingSettings(Record):
+    """How a caption was decoded; fields that do not apply to the method are None."""
+
+    num_beams: int | None = None
+    top_p: float | None = None
+    max_length: int | None = None
+    min_length: int | None = None
+    repetition_penalty: float | None = None
+    seed: int | None = None
+
+
+class CaptionRecord(Record):
+    """Caption number ``caption_index`` (0-based, per image) of image ``image_id``."""
+
+    image_id: int
+    caption_index: int = Field(ge=0)
+    text: str
+    method: CaptionMethod
+    decoding: DecodingSettings
+    captioner_id: str = Field(min_length=1, description="model name/checksum or caption file")
+
+
+CAPTIONS = TableSpec(
+    name="captions",
+    version=1,
+    schema=pa.schema(
+        [
+            pa.field("image_id", pa.int64(), nullable=False),
+            pa.field("caption_index", pa.int32(), nullable=False),
+            pa.field("text", pa.string(), nullable=False),
+            pa.field("method", pa.string(), nullable=False),
+            pa.field(
+                "decoding",
+                pa.struct(
+                    [
+                        pa.field("num_beams", pa.int32()),
+                        pa.field("top_p", pa.float64()),
+                        pa.field("max_length", pa.int32()),
+                        pa.field("min_length", pa.int32()),
+                        pa.field("repetition_penalty", pa.float64()),
+                        pa.field("seed", pa.int64()),
+                    ]
+                ),
+                nullable=False,
+            ),
+            pa.field("captioner_id", pa.string(), nullable=False),
+        ]
+    ),
+    record_type=CaptionRecord,
+)

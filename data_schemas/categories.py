@@ -1,0 +1,31 @@
+"""The ``categories`` table: the object classes of a dataset."""
+
+import pyarrow as pa
+from pydantic import Field
+
+from data_schemas.record import Record
+from data_schemas.table_spec import TableSpec
+
+
+class CategoryRecord(Record):
+    """One object class; ``category_id`` is the dataset's own id (COCO's 1..90, VG's assigned)."""
+
+    dataset: str = Field(min_length=1)
+    category_id: int
+    name: str = Field(min_length=1)
+    supercategory: str | None = None
+
+
+CATEGORIES = TableSpec(
+    name="categories",
+    version=1,
+    schema=pa.schema(
+        [
+            pa.field("dataset", pa.string(), nullable=False),
+            pa.field("category_id", pa.int64(), nullable=False),
+            pa.field("name", pa.string(), nullable=False),
+            pa.field("supercategory", pa.string(), nullable=True),
+        ]
+    ),
+    record_type=CategoryRecord,
+)

@@ -1,0 +1,49 @@
+"""The ``entities`` table: annotated boxes (one row per object instance)."""
+
+import pyarrow as pa
+from pydantic import Field, model_validator
+
+from data_schemas.record import Record, check_xyxy_box
+from data_schemas.table_spec import TableSpec
+
+
+class EntityRecord(Record):
+    """An annotated object: its class and its box.
+
+    The box is xyxy in absolute pixels of the original image (x right, y down), clipped to the
+    image, with x2 > x1 and y2 > y1. ``entity_id`` is the source annotation id (COCO/O365
+    annotation id, VG object id), unique within a dataset.
+    """
+
+    entity_id: int
+    image_id: int
+    category_id: int
+    category_name: str = Field(min_length=1)
+    x1: float
+    y1: float
+    x2: float
+    y2: float
+
+    @model_validator(mode="after")
+    def _box_is_valid(self) -> "EntityRecord":
+        check_xyxy_box(self.x1, self.y1, self.x2, self.y2)
+        return self
+
+
+ENTITIES = TableSpec(
+    name="entities",
+    version=1,
+    schema=pa.schema(
+        [
+            pa.field("entity_id", pa.int64(), nullable=False),
+            pa.field("image_id", pa.int64(), nullable=False),
+            pa.field("category_id", pa.int64(), nullable=False),
+            pa.field("category_name", pa.string(), nullable=False),
+            pa.field("x1", pa.float64(), nullable=False),
+            pa.field("y1", pa.float64(), nullable=False),
+            pa.field("x2", pa.float64(), nullable=False),
+            pa.field("y2", pa.float64(), nullable=False),
+        ]
+    ),
+    record_type=EntityRecord,
+)

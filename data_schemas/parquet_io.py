@@ -1,0 +1,116 @@
+"""Atomic, sharded, schema-checked Parquet reading and writing.
+
+A table on disk is a directory of shards ``shard-00000.parquet``, ``shard-00001.parquet``, ...
+Each shard is written to a hidden temporary file in the same directory and renamed into place,
+so a reader never sees a half-written shard (temporary names do not match ``shard-*.parquet``).
+"""
+
+import logging
+import os
+import uuid
+from collections.abc import Mapping
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from data_schemas.errors import RLIPv2InputError
+from data_schemas.table_spec import TableSpec
+
+logger = logging.getLogger(__name__)
+
+SHARD_GLOB = "shard-*.parquet"
+
+
+def shard_path(directory: Path, shard_index: int) -> Path:
+    """``directory / shard-00042.parquet`` for ``shard_index`` 42."""
+    if shard_index < 0:
+        raise ValueError(f"shard index must be >= 0, got {shard_index}")
+    return directory / f"shard-{shard_index:05d}.parquet"
+
+
+def write_table_atomic(table: pa.Table, path: Path, spec: TableSpec) -> Path:
+    """Write ``table`` as one Parquet file at ``path``, atomically, stamped with ``spec``.
+
+    The table must already have ``spec``'s columns; its metadata is replaced by the spec's.
+    """
+    table = table.replace_schema_metadata(spec.metadata)
+    spec.check_schema(table.schema, source=f"table to be written to {path}")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+    try:
+        pq.write_table(table, temporary, compression="zstd")
+        with open(temporary, "rb") as handle:
+            os.fsync(handle.fileno())
+        os.replace(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)
+    return path
+
+
+def list_shards(directory: Path) -> list[Path]:
+    """The complete shards of a table directory, in shard order."""
+    return sorted(directory.glob(SHARD_GLOB))
+
+
+def read_table(path: Path, spec: TableSpec) -> pa.Table:
+    """Read one Parquet file, or every shard of a table directory, checking ``spec``.
+
+    Raises:
+        RLIPv2InputError: the path does not exist or holds no shard.
+        SchemaMismatchError: a file is another table, another schema version or shape.
+    """
+    if path.is_dir():
+        files = list_shards(path)
+        if not files:
+            raise RLIPv2InputError(f"{path} holds no {SHARD_GLOB} files of table {spec.name!r}")
+    elif path.is_file():
+        files = [path]
+    else:
+        raise RLIPv2InputError(f"{path} does not exist (expected table {spec.name!r})")
+    tables = []
+    for file in files:
+        try:
+            schema = pq.read_schema(file)
+        except pa.ArrowInvalid as error:
+            raise RLIPv2InputError(f"{file} is not a readable Parquet file: {error}") from error
+        spec.check_schema(schema, source=str(file))
+        tables.append(pq.read_table(file, schema=spec.schema_with_metadata()))
+    return pa.concat_tables(tables) if len(tables) > 1 else tables[0]
+
+
+class ShardedTableWriter:
+    """Buffers rows of one table and writes them as numbered shards of ``rows_per_shard``.
+
+    Rows are plain dicts with the spec's columns, already validated by the caller (the stage
+    that builds them); Arrow enforces the column types when a shard is flushed.
+    """
+
+    def __init__(self, directory: Path, spec: TableSpec, *, rows_per_shard: int) -> None:
+        if rows_per_shard < 1:
+            raise ValueError(f"rows_per_shard must be >= 1, got {rows_per_shard}")
+        self.directory = directory
+        self.spec = spec
+        self.rows_per_shard = rows_per_shard
+        self.rows_written = 0
+        self.shards: list[Path] = []
+        self._buffer: list[Mapping] = []
+
+    def append(self, row: Mapping) -> None:
+        self._buffer.append(row)
+        if len(self._buffer) >= self.rows_per_shard:
+            self._flush()
+
+    def close(self) -> list[Path]:
+        """Flush what is buffered; a table with no rows still gets one empty shard."""
+        if self._buffer or not self.shards:
+            self._flush()
+        return self.shards
+
+    def _flush(self) -> None:
+        table = self.spec.rows_to_arrow(self._buffer)
+        path = write_table_atomic(table, shard_path(self.directory, len(self.shards)), self.spec)
+        self.shards.append(path)
+        self.rows_written += table.num_rows
+        logger.debug("wrote %s (%d rows)", path, table.num_rows)
+        self._buffer = []

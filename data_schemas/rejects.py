@@ -1,0 +1,57 @@
+"""The ``rejects`` table: every input record a stage dropped, with the reason."""
+
+from enum import StrEnum
+
+import pyarrow as pa
+from pydantic import Field
+
+from data_schemas.record import Record
+from data_schemas.table_spec import TableSpec
+
+
+class RejectReason(StrEnum):
+    """Why a record was dropped. The values are stable: they are stored in Parquet."""
+
+    MALFORMED_RECORD = "malformed_record"
+    DUPLICATE_ID = "duplicate_id"
+    PATH_ESCAPES_ROOT = "path_escapes_root"
+    MISSING_IMAGE_FILE = "missing_image_file"
+    UNKNOWN_IMAGE = "unknown_image"
+    IMAGE_REJECTED = "image_rejected"
+    UNKNOWN_CATEGORY = "unknown_category"
+    NON_FINITE_BOX = "non_finite_box"
+    DEGENERATE_BOX = "degenerate_box"
+    CROWD = "crowd"
+    EMPTY_TEXT = "empty_text"
+    UNKNOWN_ENTITY = "unknown_entity"
+    SELF_RELATION = "self_relation"
+
+
+class RejectRecord(Record):
+    """One dropped input record: where it came from, what it was, and why it was dropped."""
+
+    stage: str = Field(min_length=1, description="e.g. 'ingest'")
+    source_file: str
+    record_kind: str = Field(min_length=1, description="e.g. 'image', 'annotation'")
+    record_id: str | None = None
+    image_id: int | None = None
+    reason: RejectReason
+    detail: str
+
+
+REJECTS = TableSpec(
+    name="rejects",
+    version=1,
+    schema=pa.schema(
+        [
+            pa.field("stage", pa.string(), nullable=False),
+            pa.field("source_file", pa.string(), nullable=False),
+            pa.field("record_kind", pa.string(), nullable=False),
+            pa.field("record_id", pa.string(), nullable=True),
+            pa.field("image_id", pa.int64(), nullable=True),
+            pa.field("reason", pa.string(), nullable=False),
+            pa.field("detail", pa.string(), nullable=False),
+        ]
+    ),
+    record_type=RejectRecord,
+)

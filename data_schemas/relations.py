@@ -1,0 +1,45 @@
+"""The ``relations`` table: relations between entities, human-annotated or pseudo-labelled."""
+
+import pyarrow as pa
+from pydantic import Field, model_validator
+
+from data_schemas.record import Record
+from data_schemas.table_spec import TableSpec
+
+
+class RelationRecord(Record):
+    """A directed relation ``subject --predicate--> object`` between two entities of an image.
+
+    ``confidence`` is None for human annotation (e.g. Visual Genome) and the tagger's score in
+    [0, 1] for pseudo-labels; pretraining keeps pseudo-labels at confidence >= a threshold.
+    """
+
+    relationship_id: int
+    image_id: int
+    subject_entity_id: int
+    object_entity_id: int
+    predicate: str = Field(min_length=1)
+    confidence: float | None = Field(default=None, ge=0.0, le=1.0)
+
+    @model_validator(mode="after")
+    def _distinct_entities(self) -> "RelationRecord":
+        if self.subject_entity_id == self.object_entity_id:
+            raise ValueError(f"subject and object are the same entity {self.subject_entity_id}")
+        return self
+
+
+RELATIONS = TableSpec(
+    name="relations",
+    version=1,
+    schema=pa.schema(
+        [
+            pa.field("relationship_id", pa.int64(), nullable=False),
+            pa.field("image_id", pa.int64(), nullable=False),
+            pa.field("subject_entity_id", pa.int64(), nullable=False),
+            pa.field("object_entity_id", pa.int64(), nullable=False),
+            pa.field("predicate", pa.string(), nullable=False),
+            pa.field("confidence", pa.float64(), nullable=True),
+        ]
+    ),
+    record_type=RelationRecord,
+)

@@ -1,0 +1,108 @@
+"""The ``scene_graphs`` table: one record per image with its objects and relationships.
+
+This is what the labelling pipeline finally writes and what pretraining reads; human
+annotation and pseudo-labels share it (``confidence`` is None for human relations).
+"""
+
+import pyarrow as pa
+from pydantic import Field, model_validator
+
+from data_schemas.images import ImageRecord
+from data_schemas.record import Record, check_xyxy_box
+from data_schemas.table_spec import TableSpec
+
+
+class SceneGraphObject(Record):
+    """An object of a scene graph; box xyxy in absolute pixels of the original image."""
+
+    entity_id: int
+    category_id: int
+    category_name: str = Field(min_length=1)
+    x1: float
+    y1: float
+    x2: float
+    y2: float
+
+    @model_validator(mode="after")
+    def _box_is_valid(self) -> "SceneGraphObject":
+        check_xyxy_box(self.x1, self.y1, self.x2, self.y2)
+        return self
+
+
+class SceneGraphRelationship(Record):
+    """A relationship between two objects of the same scene graph."""
+
+    relationship_id: int
+    subject_entity_id: int
+    object_entity_id: int
+    predicate: str = Field(min_length=1)
+    confidence: float | None = Field(default=None, ge=0.0, le=1.0)
+
+
+class SceneGraphRecord(ImageRecord):
+    """An image (all :class:`ImageRecord` fields) with its objects and relationships."""
+
+    objects: list[SceneGraphObject]
+    relationships: list[SceneGraphRelationship]
+
+    @model_validator(mode="after")
+    def _relationships_reference_objects(self) -> "SceneGraphRecord":
+        entity_ids = {scene_object.entity_id for scene_object in self.objects}
+        if len(entity_ids) != len(self.objects):
+            raise ValueError(f"image {self.image_id}: duplicate entity ids among objects")
+        for relationship in self.relationships:
+            for role, entity_id in (
+                ("subject", relationship.subject_entity_id),
+                ("object", relationship.object_entity_id),
+            ):
+                if entity_id not in entity_ids:
+                    raise ValueError(
+                        f"image {self.image_id}: relationship {relationship.relationship_id} "
+                        f"{role} {entity_id} is not among the image's objects"
+                    )
+            if relationship.subject_entity_id == relationship.object_entity_id:
+                raise ValueError(
+                    f"image {self.image_id}: relationship {relationship.relationship_id} "
+                    "relates an object to itself"
+                )
+        return self
+
+
+SCENE_GRAPH_OBJECT_TYPE = pa.struct(
+    [
+        pa.field("entity_id", pa.int64(), nullable=False),
+        pa.field("category_id", pa.int64(), nullable=False),
+        pa.field("category_name", pa.string(), nullable=False),
+        pa.field("x1", pa.float64(), nullable=False),
+        pa.field("y1", pa.float64(), nullable=False),
+        pa.field("x2", pa.float64(), nullable=False),
+        pa.field("y2", pa.float64(), nullable=False),
+    ]
+)
+SCENE_GRAPH_RELATIONSHIP_TYPE = pa.struct(
+    [
+        pa.field("relationship_id", pa.int64(), nullable=False),
+        pa.field("subject_entity_id", pa.int64(), nullable=False),
+        pa.field("object_entity_id", pa.int64(), nullable=False),
+        pa.field("predicate", pa.string(), nullable=False),
+        pa.field("confidence", pa.float64(), nullable=True),
+    ]
+)
+
+SCENE_GRAPHS = TableSpec(
+    name="scene_graphs",
+    version=1,
+    schema=pa.schema(
+        [
+            pa.field("image_id", pa.int64(), nullable=False),
+            pa.field("dataset", pa.string(), nullable=False),
+            pa.field("split", pa.string(), nullable=False),
+            pa.field("file_name", pa.string(), nullable=False),
+            pa.field("width", pa.int32(), nullable=False),
+            pa.field("height", pa.int32(), nullable=False),
+            pa.field("objects", pa.list_(SCENE_GRAPH_OBJECT_TYPE), nullable=False),
+            pa.field("relationships", pa.list_(SCENE_GRAPH_RELATIONSHIP_TYPE), nullable=False),
+        ]
+    ),
+    record_type=SceneGraphRecord,
+)

@@ -1,0 +1,42 @@
+"""Image file names from annotation files: kept under the image root, checked on disk."""
+
+import posixpath
+import re
+from pathlib import Path
+
+from data_schemas.rejects import RejectReason
+from pipeline.ingest.rejection import Rejection
+
+_WINDOWS_DRIVE = re.compile(r"^[A-Za-z]:")
+
+
+def relative_image_path(file_name: object, image_root: Path | None) -> str | Rejection:
+    """Normalise an annotation's ``file_name`` to a POSIX path under the image root.
+
+    Absolute paths, drive letters and paths whose ``..`` parts leave the root are refused
+    (``../../etc/passwd`` must never be opened). With ``image_root`` given, the file must
+    exist, and symlinks must not lead out of the root either.
+    """
+    if not isinstance(file_name, str) or not file_name.strip() or "\x00" in file_name:
+        return Rejection(RejectReason.MALFORMED_RECORD, f"file_name {file_name!r} is not a path")
+    posix_name = file_name.strip().replace("\\", "/")
+    normalised = posixpath.normpath(posix_name)
+    if (
+        posixpath.isabs(posix_name)
+        or _WINDOWS_DRIVE.match(posix_name)
+        or normalised == ".."
+        or normalised.startswith("../")
+    ):
+        return Rejection(
+            RejectReason.PATH_ESCAPES_ROOT, f"file_name {file_name!r} leaves the image root"
+        )
+    if image_root is not None:
+        candidate = image_root / normalised
+        if not candidate.resolve().is_relative_to(image_root.resolve()):
+            return Rejection(
+                RejectReason.PATH_ESCAPES_ROOT,
+                f"file_name {file_name!r} resolves outside the image root (symlink)",
+            )
+        if not candidate.is_file():
+            return Rejection(RejectReason.MISSING_IMAGE_FILE, f"{candidate} does not exist")
+    return normalised

@@ -1,0 +1,99 @@
+"""Streaming JSON reading with bounded memory, and one clear error for malformed files."""
+
+import json
+import logging
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import ijson
+
+from data_schemas.errors import RLIPv2InputError
+from pipeline.ingest.nonfinite_literals import (
+    NonFiniteLiteralQuoter,
+    may_contain_non_finite_literals,
+)
+
+logger = logging.getLogger(__name__)
+
+# Below this size a malformed file is re-read with the standard json module to report the
+# exact line and column; above it, the position is the end of the chunk being parsed.
+_EXACT_POSITION_MAX_BYTES = 64 * 1024 * 1024
+_CHUNK_BYTES = 1024 * 1024
+
+
+class MalformedJsonError(RLIPv2InputError):
+    """A JSON input file cannot be parsed; the message gives the position."""
+
+
+class _CountingReader:
+    """A binary file wrapper that counts the bytes handed to the parser."""
+
+    def __init__(self, raw: BinaryIO) -> None:
+        self._raw = raw
+        self.bytes_read = 0
+
+    def read(self, size: int = -1) -> bytes:
+        data = self._raw.read(size)
+        self.bytes_read += len(data)
+        return data
+
+
+def stream_items(path: Path, prefix: str) -> Iterator[Any]:
+    """Yield, one at a time, each JSON value at ``prefix`` of the file at ``path``.
+
+    ``prefix`` uses ijson's syntax: ``"images.item"`` is every element of the top-level
+    ``images`` array, ``"item"`` every element of a top-level array. Numbers come back as
+    int or float; the non-standard literals NaN/Infinity/-Infinity come back as the strings
+    "NaN"/"Infinity"/"-Infinity" (for the caller to reject the record, not the file). Memory
+    use is bounded by the largest single item, not the file size.
+
+    Raises:
+        RLIPv2InputError: the file does not exist.
+        MalformedJsonError: the file is not valid JSON (with line, column and byte offset).
+    """
+    if not path.is_file():
+        raise RLIPv2InputError(f"{path} does not exist or is not a file")
+    with open(path, "rb") as raw:
+        reader = _CountingReader(raw)
+        source = NonFiniteLiteralQuoter(reader) if may_contain_non_finite_literals(raw) else reader
+        try:
+            yield from ijson.items(source, prefix, use_float=True)
+        except ijson.JSONError as error:
+            raise MalformedJsonError(_describe_failure(path, reader.bytes_read, error)) from None
+
+
+def _describe_failure(path: Path, bytes_read: int, error: Exception) -> str:
+    size = path.stat().st_size
+    if size <= _EXACT_POSITION_MAX_BYTES:
+        try:
+            json.loads(path.read_bytes())
+        except json.JSONDecodeError as exact:
+            return (
+                f"{path}: malformed JSON at line {exact.lineno}, column {exact.colno} "
+                f"(byte {exact.pos}): {exact.msg}"
+            )
+        except UnicodeDecodeError as exact:
+            return f"{path}: not UTF-8 text at byte {exact.start}: {exact.reason}"
+    line, column = _line_and_column(path, bytes_read)
+    reason = str(error).splitlines()[0] if str(error) else type(error).__name__
+    return (
+        f"{path}: malformed JSON before line {line}, column {column} (byte {bytes_read} of "
+        f"{size}): {reason}"
+    )
+
+
+def _line_and_column(path: Path, offset: int) -> tuple[int, int]:
+    """1-based line and column of byte ``offset``, reading the file in bounded chunks."""
+    line, last_newline, position = 1, -1, 0
+    with open(path, "rb") as handle:
+        while position < offset:
+            chunk = handle.read(min(_CHUNK_BYTES, offset - position))
+            if not chunk:
+                break
+            newlines = chunk.count(b"\n")
+            if newlines:
+                line += newlines
+                last_newline = position + chunk.rfind(b"\n")
+            position += len(chunk)
+    return line, offset - last_newline

@@ -1,0 +1,86 @@
+"""An ingested dataset directory, written in a staging directory and renamed into place."""
+
+import json
+import logging
+import os
+import shutil
+import uuid
+from pathlib import Path
+from types import TracebackType
+
+from data_schemas.errors import RLIPv2InputError
+from data_schemas.parquet_io import ShardedTableWriter
+from data_schemas.table_spec import TableSpec
+
+logger = logging.getLogger(__name__)
+
+MANIFEST_NAME = "manifest.json"
+
+
+class StagedDatasetOutput:
+    """Table writers for one output dataset directory, committed all at once.
+
+    Tables are written under a hidden staging directory beside ``out_dir``; :meth:`commit`
+    writes ``manifest.json`` and renames the staging directory to ``out_dir``. A run that dies
+    leaves ``out_dir`` untouched (a re-run starts over), so no reader ever sees a partial
+    dataset. Used as a context manager, it removes the staging directory on error.
+    """
+
+    def __init__(self, out_dir: Path, *, rows_per_shard: int, overwrite: bool) -> None:
+        if out_dir.exists() and not overwrite:
+            raise RLIPv2InputError(f"{out_dir} already exists; pass --overwrite to replace it")
+        self.out_dir = out_dir
+        self.rows_per_shard = rows_per_shard
+        self.staging_dir = out_dir.parent / f".{out_dir.name}.staging-{uuid.uuid4().hex[:8]}"
+        self._writers: dict[str, ShardedTableWriter] = {}
+
+    def __enter__(self) -> "StagedDatasetOutput":
+        self.staging_dir.mkdir(parents=True)
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        shutil.rmtree(self.staging_dir, ignore_errors=True)
+
+    def writer(self, spec: TableSpec) -> ShardedTableWriter:
+        """The writer of table ``spec`` (created on first use)."""
+        if spec.name not in self._writers:
+            self._writers[spec.name] = ShardedTableWriter(
+                self.staging_dir / spec.name, spec, rows_per_shard=self.rows_per_shard
+            )
+        return self._writers[spec.name]
+
+    def table_dir(self, spec: TableSpec) -> Path:
+        """Where table ``spec`` is being staged (readable once its writer is closed)."""
+        return self.staging_dir / spec.name
+
+    def close_writer(self, spec: TableSpec) -> None:
+        self.writer(spec).close()
+
+    def commit(self, manifest: dict) -> Path:
+        """Close every writer, write the manifest, and move the dataset to ``out_dir``."""
+        for writer in self._writers.values():
+            writer.close()
+        manifest = {
+            **manifest,
+            "tables": {
+                name: {
+                    "schema_version": writer.spec.version,
+                    "rows": writer.rows_written,
+                    "shards": len(writer.shards),
+                }
+                for name, writer in sorted(self._writers.items())
+            },
+        }
+        (self.staging_dir / MANIFEST_NAME).write_text(json.dumps(manifest, indent=2) + "\n")
+        if self.out_dir.exists():
+            discarded = self.out_dir.parent / f".{self.out_dir.name}.old-{uuid.uuid4().hex[:8]}"
+            os.replace(self.out_dir, discarded)
+            shutil.rmtree(discarded)
+        os.replace(self.staging_dir, self.out_dir)
+        logger.info("wrote %s", self.out_dir)
+        return self.out_dir

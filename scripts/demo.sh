@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Install rlipv2, then run the main job on the embedded demo world:
+# generate it (images, COCO instances + captions JSON, Visual Genome relations) and ingest it
+# into versioned Parquet tables under runs/demo/.
+set -euo pipefail
+repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$repo_root"
+bash scripts/bootstrap.sh
+
+out="${RLIPV2_DEMO_OUT:-runs/demo}"
+.venv/bin/rlipv2 demo-data "$out/world" --images 64 --seed 0
+.venv/bin/rlipv2 ingest coco "$out/world/annotations/instances.json" \
+    --captions "$out/world/annotations/captions.json" \
+    --image-root "$out/world/images" --dataset demo --split train --out "$out/ingested/demo"
+.venv/bin/rlipv2 ingest vg "$out/world/vg/image_data.json" \
+    --objects "$out/world/vg/objects.json" --relationships "$out/world/vg/relationships.json" \
+    --image-root "$out/world/images" --dataset demo_vg --split train --out "$out/ingested/demo_vg"
+echo "demo: Parquet tables are under $out/ingested"

@@ -1,0 +1,29 @@
+"""Shared test helpers: small dataset files written by the tests themselves."""
+
+import json
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+
+def write_json(path: Path, payload: object) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(payload))
+    return path
+
+
+def write_image(path: Path, width: int, height: int) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.new("RGB", (width, height), (120, 30, 200)).save(path)
+    return path
+
+
+@pytest.fixture
+def image_root(tmp_path: Path) -> Path:
+    """An image root with three real images: a.png (64x48), b.png (32x32), c.png (40x30)."""
+    root = tmp_path / "images"
+    write_image(root / "a.png", 64, 48)
+    write_image(root / "b.png", 32, 32)
+    write_image(root / "c.png", 40, 30)
+    return root

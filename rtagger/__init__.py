@@ -1,1 +1,1 @@
-"""rtagger"""
+"""The Relation Tagger (R-Tagger): scores caption-derived relation candidates."""

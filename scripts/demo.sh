@@ -11,8 +11,8 @@ out="${RLIPV2_DEMO_OUT:-runs/demo}"
 .venv/bin/rlipv2 demo-data "$out/world" --images 64 --seed 0
 .venv/bin/rlipv2 ingest coco "$out/world/annotations/instances.json" \
     --captions "$out/world/annotations/captions.json" \
-    --image-root "$out/world/images" --dataset demo --split train --out "$out/ingested/demo"
+    --image-root "$out/world/images" --dataset demo --split train --out "$out/ingested/demo" --overwrite
 .venv/bin/rlipv2 ingest vg "$out/world/vg/image_data.json" \
     --objects "$out/world/vg/objects.json" --relationships "$out/world/vg/relationships.json" \
-    --image-root "$out/world/images" --dataset demo_vg --split train --out "$out/ingested/demo_vg"
+    --image-root "$out/world/images" --dataset demo_vg --split train --out "$out/ingested/demo_vg" --overwrite
 echo "demo: Parquet tables are under $out/ingested"

@@ -1,0 +1,1 @@
+"""The thin orchestration layer: the ``rlipv2`` command line and (later) Prefect flows."""

@@ -1,9 +1,9 @@
 """The ``candidates`` table: subject-object entity pairs with a relation text (the set P, T)."""
 
 import pyarrow as pa
-from pydantic import Field, model_validator
+from pydantic import Field
 
-from data_schemas.record import Record
+from data_schemas.record import EntityPairRecord, Record
 from data_schemas.table_spec import TableSpec
 
 
@@ -22,7 +22,7 @@ class MatchEvidence(Record):
     object_synonym: str
 
 
-class CandidateRecord(Record):
+class CandidateRecord(EntityPairRecord):
     """A candidate relation between two distinct entities of one image.
 
     One row per unique (image, subject entity, object entity, relation text); ``provenance``
@@ -30,16 +30,8 @@ class CandidateRecord(Record):
     """
 
     image_id: int
-    subject_entity_id: int
-    object_entity_id: int
     relation: str = Field(min_length=1)
     provenance: list[MatchEvidence] = Field(min_length=1)
-
-    @model_validator(mode="after")
-    def _distinct_entities(self) -> "CandidateRecord":
-        if self.subject_entity_id == self.object_entity_id:
-            raise ValueError(f"subject and object are the same entity {self.subject_entity_id}")
-        return self
 
 
 MATCH_EVIDENCE_TYPE = pa.struct(

@@ -1,13 +1,13 @@
 """The ``entities`` table: annotated boxes (one row per object instance)."""
 
 import pyarrow as pa
-from pydantic import Field, model_validator
+from pydantic import Field
 
-from data_schemas.record import Record, check_xyxy_box
+from data_schemas.record import BOX_FIELDS, BoxedRecord
 from data_schemas.table_spec import TableSpec
 
 
-class EntityRecord(Record):
+class EntityRecord(BoxedRecord):
     """An annotated object: its class and its box.
 
     The box is xyxy in absolute pixels of the original image (x right, y down), clipped to the
@@ -19,15 +19,6 @@ class EntityRecord(Record):
     image_id: int
     category_id: int
     category_name: str = Field(min_length=1)
-    x1: float
-    y1: float
-    x2: float
-    y2: float
-
-    @model_validator(mode="after")
-    def _box_is_valid(self) -> "EntityRecord":
-        check_xyxy_box(self.x1, self.y1, self.x2, self.y2)
-        return self
 
 
 ENTITIES = TableSpec(
@@ -39,10 +30,7 @@ ENTITIES = TableSpec(
             pa.field("image_id", pa.int64(), nullable=False),
             pa.field("category_id", pa.int64(), nullable=False),
             pa.field("category_name", pa.string(), nullable=False),
-            pa.field("x1", pa.float64(), nullable=False),
-            pa.field("y1", pa.float64(), nullable=False),
-            pa.field("x2", pa.float64(), nullable=False),
-            pa.field("y2", pa.float64(), nullable=False),
+            *BOX_FIELDS,
         ]
     ),
     record_type=EntityRecord,

@@ -2,7 +2,10 @@
 
 import math
 
-from pydantic import BaseModel, ConfigDict
+from typing import Self
+
+import pyarrow as pa
+from pydantic import BaseModel, ConfigDict, model_validator
 
 
 class Record(BaseModel):
@@ -11,12 +14,38 @@ class Record(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
-def check_xyxy_box(x1: float, y1: float, x2: float, y2: float) -> None:
-    """Raise ``ValueError`` unless (x1, y1, x2, y2) is a finite box with positive area.
+class BoxedRecord(Record):
+    """A record with a box: xyxy in absolute pixels of the original image (x right, y down),
+    finite, with x2 > x1 and y2 > y1."""
 
-    Coordinates are absolute pixels, x to the right and y down; x2 > x1 and y2 > y1.
-    """
-    if not all(math.isfinite(value) for value in (x1, y1, x2, y2)):
-        raise ValueError(f"box ({x1}, {y1}, {x2}, {y2}) has a non-finite coordinate")
-    if not (x2 > x1 and y2 > y1):
-        raise ValueError(f"box ({x1}, {y1}, {x2}, {y2}) needs x2 > x1 and y2 > y1")
+    x1: float
+    y1: float
+    x2: float
+    y2: float
+
+    @model_validator(mode="after")
+    def _box_is_valid(self) -> Self:
+        corners = (self.x1, self.y1, self.x2, self.y2)
+        if not all(math.isfinite(value) for value in corners):
+            raise ValueError(f"box {corners} has a non-finite coordinate")
+        if not (self.x2 > self.x1 and self.y2 > self.y1):
+            raise ValueError(f"box {corners} needs x2 > x1 and y2 > y1")
+        return self
+
+
+BOX_FIELDS: tuple[pa.Field, ...] = tuple(
+    pa.field(name, pa.float64(), nullable=False) for name in ("x1", "y1", "x2", "y2")
+)
+
+
+class EntityPairRecord(Record):
+    """A record relating two distinct entities of one image."""
+
+    subject_entity_id: int
+    object_entity_id: int
+
+    @model_validator(mode="after")
+    def _distinct_entities(self) -> Self:
+        if self.subject_entity_id == self.object_entity_id:
+            raise ValueError(f"subject and object are the same entity {self.subject_entity_id}")
+        return self

@@ -1,13 +1,13 @@
 """The ``relations`` table: relations between entities, human-annotated or pseudo-labelled."""
 
 import pyarrow as pa
-from pydantic import Field, model_validator
+from pydantic import Field
 
-from data_schemas.record import Record
+from data_schemas.record import EntityPairRecord
 from data_schemas.table_spec import TableSpec
 
 
-class RelationRecord(Record):
+class RelationRecord(EntityPairRecord):
     """A directed relation ``subject --predicate--> object`` between two entities of an image.
 
     ``confidence`` is None for human annotation (e.g. Visual Genome) and the tagger's score in
@@ -16,16 +16,8 @@ class RelationRecord(Record):
 
     relationship_id: int
     image_id: int
-    subject_entity_id: int
-    object_entity_id: int
     predicate: str = Field(min_length=1)
     confidence: float | None = Field(default=None, ge=0.0, le=1.0)
-
-    @model_validator(mode="after")
-    def _distinct_entities(self) -> "RelationRecord":
-        if self.subject_entity_id == self.object_entity_id:
-            raise ValueError(f"subject and object are the same entity {self.subject_entity_id}")
-        return self
 
 
 RELATIONS = TableSpec(

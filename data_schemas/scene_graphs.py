@@ -7,26 +7,17 @@ annotation and pseudo-labels share it (``confidence`` is None for human relation
 import pyarrow as pa
 from pydantic import Field, model_validator
 
-from data_schemas.images import ImageRecord
-from data_schemas.record import Record, check_xyxy_box
+from data_schemas.images import IMAGES, ImageRecord
+from data_schemas.record import BOX_FIELDS, BoxedRecord, Record
 from data_schemas.table_spec import TableSpec
 
 
-class SceneGraphObject(Record):
-    """An object of a scene graph; box xyxy in absolute pixels of the original image."""
+class SceneGraphObject(BoxedRecord):
+    """An object of a scene graph (an entity without its image id)."""
 
     entity_id: int
     category_id: int
     category_name: str = Field(min_length=1)
-    x1: float
-    y1: float
-    x2: float
-    y2: float
-
-    @model_validator(mode="after")
-    def _box_is_valid(self) -> "SceneGraphObject":
-        check_xyxy_box(self.x1, self.y1, self.x2, self.y2)
-        return self
 
 
 class SceneGraphRelationship(Record):
@@ -73,10 +64,7 @@ SCENE_GRAPH_OBJECT_TYPE = pa.struct(
         pa.field("entity_id", pa.int64(), nullable=False),
         pa.field("category_id", pa.int64(), nullable=False),
         pa.field("category_name", pa.string(), nullable=False),
-        pa.field("x1", pa.float64(), nullable=False),
-        pa.field("y1", pa.float64(), nullable=False),
-        pa.field("x2", pa.float64(), nullable=False),
-        pa.field("y2", pa.float64(), nullable=False),
+        *BOX_FIELDS,
     ]
 )
 SCENE_GRAPH_RELATIONSHIP_TYPE = pa.struct(
@@ -94,12 +82,7 @@ SCENE_GRAPHS = TableSpec(
     version=1,
     schema=pa.schema(
         [
-            pa.field("image_id", pa.int64(), nullable=False),
-            pa.field("dataset", pa.string(), nullable=False),
-            pa.field("split", pa.string(), nullable=False),
-            pa.field("file_name", pa.string(), nullable=False),
-            pa.field("width", pa.int32(), nullable=False),
-            pa.field("height", pa.int32(), nullable=False),
+            *IMAGES.schema,
             pa.field("objects", pa.list_(SCENE_GRAPH_OBJECT_TYPE), nullable=False),
             pa.field("relationships", pa.list_(SCENE_GRAPH_RELATIONSHIP_TYPE), nullable=False),
         ]

@@ -25,6 +25,7 @@ class RejectReason(StrEnum):
     EMPTY_TEXT = "empty_text"
     UNKNOWN_ENTITY = "unknown_entity"
     SELF_RELATION = "self_relation"
+    UNREADABLE_IMAGE = "unreadable_image"
 
 
 class RejectRecord(Record):

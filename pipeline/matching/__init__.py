@@ -1,0 +1,24 @@
+"""Matching caption phrases to annotated categories, and building relation candidates."""
+
+from pipeline.matching.candidates import CandidateStats, DroppedTriplet, build_candidates
+from pipeline.matching.phrase_matcher import NoMatch, NoMatchReason, PhraseMatch, PhraseMatcher
+from pipeline.matching.synonym_table import (
+    BuiltinVocabulary,
+    SynonymTable,
+    builtin_synonym_table,
+    load_synonym_file,
+)
+
+__all__ = [
+    "BuiltinVocabulary",
+    "CandidateStats",
+    "DroppedTriplet",
+    "NoMatch",
+    "NoMatchReason",
+    "PhraseMatch",
+    "PhraseMatcher",
+    "SynonymTable",
+    "build_candidates",
+    "builtin_synonym_table",
+    "load_synonym_file",
+]

@@ -23,7 +23,7 @@ from pipeline.ingest.entries import check_image_entry, is_integer, pack_size, un
 from pipeline.ingest.id_index import IntIdIndex
 from pipeline.ingest.json_stream import stream_items
 from pipeline.ingest.rejection import Rejection, RejectLog
-from pipeline.ingest.staged_output import StagedDatasetOutput
+from pipeline.staged_output import StagedDatasetOutput
 
 logger = logging.getLogger(__name__)
 

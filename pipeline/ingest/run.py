@@ -23,7 +23,7 @@ from pipeline.ingest.caption_file import ingest_caption_file
 from pipeline.ingest.coco_format import ingest_coco_format
 from pipeline.ingest.counts import IngestCounts
 from pipeline.ingest.rejection import RejectLog
-from pipeline.ingest.staged_output import StagedDatasetOutput
+from pipeline.staged_output import StagedDatasetOutput
 from pipeline.ingest.visual_genome import ingest_visual_genome
 from pipeline.scene_graph_assembly import assemble_scene_graphs
 

@@ -22,7 +22,7 @@ from pipeline.ingest.entries import is_integer, unpack_size
 from pipeline.ingest.id_index import IntIdIndex
 from pipeline.ingest.json_stream import stream_items
 from pipeline.ingest.rejection import Rejection, RejectLog
-from pipeline.ingest.staged_output import StagedDatasetOutput
+from pipeline.staged_output import StagedDatasetOutput
 
 
 class _VisualGenomeEntities:

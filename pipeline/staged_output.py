@@ -1,4 +1,4 @@
-"""An ingested dataset directory, written in a staging directory and renamed into place."""
+"""A stage's output directory of tables, written in a staging directory and renamed into place."""
 
 import json
 import logging

@@ -15,6 +15,7 @@ class DecodingSettings(Record):
     """How a caption was decoded; fields that do not apply to the method are None."""
 
     num_beams: int | None = None
+    top_k: int | None = None
     top_p: float | None = None
     max_length: int | None = None
     min_length: int | None = None
@@ -47,6 +48,7 @@ CAPTIONS = TableSpec(
                 pa.struct(
                     [
                         pa.field("num_beams", pa.int32()),
+                        pa.field("top_k", pa.int32()),
                         pa.field("top_p", pa.float64()),
                         pa.field("max_length", pa.int32()),
                         pa.field("min_length", pa.int32()),

@@ -18,6 +18,7 @@ from pipeline.staged_output import StagedDatasetOutput
 
 _NO_DECODING = {
     "num_beams": None,
+    "top_k": None,
     "top_p": None,
     "max_length": None,
     "min_length": None,

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Install rlipv2, then run the main job on the embedded demo world:
-# generate it (images, COCO instances + captions JSON, Visual Genome relations) and ingest it
-# into versioned Parquet tables under runs/demo/.
+# Install rlipv2, then run the main job on the embedded demo world: generate it (images, COCO
+# instances + captions JSON, Visual Genome relations), ingest it into versioned Parquet tables,
+# and turn its captions into relation candidates (parse -> match), all under runs/demo/.
 set -euo pipefail
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$repo_root"
@@ -15,4 +15,6 @@ out="${RLIPV2_DEMO_OUT:-runs/demo}"
 .venv/bin/rlipv2 ingest vg "$out/world/vg/image_data.json" \
     --objects "$out/world/vg/objects.json" --relationships "$out/world/vg/relationships.json" \
     --image-root "$out/world/images" --dataset demo_vg --split train --out "$out/ingested/demo_vg" --overwrite
-echo "demo: Parquet tables are under $out/ingested"
+.venv/bin/rlipv2 candidates "$out/ingested/demo" --vocabulary demo \
+    --ground-truth "$out/ingested/demo_vg" --out "$out/candidates" --overwrite
+echo "demo: Parquet tables are under $out/ingested and $out/candidates"

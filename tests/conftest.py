@@ -6,6 +6,8 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from tiny_blip import save_tiny_blip
+
 
 def write_json(path: Path, payload: object) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -27,3 +29,9 @@ def image_root(tmp_path: Path) -> Path:
     write_image(root / "b.png", 32, 32)
     write_image(root / "c.png", 40, 30)
     return root
+
+
+@pytest.fixture(scope="session")
+def tiny_blip_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A tiny random BLIP (hidden 32, 2 layers, 32x32 images) with a real BERT tokenizer."""
+    return save_tiny_blip(tmp_path_factory.mktemp("tiny-blip"))

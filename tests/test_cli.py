@@ -67,3 +67,69 @@ def test_demo_world_is_generated_and_ingested_end_to_end(tmp_path: Path, capsys)
     graphs = ds.SCENE_GRAPHS.to_records(ds.read_table(tmp_path / "vg" / "scene_graphs",
                                                       ds.SCENE_GRAPHS))
     assert all(r.confidence is None for g in graphs for r in g.relationships)
+
+
+def ingest_demo(tmp_path: Path, num_images: int) -> tuple[Path, Path, Path]:
+    world = tmp_path / "world"
+    main(["demo-data", str(world), "--images", str(num_images), "--seed", "5"])
+    main([
+        "ingest", "coco", str(world / "annotations" / "instances.json"),
+        "--captions", str(world / "annotations" / "captions.json"),
+        "--image-root", str(world / "images"), "--dataset", "demo", "--out", str(tmp_path / "demo"),
+    ])
+    main([
+        "ingest", "vg", str(world / "vg" / "image_data.json"),
+        "--relationships", str(world / "vg" / "relationships.json"),
+        "--dataset", "demo_vg", "--out", str(tmp_path / "demo_vg"),
+    ])
+    return world, tmp_path / "demo", tmp_path / "demo_vg"
+
+
+def test_candidates_from_existing_captions_recall_most_ground_truth_pairs(
+    tmp_path: Path, capsys
+) -> None:
+    _, dataset, ground_truth = ingest_demo(tmp_path, 24)
+    capsys.readouterr()
+    assert main([
+        "candidates", str(dataset), "--out", str(tmp_path / "candidates"), "--vocabulary", "demo",
+        "--ground-truth", str(ground_truth),
+    ]) == 0
+    printed = capsys.readouterr().out
+    assert "entity pair recalled" in printed
+    candidates = ds.CANDIDATES.to_records(ds.read_table(tmp_path / "candidates" / "candidates",
+                                                        ds.CANDIDATES))
+    truth = ds.read_table(ground_truth / "relations", ds.RELATIONS).to_pylist()
+    pairs = {(c.subject_entity_id, c.object_entity_id) for c in candidates}
+    recalled = sum((r["subject_entity_id"], r["object_entity_id"]) in pairs for r in truth)
+    assert recalled / len(truth) > 0.6
+    manifest = json.loads((tmp_path / "candidates" / "manifest.json").read_text())
+    assert manifest["candidates"] == len(candidates)
+    assert manifest["captions"] == 24 * 5
+
+
+def test_candidates_with_blip_reject_broken_images_and_keep_the_rest(
+    tmp_path: Path, tiny_blip_dir: Path, capsys
+) -> None:
+    world, dataset, _ = ingest_demo(tmp_path, 4)
+    (world / "images" / "000002.png").write_bytes(b"\x89PNG\r\n\x1a\n truncated")
+    assert main([
+        "candidates", str(dataset), "--out", str(tmp_path / "candidates"), "--vocabulary", "demo",
+        "--captioner", "blip", "--blip-model", str(tiny_blip_dir), "--num-captions", "3",
+        "--batch-size", "2", "--device", "cpu",
+    ]) == 0
+    out = tmp_path / "candidates"
+    captions = ds.CAPTIONS.to_records(ds.read_table(out / "captions", ds.CAPTIONS))
+    assert sorted({c.image_id for c in captions}) == [1, 3, 4]
+    assert {c.method for c in captions} == {"nucleus"} and len(captions) == 9
+    rejects = ds.REJECTS.to_records(ds.read_table(out / "rejects", ds.REJECTS))
+    assert [(r.image_id, r.reason) for r in rejects] == [(2, ds.RejectReason.UNREADABLE_IMAGE)]
+
+
+def test_unloadable_blip_model_is_a_clear_error(tmp_path: Path, capsys) -> None:
+    _, dataset, _ = ingest_demo(tmp_path, 2)
+    assert main([
+        "candidates", str(dataset), "--out", str(tmp_path / "c"), "--captioner", "blip",
+        "--blip-model", str(tmp_path / "no-such-model"), "--device", "cpu",
+    ]) == 2
+    assert "cannot load the BLIP captioner" in capsys.readouterr().err
+    assert not (tmp_path / "c").exists()

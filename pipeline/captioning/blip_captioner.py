@@ -13,6 +13,7 @@ from transformers import (
 )
 
 from data_schemas.captions import DecodingSettings
+from data_schemas.errors import RLIPv2InputError
 from pipeline.captioning.blip_config import BlipCaptionerConfig
 from pipeline.captioning.captioner import DecodingMethod
 from pipeline.captioning.decoding import BeamSearch, DecodingStrategy, NucleusSampling
@@ -147,15 +148,26 @@ def build_blip_captioner(config: BlipCaptionerConfig) -> BlipCaptioner:
 
     The model is loaded in float32, fingerprinted (``captioner_id`` is ``"<model>@<12 hex>"``),
     then moved to the device (float16 on CUDA) and put in eval mode.
+
+    Raises:
+        RLIPv2InputError: the model or its processor files cannot be loaded.
     """
     device = _resolve_device(config.device)
     dtype = torch.float16 if device.type == "cuda" else torch.float32
-    # Without torchvision the fast image processor is unavailable; the PIL one is the same.
-    processor = BlipProcessor(
-        image_processor=BlipImageProcessorPil.from_pretrained(config.model),
-        tokenizer=AutoTokenizer.from_pretrained(config.model),
-    )
-    model = BlipForConditionalGeneration.from_pretrained(config.model, dtype=torch.float32)
+    try:
+        # Without torchvision the fast image processor is unavailable; the PIL one is the same.
+        processor = BlipProcessor(
+            image_processor=BlipImageProcessorPil.from_pretrained(config.model),
+            tokenizer=AutoTokenizer.from_pretrained(config.model),
+        )
+        model = BlipForConditionalGeneration.from_pretrained(config.model, dtype=torch.float32)
+    except (OSError, ValueError) as error:
+        reason = str(error).rstrip(".")
+        raise RLIPv2InputError(
+            f"cannot load the BLIP captioner {config.model!r}: {reason}. Give a local "
+            "directory holding the model and processor files (save_pretrained), or a hub name "
+            "this machine can download or has cached"
+        ) from error
     captioner_id = f"{config.model}@{captioner_fingerprint(model, processor)}"
     model.to(device=device, dtype=dtype).eval()
     logger.info("loaded captioner %s on %s (%s)", captioner_id, device, dtype)

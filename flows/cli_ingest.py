@@ -1,0 +1,89 @@
+"""``rlipv2 ingest {coco,objects365,vg}``: dataset files -> versioned Parquet tables."""
+
+import argparse
+from pathlib import Path
+
+from flows.cli_arguments import positive_int
+from pipeline.ingest import DEFAULT_ROWS_PER_SHARD, ingest_coco_dataset, ingest_visual_genome_dataset
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    ingest = commands.add_parser(
+        "ingest",
+        help="read dataset files into Parquet tables",
+        description=(
+            "Read dataset annotation files into versioned Parquet tables (images, categories, "
+            "entities, captions, relations, scene_graphs, rejects) under --out. Crowd and "
+            "degenerate boxes are dropped, boxes clipped to the image; every dropped record is "
+            "kept in the rejects table with its reason. The output appears only when complete."
+        ),
+    )
+    formats = ingest.add_subparsers(dest="format", required=True, metavar="FORMAT")
+    coco = formats.add_parser("coco", help="COCO instances JSON (+ optional captions JSON)")
+    coco.add_argument("instances", type=Path, help="instances_<split>.json")
+    coco.add_argument("--captions", type=Path, help="captions_<split>.json (human captions)")
+    _add_common_options(coco, default_dataset="coco")
+    coco.set_defaults(handler=_run_coco)
+    objects365 = formats.add_parser(
+        "objects365", help="Objects365 COCO-shaped JSON (streamed, any size)"
+    )
+    objects365.add_argument("instances", type=Path, help="zhiyuan_objv2_<split>.json")
+    _add_common_options(objects365, default_dataset="objects365")
+    objects365.set_defaults(handler=_run_coco, captions=None)
+    visual_genome = formats.add_parser("vg", help="Visual Genome image_data/objects/relationships")
+    visual_genome.add_argument("image_data", type=Path, help="image_data.json")
+    visual_genome.add_argument(
+        "--relationships", type=Path, required=True, help="relationships.json"
+    )
+    visual_genome.add_argument("--objects", type=Path, help="objects.json (optional)")
+    _add_common_options(visual_genome, default_dataset="vg")
+    visual_genome.set_defaults(handler=_run_visual_genome)
+
+
+def _run_coco(arguments: argparse.Namespace) -> None:
+    summary = ingest_coco_dataset(
+        arguments.instances,
+        captions_json=arguments.captions,
+        out_dir=arguments.out,
+        dataset=arguments.dataset,
+        split=arguments.split,
+        image_root=arguments.image_root,
+        rows_per_shard=arguments.rows_per_shard,
+        overwrite=arguments.overwrite,
+    )
+    print(summary.format())
+
+
+def _run_visual_genome(arguments: argparse.Namespace) -> None:
+    summary = ingest_visual_genome_dataset(
+        arguments.image_data,
+        objects_json=arguments.objects,
+        relationships_json=arguments.relationships,
+        out_dir=arguments.out,
+        dataset=arguments.dataset,
+        split=arguments.split,
+        image_root=arguments.image_root,
+        rows_per_shard=arguments.rows_per_shard,
+        overwrite=arguments.overwrite,
+    )
+    print(summary.format())
+
+
+def _add_common_options(parser: argparse.ArgumentParser, *, default_dataset: str) -> None:
+    parser.add_argument("--out", type=Path, required=True, help="output dataset directory")
+    parser.add_argument(
+        "--dataset", default=default_dataset, help=f"dataset name stored in rows ({default_dataset})"
+    )
+    parser.add_argument("--split", default="train", help="split name stored in rows (train)")
+    parser.add_argument(
+        "--image-root",
+        type=Path,
+        help="directory the file names are relative to; when given, missing files are rejected",
+    )
+    parser.add_argument(
+        "--rows-per-shard",
+        type=positive_int,
+        default=DEFAULT_ROWS_PER_SHARD,
+        help=f"rows per Parquet shard ({DEFAULT_ROWS_PER_SHARD:,})",
+    )
+    parser.add_argument("--overwrite", action="store_true", help="replace an existing --out")

@@ -3,7 +3,7 @@
 import pyarrow as pa
 from pydantic import Field
 
-from data_schemas.candidates import MATCH_EVIDENCE_TYPE, MatchEvidence
+from data_schemas.candidates import CANDIDATES, MatchEvidence
 from data_schemas.record import EntityPairRecord
 from data_schemas.table_spec import TableSpec
 
@@ -27,13 +27,10 @@ TAGGED_RELATIONS = TableSpec(
     version=1,
     schema=pa.schema(
         [
-            pa.field("image_id", pa.int64(), nullable=False),
-            pa.field("subject_entity_id", pa.int64(), nullable=False),
-            pa.field("object_entity_id", pa.int64(), nullable=False),
-            pa.field("relation", pa.string(), nullable=False),
+            *(field for field in CANDIDATES.schema if field.name != "provenance"),
             pa.field("score", pa.float64(), nullable=False),
             pa.field("tagger_id", pa.string(), nullable=False),
-            pa.field("provenance", pa.list_(MATCH_EVIDENCE_TYPE), nullable=False),
+            CANDIDATES.schema.field("provenance"),
         ]
     ),
     record_type=TaggedRelationRecord,

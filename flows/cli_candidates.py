@@ -15,13 +15,12 @@ from data_schemas.relations import RELATIONS
 from flows.cli_arguments import non_negative_int, positive_int
 from pipeline.candidate_recall import measure_candidate_recall
 from pipeline.candidate_run import run_candidate_stages
+from pipeline.captioning.blip_config import DEFAULT_BLIP_MODEL
 from pipeline.captioning.existing_captions import read_existing_captions
 from pipeline.image_groups import table_rows
 from pipeline.ingest import DEFAULT_ROWS_PER_SHARD
 from pipeline.matching import PhraseMatcher, builtin_synonym_table, load_synonym_file
 from pipeline.parsing import CaptionParserConfig, build_caption_parser
-
-DEFAULT_BLIP_MODEL = "Salesforce/blip-image-captioning-large"
 
 
 def register(commands: argparse._SubParsersAction) -> None:

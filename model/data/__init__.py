@@ -1,0 +1,103 @@
+"""Pre-training data: scene graphs (human and pseudo-labelled) -> transformed, collated batches.
+
+Typical use::
+
+    dataset = build_pretrain_dataset(config)
+    vocabulary = build_label_vocabulary(dataset.annotations)
+    loader = build_data_loader(
+        dataset, collator=build_pretrain_collator(config, vocabulary), batch_size=4,
+        shuffle=True, num_workers=2, seed=config.seed, distributed=False,
+    )
+"""
+
+from model.data.collate import PretrainBatch, PretrainCollator, pad_images, relation_target
+from model.data.data_loader import build_data_loader, set_loader_epoch
+from model.data.label_vocabulary import (
+    LabelVocabulary,
+    NegativeSampling,
+    TextSamplingConfig,
+    build_label_vocabulary,
+    sample_label_texts,
+    sample_negatives,
+)
+from model.data.pretrain_data import (
+    PretrainDataConfig,
+    build_pretrain_collator,
+    build_pretrain_dataset,
+)
+from model.data.scene_graph_annotations import (
+    DEFAULT_RELATION_THRESHOLD,
+    ImageAnnotation,
+    RelationFilterCounts,
+    RelationPair,
+    SceneGraphSource,
+    keeps_relationship,
+    read_scene_graph_annotations,
+)
+from model.data.scene_graph_dataset import (
+    ImageFileError,
+    PretrainSample,
+    SceneGraphDataset,
+    SceneGraphSample,
+    load_rgb_image,
+)
+from model.data.transforms import (
+    CropConfig,
+    CropRegion,
+    PairedTransform,
+    TransformConfig,
+    TransformedImage,
+    build_eval_transform,
+    build_train_transform,
+    crop,
+    horizontal_flip,
+    image_to_normalised_tensor,
+    mirror_left_right,
+    resize,
+    resized_size,
+    xyxy_to_normalised_cxcywh,
+)
+
+__all__ = [
+    "DEFAULT_RELATION_THRESHOLD",
+    "CropConfig",
+    "CropRegion",
+    "ImageAnnotation",
+    "ImageFileError",
+    "LabelVocabulary",
+    "NegativeSampling",
+    "PairedTransform",
+    "PretrainBatch",
+    "PretrainCollator",
+    "PretrainDataConfig",
+    "PretrainSample",
+    "RelationFilterCounts",
+    "RelationPair",
+    "SceneGraphDataset",
+    "SceneGraphSample",
+    "SceneGraphSource",
+    "TextSamplingConfig",
+    "TransformConfig",
+    "TransformedImage",
+    "build_data_loader",
+    "build_eval_transform",
+    "build_label_vocabulary",
+    "build_pretrain_collator",
+    "build_pretrain_dataset",
+    "build_train_transform",
+    "crop",
+    "horizontal_flip",
+    "image_to_normalised_tensor",
+    "keeps_relationship",
+    "load_rgb_image",
+    "mirror_left_right",
+    "pad_images",
+    "read_scene_graph_annotations",
+    "relation_target",
+    "resize",
+    "resized_size",
+    "sample_label_texts",
+    "sample_negatives",
+    "set_loader_epoch",
+    "xyxy_to_normalised_cxcywh",
+]

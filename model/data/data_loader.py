@@ -1,0 +1,54 @@
+"""The pre-training ``DataLoader``: seeded shuffling, optionally sharded across processes."""
+
+import torch
+from torch.utils.data import DataLoader, DistributedSampler, RandomSampler, SequentialSampler
+
+from model.data.collate import PretrainCollator
+from model.data.scene_graph_dataset import SceneGraphDataset
+
+
+def build_data_loader(
+    dataset: SceneGraphDataset,
+    *,
+    collator: PretrainCollator,
+    batch_size: int,
+    shuffle: bool,
+    num_workers: int,
+    seed: int,
+    distributed: bool,
+    drop_last: bool = False,
+    pin_memory: bool = False,
+) -> DataLoader:
+    """Batches of :class:`~model.data.collate.PretrainBatch`.
+
+    ``distributed`` shards the data with a ``DistributedSampler`` (needs an initialised
+    ``torch.distributed`` process group; ``batch_size`` is per process). Call
+    :func:`set_loader_epoch` before each epoch. Workers are not persistent, so each epoch's
+    workers see the dataset's current epoch.
+    """
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+    if num_workers < 0:
+        raise ValueError(f"num_workers must be >= 0, got {num_workers}")
+    if distributed:
+        sampler = DistributedSampler(dataset, shuffle=shuffle, seed=seed, drop_last=drop_last)
+    elif shuffle:
+        sampler = RandomSampler(dataset, generator=torch.Generator().manual_seed(seed))
+    else:
+        sampler = SequentialSampler(dataset)
+    return DataLoader(
+        dataset,
+        batch_size=batch_size,
+        sampler=sampler,
+        num_workers=num_workers,
+        collate_fn=collator,
+        drop_last=drop_last,
+        pin_memory=pin_memory,
+    )
+
+
+def set_loader_epoch(data_loader: DataLoader, epoch: int) -> None:
+    """Re-seed augmentation, text sampling and (distributed) shuffling for ``epoch``."""
+    data_loader.dataset.set_epoch(epoch)
+    if isinstance(data_loader.sampler, DistributedSampler):
+        data_loader.sampler.set_epoch(epoch)

@@ -1,0 +1,181 @@
+"""The pre-training dataset: scene-graph annotations, images loaded lazily, paired transforms.
+
+An image that cannot be read, or whose size differs from the table's ``width`` x ``height``,
+raises :class:`ImageFileError` naming the file: skipping it would silently change the epoch and
+hide a broken download; fix or re-ingest the data instead.
+
+Augmentation is deterministic: item ``index`` in epoch ``epoch`` draws from a generator seeded
+with ``mixed_seed(seed, epoch, index)``, whatever the number of workers. Call
+:meth:`SceneGraphDataset.set_epoch` before iterating each epoch (workers must not be persistent,
+so that they see the new epoch).
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from PIL import Image
+from torch.utils.data import Dataset
+
+from data_schemas.errors import RLIPv2InputError
+from model.data.scene_graph_annotations import ImageAnnotation
+from model.data.seeding import mixed_seed
+from model.data.transforms import PairedTransform, mirror_left_right
+
+
+class ImageFileError(RLIPv2InputError):
+    """An image file is missing, unreadable, or not the size its table records."""
+
+
+@dataclass(frozen=True)
+class SceneGraphSample:
+    """An untransformed image and its relation pairs.
+
+    Attributes:
+        image: PIL RGB image, ``annotation.width`` x ``annotation.height`` pixels.
+        annotation: the pairs (names, xyxy boxes in absolute pixels of ``image``, predicates).
+    """
+
+    image: Image.Image
+    annotation: ImageAnnotation
+
+    def pair_boxes(self) -> torch.Tensor:
+        """(num_pairs, 2, 4) float32 xyxy absolute; ``[:, 0]`` subject, ``[:, 1]`` object."""
+        return torch.tensor(
+            [[pair.subject_box, pair.object_box] for pair in self.annotation.pairs],
+            dtype=torch.float32,
+        )
+
+
+@dataclass(frozen=True)
+class PretrainSample:
+    """A transformed image with the pairs that survived its transform (at least one).
+
+    Attributes:
+        image: (3, height, width) float32, ImageNet-normalised.
+        subject_boxes: (num_pairs, 4) float32 cxcywh normalised to [0, 1] by (width, height).
+        object_boxes: (num_pairs, 4) float32 cxcywh in [0, 1].
+        subject_names: num_pairs entity names.
+        object_names: num_pairs entity names.
+        predicates: per pair, its distinct predicates (mirrored if the image was flipped and the
+            transform mirrors "left"/"right").
+        dataset: the ``dataset`` column of the image's table row.
+        image_id: the image's id within ``dataset``.
+        random_seed: the seed of this item's augmentation; collation derives text sampling from it.
+    """
+
+    image: torch.Tensor
+    subject_boxes: torch.Tensor
+    object_boxes: torch.Tensor
+    subject_names: tuple[str, ...]
+    object_names: tuple[str, ...]
+    predicates: tuple[tuple[str, ...], ...]
+    dataset: str
+    image_id: int
+    random_seed: int
+
+    @property
+    def num_pairs(self) -> int:
+        return self.subject_boxes.shape[0]
+
+
+def load_rgb_image(path: Path, *, expected_size: tuple[int, int]) -> Image.Image:
+    """Decode ``path`` as RGB; ``expected_size`` is (width, height) from the table.
+
+    Raises:
+        ImageFileError: the file is missing, cannot be decoded, or has another size.
+    """
+    try:
+        with Image.open(path) as opened:
+            image = opened.convert("RGB")  # decodes the whole file
+    except OSError as error:  # FileNotFoundError, PIL.UnidentifiedImageError, truncated data
+        raise ImageFileError(f"cannot read image {path}: {error}") from error
+    if image.size != expected_size:
+        raise ImageFileError(
+            f"image {path} is {image.width}x{image.height} pixels but its scene_graphs table "
+            f"records {expected_size[0]}x{expected_size[1]}; its boxes would be misplaced"
+        )
+    return image
+
+
+def transform_sample(
+    sample: SceneGraphSample,
+    transform: PairedTransform,
+    *,
+    generator: torch.Generator,
+    random_seed: int,
+) -> PretrainSample:
+    """Apply ``transform`` to the image and pair boxes; keep the pairs it keeps."""
+    transformed = transform(sample.image, sample.pair_boxes(), generator)
+    kept = transformed.kept_pairs.tolist()
+    pairs = [pair for pair, keep in zip(sample.annotation.pairs, kept, strict=True) if keep]
+    mirror = transformed.flipped and transform.mirror_left_right_predicates
+    pair_boxes = transformed.pair_boxes[transformed.kept_pairs]  # (num_kept_pairs, 2, 4)
+    return PretrainSample(
+        image=transformed.image,
+        subject_boxes=pair_boxes[:, 0],
+        object_boxes=pair_boxes[:, 1],
+        subject_names=tuple(pair.subject_name for pair in pairs),
+        object_names=tuple(pair.object_name for pair in pairs),
+        predicates=tuple(
+            tuple(mirror_left_right(predicate) for predicate in pair.predicates)
+            if mirror
+            else pair.predicates
+            for pair in pairs
+        ),
+        dataset=sample.annotation.dataset,
+        image_id=sample.annotation.image_id,
+        random_seed=random_seed,
+    )
+
+
+class SceneGraphDataset(Dataset[PretrainSample]):
+    """Images with relation pairs, transformed on access.
+
+    Args:
+        annotations: the images to serve, each with at least one pair.
+        transform: the paired transform applied in ``__getitem__``.
+        seed: base seed of the augmentation (see the module docstring).
+    """
+
+    def __init__(
+        self, annotations: Sequence[ImageAnnotation], *, transform: PairedTransform, seed: int
+    ) -> None:
+        if seed < 0:
+            raise ValueError(f"seed must be >= 0, got {seed}")
+        empty = [annotation.image_path for annotation in annotations if not annotation.pairs]
+        if empty:
+            raise ValueError(f"annotations without relation pairs: {empty[:3]}")
+        self.annotations = tuple(annotations)
+        self.transform = transform
+        self.seed = seed
+        self.epoch = 0
+
+    def __len__(self) -> int:
+        return len(self.annotations)
+
+    def set_epoch(self, epoch: int) -> None:
+        if epoch < 0:
+            raise ValueError(f"epoch must be >= 0, got {epoch}")
+        self.epoch = epoch
+
+    def item_seed(self, index: int) -> int:
+        return mixed_seed(self.seed, self.epoch, index)
+
+    def load_sample(self, index: int) -> SceneGraphSample:
+        """The untransformed image and pairs of item ``index``."""
+        annotation = self.annotations[index]
+        image = load_rgb_image(
+            annotation.image_path, expected_size=(annotation.width, annotation.height)
+        )
+        return SceneGraphSample(image=image, annotation=annotation)
+
+    def __getitem__(self, index: int) -> PretrainSample:
+        random_seed = self.item_seed(index)
+        return transform_sample(
+            self.load_sample(index),
+            self.transform,
+            generator=torch.Generator().manual_seed(random_seed),
+            random_seed=random_seed,
+        )

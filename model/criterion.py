@@ -1,0 +1,289 @@
+"""Training losses of the relation detector (RLIPv2's ``SetCriterionHOI``).
+
+For every decoder layer (auxiliary losses on all layers, each with the same weights), the
+pair slots are assigned to ground-truth pairs (by the matcher, or as given), then:
+
+- ``entity_classes``: cross-entropy over the entity texts, subject plus object. Matched slots
+  target their pair's labels; unmatched slots target "no objects" (the last entity text),
+  whose class weight is ``eos_coefficient``. Mean weighted by class weight (PyTorch's
+  ``cross_entropy`` with ``weight``).
+- ``relations``: :func:`model.focal_loss.binary_focal_loss` on the relation logits,
+  normalised by the number of positive (slot, relation) labels in the batch.
+- ``boxes_l1``: L1 distance of matched subject and object boxes (cxcywh in [0, 1], summed over
+  the 4 coordinates and over subject and object), divided by the number of ground-truth pairs
+  in the batch (at least 1).
+- ``boxes_giou``: ``1 - GIoU`` of matched subject and object boxes, normalised likewise.
+
+Unmatched slots (``unmatched_slots``):
+
+- ``"no_object"`` (the detector; RLIPv2's ``loss_obj_labels``/``loss_verb_labels``): they
+  target "no objects" in ``entity_classes`` and are all-negative rows in ``relations``.
+- ``"ignored"`` (the R-Tagger with given matches; RLIPv2's ``loss_verb_tagger``): only matched
+  slots enter the class and relation losses, so padding slots are not trained.
+
+Box losses only ever use matched slots.
+
+RLIPv2's pre-training runs ``relations`` on soft targets (RQL: labels scaled by the matched
+pair's GIoU quality; RPL: pseudo-labels from text similarity) with a quality-focal loss; this
+criterion implements the hard-label CornerNet form (RLIPv2's ``_neg_loss``, as its R-Tagger uses).
+"""
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Literal, get_args
+
+import torch
+from torch import nn
+from torch.nn import functional
+
+from model.box_ops import cxcywh_to_xyxy, elementwise_generalized_iou
+from model.focal_loss import binary_focal_loss
+from model.matched_pairs import MatchedPairs, gather_matched_pairs, validate_matches
+from model.matcher import (
+    MatcherConfig,
+    PairMatch,
+    RelationMatcher,
+    build_matcher,
+    validate_targets,
+)
+from model.outputs import RelationDetectionOutput, RelationPredictions
+from model.targets import RelationTarget
+
+UnmatchedSlots = Literal["no_object", "ignored"]
+
+PAPER_LOSS_WEIGHTS: Mapping[str, float] = MappingProxyType(
+    {"entity_classes": 1.0, "relations": 1.0, "boxes_l1": 2.5, "boxes_giou": 1.0}
+)
+
+
+@dataclass(frozen=True)
+class CriterionOutput:
+    """The weighted total loss and every unweighted term, for logging.
+
+    Attributes:
+        total: () scalar to back-propagate: sum over layers and names of weight * term.
+        terms: ``loss_term_key(name, layer)`` -> () detached unweighted loss.
+    """
+
+    total: torch.Tensor
+    terms: dict[str, torch.Tensor]
+
+
+@dataclass(frozen=True)
+class CriterionConfig:
+    """Loss weights (a name left out is not computed) and loss hyper-parameters; the defaults
+    are RLIPv2's (3 decoder layers)."""
+
+    num_decoder_layers: int = 3
+    loss_weights: Mapping[str, float] = field(default_factory=lambda: dict(PAPER_LOSS_WEIGHTS))
+    eos_coefficient: float = 0.1
+    focal_gamma: float = 2.0
+    unmatched_slots: UnmatchedSlots = "no_object"
+    matcher: MatcherConfig = field(default_factory=MatcherConfig)
+
+    def __post_init__(self) -> None:
+        _check_hyper_parameters(
+            num_decoder_layers=self.num_decoder_layers,
+            eos_coefficient=self.eos_coefficient,
+            focal_gamma=self.focal_gamma,
+            unmatched_slots=self.unmatched_slots,
+        )
+
+
+LossFunction = Callable[[RelationPredictions, MatchedPairs], torch.Tensor]
+
+
+def loss_term_key(name: str, layer: int) -> str:
+    """The key of one loss of one decoder layer in weights and logs, e.g. ``relations/layer_2``."""
+    return f"{name}/layer_{layer}"
+
+
+def build_layer_loss_weights(
+    loss_weights: Mapping[str, float], num_layers: int
+) -> dict[str, float]:
+    """The weight of every (loss, layer): every layer gets the final layer's weights."""
+    return {
+        loss_term_key(name, layer): weight
+        for layer in range(num_layers)
+        for name, weight in loss_weights.items()
+    }
+
+
+class RelationCriterion(nn.Module):
+    """Matching plus the weighted losses of every decoder layer (see the module docstring)."""
+
+    def __init__(
+        self,
+        *,
+        matcher: RelationMatcher,
+        loss_weights: Mapping[str, float],
+        num_decoder_layers: int,
+        eos_coefficient: float = 0.1,
+        focal_gamma: float = 2.0,
+        unmatched_slots: UnmatchedSlots = "no_object",
+    ) -> None:
+        super().__init__()
+        _check_hyper_parameters(
+            num_decoder_layers=num_decoder_layers,
+            eos_coefficient=eos_coefficient,
+            focal_gamma=focal_gamma,
+            unmatched_slots=unmatched_slots,
+        )
+        self.loss_functions: dict[str, LossFunction] = {
+            "entity_classes": self.loss_entity_classes,
+            "relations": self.loss_relations,
+            "boxes_l1": self.loss_boxes_l1,
+            "boxes_giou": self.loss_boxes_giou,
+        }
+        unknown = sorted(set(loss_weights) - set(self.loss_functions))
+        if unknown:
+            raise ValueError(f"unknown loss names {unknown}; known: {sorted(self.loss_functions)}")
+        if not loss_weights:
+            raise ValueError(f"loss_weights is empty; give some of {sorted(self.loss_functions)}")
+        negative = {name: weight for name, weight in loss_weights.items() if weight < 0}
+        if negative:
+            raise ValueError(f"loss weights must be >= 0, got {negative}")
+        self.matcher = matcher
+        self.loss_weights = dict(loss_weights)
+        self.num_decoder_layers = num_decoder_layers
+        self.layer_loss_weights = build_layer_loss_weights(loss_weights, num_decoder_layers)
+        self.eos_coefficient = eos_coefficient
+        self.focal_gamma = focal_gamma
+        self.unmatched_slots = unmatched_slots
+
+    def forward(
+        self,
+        output: RelationDetectionOutput,
+        targets: Sequence[RelationTarget],
+        matches: Sequence[PairMatch] | None = None,
+    ) -> CriterionOutput:
+        """
+        Args:
+            output: every decoder layer's predictions, (batch, num_pairs, ...) tensors, boxes
+                cxcywh in [0, 1], entity logits ending with "no objects".
+            targets: one ``RelationTarget`` per image (boxes cxcywh in [0, 1]).
+            matches: None to run the matcher on each layer; else one ``PairMatch`` per image,
+                used for every layer (e.g. slot k <-> pair k for the R-Tagger's denoising).
+
+        Returns:
+            The total loss and every term, keyed by :func:`loss_term_key`.
+        """
+        if len(output.layers) != self.num_decoder_layers:
+            raise ValueError(
+                f"the criterion was built for {self.num_decoder_layers} decoder layers, "
+                f"the output has {len(output.layers)}"
+            )
+        validate_targets(output.final, targets)
+        if matches is not None:
+            validate_matches(matches, output.final, targets)
+        total = output.final.subject_logits.new_zeros(())
+        terms: dict[str, torch.Tensor] = {}
+        for layer, predictions in enumerate(output.layers):
+            layer_matches = self.matcher(predictions, targets) if matches is None else matches
+            matched = gather_matched_pairs(layer_matches, targets, predictions.subject_boxes.device)
+            for name in self.loss_weights:
+                key = loss_term_key(name, layer)
+                term = self.loss_functions[name](predictions, matched)
+                total = total + self.layer_loss_weights[key] * term
+                terms[key] = term.detach()
+        return CriterionOutput(total=total, terms=terms)
+
+    def loss_entity_classes(
+        self, predictions: RelationPredictions, matched: MatchedPairs
+    ) -> torch.Tensor:
+        """Cross-entropy of subject plus object logits (see the module docstring)."""
+        return self._entity_cross_entropy(
+            predictions.subject_logits, matched, matched.subject_labels
+        ) + self._entity_cross_entropy(predictions.object_logits, matched, matched.object_labels)
+
+    def loss_relations(
+        self, predictions: RelationPredictions, matched: MatchedPairs
+    ) -> torch.Tensor:
+        """Focal loss of the relation logits, normalised by the number of positive labels."""
+        logits = predictions.relation_logits  # (batch, num_pairs, num_relation_texts)
+        relation_labels = matched.relation_labels.to(logits.dtype)
+        if self.unmatched_slots == "ignored":
+            matched_logits = logits[matched.image_indices, matched.slot_indices]
+            return binary_focal_loss(matched_logits, relation_labels, gamma=self.focal_gamma)
+        labels = torch.zeros_like(logits)
+        labels[matched.image_indices, matched.slot_indices] = relation_labels
+        return binary_focal_loss(logits, labels, gamma=self.focal_gamma)
+
+    def loss_boxes_l1(
+        self, predictions: RelationPredictions, matched: MatchedPairs
+    ) -> torch.Tensor:
+        """Summed L1 distance of matched subject and object boxes per ground-truth pair."""
+        subject_boxes, object_boxes = _matched_boxes(predictions, matched)
+        distance = (subject_boxes - matched.subject_boxes).abs().sum() + (
+            object_boxes - matched.object_boxes
+        ).abs().sum()
+        return distance / matched.num_pairs
+
+    def loss_boxes_giou(
+        self, predictions: RelationPredictions, matched: MatchedPairs
+    ) -> torch.Tensor:
+        """Summed ``1 - GIoU`` of matched subject and object boxes per ground-truth pair."""
+        subject_boxes, object_boxes = _matched_boxes(predictions, matched)
+        subject_giou = elementwise_generalized_iou(
+            cxcywh_to_xyxy(subject_boxes), cxcywh_to_xyxy(matched.subject_boxes)
+        )
+        object_giou = elementwise_generalized_iou(
+            cxcywh_to_xyxy(object_boxes), cxcywh_to_xyxy(matched.object_boxes)
+        )
+        return ((1 - subject_giou).sum() + (1 - object_giou).sum()) / matched.num_pairs
+
+    def _entity_cross_entropy(
+        self, logits: torch.Tensor, matched: MatchedPairs, matched_labels: torch.Tensor
+    ) -> torch.Tensor:
+        """Class-weighted cross-entropy of (batch, num_pairs, num_entity_texts) logits."""
+        num_entity_texts = logits.shape[-1]
+        class_weights = logits.new_ones(num_entity_texts)
+        class_weights[-1] = self.eos_coefficient  # "no objects"
+        if self.unmatched_slots == "ignored":
+            if matched.slot_indices.numel() == 0:
+                return logits.sum() * 0.0  # no slot to train; keeps the graph connected
+            matched_logits = logits[matched.image_indices, matched.slot_indices]
+            return functional.cross_entropy(matched_logits, matched_labels, weight=class_weights)
+        labels = torch.full(
+            logits.shape[:2], num_entity_texts - 1, dtype=torch.int64, device=logits.device
+        )  # (batch, num_pairs): "no objects" unless matched
+        labels[matched.image_indices, matched.slot_indices] = matched_labels
+        # cross_entropy wants the classes in dimension 1: (batch, num_entity_texts, num_pairs).
+        return functional.cross_entropy(logits.transpose(1, 2), labels, weight=class_weights)
+
+
+def build_criterion(config: CriterionConfig) -> RelationCriterion:
+    return RelationCriterion(
+        matcher=build_matcher(config.matcher),
+        loss_weights=config.loss_weights,
+        num_decoder_layers=config.num_decoder_layers,
+        eos_coefficient=config.eos_coefficient,
+        focal_gamma=config.focal_gamma,
+        unmatched_slots=config.unmatched_slots,
+    )
+
+
+def _check_hyper_parameters(
+    *, num_decoder_layers: int, eos_coefficient: float, focal_gamma: float, unmatched_slots: str
+) -> None:
+    if num_decoder_layers < 1:
+        raise ValueError(f"num_decoder_layers must be >= 1, got {num_decoder_layers}")
+    if not 0.0 < eos_coefficient <= 1.0:
+        raise ValueError(f"eos_coefficient must be in (0, 1], got {eos_coefficient}")
+    if focal_gamma < 0:
+        raise ValueError(f"focal_gamma must be >= 0, got {focal_gamma}")
+    if unmatched_slots not in get_args(UnmatchedSlots):
+        raise ValueError(
+            f"unmatched_slots must be one of {get_args(UnmatchedSlots)}, got {unmatched_slots!r}"
+        )
+
+
+def _matched_boxes(
+    predictions: RelationPredictions, matched: MatchedPairs
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """(num_matched, 4) cxcywh predicted subject and object boxes of the matched slots."""
+    return (
+        predictions.subject_boxes[matched.image_indices, matched.slot_indices],
+        predictions.object_boxes[matched.image_indices, matched.slot_indices],
+    )

@@ -1,0 +1,83 @@
+"""The matched slots of a batch gathered with their ground truth, for the losses."""
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import torch
+
+from model.matcher import PairMatch
+from model.outputs import RelationPredictions
+from model.targets import RelationTarget
+
+
+@dataclass(frozen=True)
+class MatchedPairs:
+    """Matched slots of a whole batch and their targets.
+
+    Attributes:
+        image_indices, slot_indices: (num_matched,) int64, the matched slots.
+        subject_labels, object_labels: (num_matched,) int64 entity text indices.
+        relation_labels: (num_matched, num_relation_texts) multi-hot.
+        subject_boxes, object_boxes: (num_matched, 4) cxcywh in [0, 1].
+        num_pairs: ground-truth pairs in the batch, at least 1 (the box-loss normaliser).
+    """
+
+    image_indices: torch.Tensor
+    slot_indices: torch.Tensor
+    subject_labels: torch.Tensor
+    object_labels: torch.Tensor
+    relation_labels: torch.Tensor
+    subject_boxes: torch.Tensor
+    object_boxes: torch.Tensor
+    num_pairs: int
+
+
+def validate_matches(
+    matches: Sequence[PairMatch],
+    predictions: RelationPredictions,
+    targets: Sequence[RelationTarget],
+) -> None:
+    """Raise ``ValueError`` unless there is one match per image, naming existing slots of
+    ``predictions`` ((batch, num_pairs, ...) tensors) and existing pairs of ``targets``."""
+    num_slots = predictions.subject_boxes.shape[1]
+    if len(matches) != len(targets):
+        raise ValueError(f"got {len(matches)} matches for {len(targets)} targets")
+    for image_index, (match, target) in enumerate(zip(matches, targets)):
+        if match.num_matched == 0:
+            continue
+        if match.prediction_indices.min() < 0 or match.prediction_indices.max() >= num_slots:
+            raise ValueError(f"match {image_index} names a slot outside [0, {num_slots})")
+        if match.target_indices.min() < 0 or match.target_indices.max() >= target.num_pairs:
+            raise ValueError(f"match {image_index} names a pair outside [0, {target.num_pairs})")
+
+
+def gather_matched_pairs(
+    matches: Sequence[PairMatch], targets: Sequence[RelationTarget], device: torch.device
+) -> MatchedPairs:
+    """The matched slots of every image and their targets, on ``device``."""
+    image_indices = torch.cat(
+        [
+            torch.full_like(match.prediction_indices, image_index)
+            for image_index, match in enumerate(matches)
+        ]
+    )
+    slot_indices = torch.cat([match.prediction_indices for match in matches])
+
+    def gather(field_of: Callable[[RelationTarget], torch.Tensor]) -> torch.Tensor:
+        """The matched rows of one target field, images concatenated: (num_matched, ...)."""
+        rows = [
+            field_of(target)[match.target_indices.to(field_of(target).device)]
+            for target, match in zip(targets, matches)
+        ]
+        return torch.cat(rows).to(device)
+
+    return MatchedPairs(
+        image_indices=image_indices.to(device),
+        slot_indices=slot_indices.to(device),
+        subject_labels=gather(lambda target: target.subject_labels),
+        object_labels=gather(lambda target: target.object_labels),
+        relation_labels=gather(lambda target: target.relation_labels),
+        subject_boxes=gather(lambda target: target.subject_boxes),
+        object_boxes=gather(lambda target: target.object_boxes),
+        num_pairs=max(sum(target.num_pairs for target in targets), 1),
+    )

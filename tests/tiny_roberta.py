@@ -3,11 +3,9 @@
 import itertools
 from pathlib import Path
 
-import torch
-from tokenizers import ByteLevelBPETokenizer
-from transformers import RobertaConfig, RobertaModel, RobertaTokenizerFast
+from transformers import RobertaConfig
 
-SPECIAL_TOKENS = ["<s>", "<pad>", "</s>", "<unk>", "<mask>"]  # ids 0..4; <pad> = 1 as in RoBERTa
+from model.random_text_encoder import save_random_text_encoder
 
 OBJECT_NAMES = [
     "person", "bicycle", "car", "motorcycle", "airplane", "bus", "train", "truck", "boat",
@@ -53,20 +51,6 @@ def tiny_roberta_config(vocab_size: int = 300) -> RobertaConfig:
 
 
 def save_tiny_roberta(directory: Path) -> Path:
-    """Trains a byte-level BPE (vocabulary <= 500) on :func:`label_texts`, builds a random
-    ``RobertaModel`` of :func:`tiny_roberta_config` over it and saves model and tokenizer into
-    ``directory``, loadable with ``from_pretrained(directory)``. Returns ``directory``."""
-    directory.mkdir(parents=True, exist_ok=True)
-    bpe = ByteLevelBPETokenizer()
-    bpe.train_from_iterator(
-        label_texts(), vocab_size=500, min_frequency=1, special_tokens=SPECIAL_TOKENS,
-        show_progress=False,
-    )
-    bpe.save_model(str(directory))  # vocab.json + merges.txt
-    tokenizer = RobertaTokenizerFast.from_pretrained(directory)
-    with torch.random.fork_rng():
-        torch.manual_seed(0)
-        model = RobertaModel(tiny_roberta_config(vocab_size=len(tokenizer)))
-    model.save_pretrained(directory)
-    tokenizer.save_pretrained(directory)
-    return directory
+    """A random RoBERTa of width 32 with a BPE trained on :func:`label_texts`, saved into
+    ``directory`` through the package's own writer."""
+    return save_random_text_encoder(directory, label_texts())

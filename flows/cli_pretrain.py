@@ -1,0 +1,67 @@
+"""``rlipv2 pretrain`` and ``rlipv2 tiny-text-encoder``."""
+
+import argparse
+from pathlib import Path
+
+from data_schemas.parquet_io import read_table
+from data_schemas.scene_graphs import SCENE_GRAPHS
+from model.pretrain import run_pretraining
+from model.pretrain_config import load_pretrain_config
+from model.random_text_encoder import save_random_text_encoder
+from pipeline.image_groups import table_rows
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    pretrain = commands.add_parser(
+        "pretrain",
+        help="pretrain the RLIPv2 relation detector on Parquet scene graphs",
+        description=(
+            "Train the RLIPv2 detector (ALIF + ParSeD) on scene_graphs tables, human and "
+            "pseudo-labelled (kept at confidence >= data.relation_threshold). Resumes from the "
+            "newest checkpoint in <output_dir>/checkpoints. Multi-GPU: launch with "
+            "`torchrun --nproc-per-node N -m flows.cli pretrain ...`."
+        ),
+    )
+    pretrain.add_argument("--config", type=Path, required=True, help="a TOML config file")
+    pretrain.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a config value, e.g. --set optimization.epochs=2 (repeatable)",
+    )
+    pretrain.set_defaults(handler=_run_pretrain)
+
+    encoder = commands.add_parser(
+        "tiny-text-encoder",
+        help="write a small random RoBERTa for offline runs",
+        description=(
+            "Write a small randomly initialised RoBERTa (with a byte-level BPE trained on the "
+            "label texts of the given scene graphs) to OUT, for offline runs where "
+            "roberta-base cannot be downloaded. It has no pretrained knowledge."
+        ),
+    )
+    encoder.add_argument("out", type=Path, help="output directory")
+    encoder.add_argument(
+        "--scene-graphs", type=Path, nargs="+", required=True, help="scene_graphs table dirs"
+    )
+    encoder.set_defaults(handler=_run_tiny_text_encoder)
+
+
+def _run_pretrain(arguments: argparse.Namespace) -> None:
+    config = load_pretrain_config(arguments.config, arguments.overrides)
+    result = run_pretraining(config)
+    for number, stats in enumerate(result.epochs, start=result.state.epoch - len(result.epochs) + 1):
+        print(f"epoch {number}: loss {stats.mean_loss:.4f} ({stats.steps} steps, {stats.seconds:.1f}s)")
+    print(f"trained to epoch {result.state.epoch}; checkpoints in {result.checkpoint_dir}")
+
+
+def _run_tiny_text_encoder(arguments: argparse.Namespace) -> None:
+    texts = set()
+    for directory in arguments.scene_graphs:
+        for row in table_rows(read_table(directory, SCENE_GRAPHS)):
+            texts.update(item["category_name"] for item in row["objects"])
+            texts.update(item["predicate"] for item in row["relationships"])
+    save_random_text_encoder(arguments.out, sorted(texts) + ["no objects"])
+    print(f"random text encoder ({len(texts)} label texts) written to {arguments.out}")

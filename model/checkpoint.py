@@ -1,0 +1,92 @@
+"""Training checkpoints: written atomically, read back with ``weights_only=True``."""
+
+import logging
+import os
+import re
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from data_schemas.errors import RLIPv2InputError
+
+logger = logging.getLogger(__name__)
+
+_CHECKPOINT_NAME = re.compile(r"^checkpoint-(\d{6})\.pt$")
+
+
+@dataclass(frozen=True)
+class TrainingState:
+    """Where training stands: ``epoch`` epochs and ``step`` optimizer steps are complete."""
+
+    epoch: int
+    step: int
+
+
+def checkpoint_path(directory: Path, epoch: int) -> Path:
+    return directory / f"checkpoint-{epoch:06d}.pt"
+
+
+def save_checkpoint(
+    directory: Path,
+    *,
+    model: nn.Module,
+    optimizer: torch.optim.Optimizer,
+    scheduler: torch.optim.lr_scheduler.LRScheduler,
+    state: TrainingState,
+    config: dict,
+) -> Path:
+    """Write ``checkpoint-<epoch>.pt`` (temp file + rename), holding only tensors and
+    plain Python values so that it loads with ``weights_only=True``."""
+    path = checkpoint_path(directory, state.epoch)
+    directory.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+    payload = {
+        "model": model.state_dict(),
+        "optimizer": optimizer.state_dict(),
+        "scheduler": scheduler.state_dict(),
+        "epoch": state.epoch,
+        "step": state.step,
+        "config": config,
+    }
+    try:
+        torch.save(payload, temporary)
+        os.replace(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)
+    logger.info("saved %s", path)
+    return path
+
+
+def latest_checkpoint(directory: Path) -> Path | None:
+    """The checkpoint of the highest epoch in ``directory``, or None."""
+    if not directory.is_dir():
+        return None
+    found = sorted(path for path in directory.iterdir() if _CHECKPOINT_NAME.match(path.name))
+    return found[-1] if found else None
+
+
+def load_checkpoint(
+    path: Path,
+    *,
+    model: nn.Module,
+    optimizer: torch.optim.Optimizer | None = None,
+    scheduler: torch.optim.lr_scheduler.LRScheduler | None = None,
+) -> TrainingState:
+    """Restore ``model`` (and optimizer/scheduler when given) from ``path``.
+
+    Raises:
+        RLIPv2InputError: the file is not a readable rlipv2 checkpoint.
+    """
+    try:
+        payload = torch.load(path, map_location="cpu", weights_only=True)
+        model.load_state_dict(payload["model"])
+        if optimizer is not None:
+            optimizer.load_state_dict(payload["optimizer"])
+        if scheduler is not None:
+            scheduler.load_state_dict(payload["scheduler"])
+        return TrainingState(epoch=payload["epoch"], step=payload["step"])
+    except (OSError, KeyError, RuntimeError, EOFError) as error:
+        raise RLIPv2InputError(f"{path} is not a usable rlipv2 checkpoint: {error}") from error

@@ -1,0 +1,53 @@
+"""Process-group set-up for ``torchrun`` (DDP); a plain run is a world of one."""
+
+import logging
+import os
+from dataclasses import dataclass
+
+import torch
+import torch.distributed as torch_distributed
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ProcessContext:
+    """This process's place in the run and the device it computes on."""
+
+    rank: int
+    world_size: int
+    device: torch.device
+
+    @property
+    def is_distributed(self) -> bool:
+        return self.world_size > 1
+
+    @property
+    def is_main(self) -> bool:
+        return self.rank == 0
+
+
+def start_process(device: str) -> ProcessContext:
+    """Join the ``torchrun`` process group when launched by it, and pick the device.
+
+    ``device`` "auto" means CUDA when present (``cuda:<LOCAL_RANK>`` under torchrun), else CPU.
+    """
+    world_size = int(os.environ.get("WORLD_SIZE", "1"))
+    local_rank = int(os.environ.get("LOCAL_RANK", "0"))
+    if device == "auto":
+        device = f"cuda:{local_rank}" if torch.cuda.is_available() else "cpu"
+    resolved = torch.device(device)
+    if resolved.type == "cuda":
+        if not torch.cuda.is_available():
+            raise ValueError(f"device {device!r} was asked for, but CUDA is not available")
+        torch.cuda.set_device(resolved)
+    if world_size > 1 and not torch_distributed.is_initialized():
+        torch_distributed.init_process_group(backend="nccl" if resolved.type == "cuda" else "gloo")
+        logger.info("rank %d of %d on %s", torch_distributed.get_rank(), world_size, resolved)
+    rank = torch_distributed.get_rank() if torch_distributed.is_initialized() else 0
+    return ProcessContext(rank=rank, world_size=world_size, device=resolved)
+
+
+def end_process(context: ProcessContext) -> None:
+    if context.is_distributed and torch_distributed.is_initialized():
+        torch_distributed.destroy_process_group()

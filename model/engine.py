@@ -1,0 +1,88 @@
+"""One training epoch: forward, loss, backward, clip, step. Nothing else."""
+
+import logging
+import math
+import time
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from model.criterion import RelationCriterion
+from model.data import PretrainBatch
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class EpochStats:
+    """Mean losses of the optimizer steps of one epoch (non-finite steps excluded)."""
+
+    steps: int
+    skipped_non_finite: int
+    mean_loss: float
+    mean_terms: dict[str, float]
+    seconds: float
+
+
+def autocast_dtype(device: torch.device) -> torch.dtype | None:
+    """Mixed precision on CUDA (bfloat16 where supported, else float16); none on CPU."""
+    if device.type != "cuda":
+        return None
+    return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+
+
+def train_one_epoch(
+    *,
+    model: nn.Module,
+    criterion: RelationCriterion,
+    batches: Iterable[PretrainBatch],
+    optimizer: torch.optim.Optimizer,
+    device: torch.device,
+    max_grad_norm: float,
+    scaler: torch.amp.GradScaler,
+    max_steps: int | None = None,
+) -> EpochStats:
+    """Train ``model`` over ``batches`` (at most ``max_steps``).
+
+    A step whose loss is not finite is skipped (no update) and counted, instead of
+    corrupting the weights. ``scaler`` is enabled only for float16 autocast.
+    """
+    model.train()
+    criterion.train()
+    amp_dtype = autocast_dtype(device)
+    started = time.perf_counter()
+    steps = skipped = 0
+    loss_sum = 0.0
+    term_sums: defaultdict[str, float] = defaultdict(float)
+    for batch in batches:
+        if max_steps is not None and steps + skipped >= max_steps:
+            break
+        batch = batch.to(device, non_blocking=True)
+        with torch.autocast(device.type, dtype=amp_dtype, enabled=amp_dtype is not None):
+            output = model(batch.images, batch.pixel_mask, batch.label_texts)
+            losses = criterion(output, list(batch.targets))
+        if not torch.isfinite(losses.total):
+            skipped += 1
+            logger.warning("non-finite loss at step %d: skipped", steps + skipped)
+            optimizer.zero_grad(set_to_none=True)
+            continue
+        optimizer.zero_grad(set_to_none=True)
+        scaler.scale(losses.total).backward()
+        scaler.unscale_(optimizer)
+        nn.utils.clip_grad_norm_(model.parameters(), max_grad_norm)
+        scaler.step(optimizer)
+        scaler.update()
+        steps += 1
+        loss_sum += losses.total.item()
+        for name, value in losses.terms.items():
+            term_sums[name] += value.item()
+    return EpochStats(
+        steps=steps,
+        skipped_non_finite=skipped,
+        mean_loss=loss_sum / steps if steps else math.nan,
+        mean_terms={name: total / steps for name, total in term_sums.items()} if steps else {},
+        seconds=time.perf_counter() - started,
+    )

@@ -1,0 +1,189 @@
+"""The RLIPv2 detector end to end: shapes, learning, checkpoints, resume, config, CLI."""
+
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+import torch
+
+from data_schemas import RLIPv2InputError
+from flows.cli import main
+from model.backbone import BackboneConfig
+from model.build_detector import build_relation_detector
+from model.checkpoint import latest_checkpoint, load_checkpoint
+from model.criterion import CriterionConfig, build_criterion
+from model.data import (
+    PretrainDataConfig,
+    SceneGraphSource,
+    TransformConfig,
+    build_data_loader,
+    build_label_vocabulary,
+    build_pretrain_collator,
+    build_pretrain_dataset,
+)
+from model.detector_config import DetectorConfig
+from model.engine import train_one_epoch
+from model.fused_encoder import FusionConfig, FusionKind
+from model.pretrain import run_pretraining
+from model.pretrain_config import load_pretrain_config
+from model.targets import LabelTexts
+from model.text_encoder import TextEncoderConfig
+from pipeline.demo_world import write_demo_world
+from pipeline.ingest import ingest_visual_genome_dataset
+from tiny_roberta import save_tiny_roberta
+
+REPOSITORY = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def text_encoder_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return save_tiny_roberta(tmp_path_factory.mktemp("roberta"))
+
+
+@pytest.fixture(scope="module")
+def demo_scene_graphs(tmp_path_factory: pytest.TempPathFactory) -> SceneGraphSource:
+    root = tmp_path_factory.mktemp("demo")
+    world = write_demo_world(root / "world", num_images=12, seed=2)
+    ingest_visual_genome_dataset(
+        world.vg_image_data_json, relationships_json=world.vg_relationships_json,
+        objects_json=world.vg_objects_json, out_dir=root / "vg", dataset="demo", split="train",
+    )
+    return SceneGraphSource(scene_graphs_dir=root / "vg" / "scene_graphs",
+                            image_root=world.images_dir)
+
+
+def tiny_detector_config(text_encoder_dir: Path, fusion: FusionKind = FusionKind.ALIF):
+    return DetectorConfig(
+        backbone=BackboneConfig(hidden_dim=32, hidden_sizes=(8, 16, 32, 64), depths=(1, 1, 1, 1),
+                                embedding_size=8),
+        text_encoder=TextEncoderConfig(str(text_encoder_dir)),
+        fusion=FusionConfig(kind=fusion, embed_dim=64, num_heads=2),
+        hidden_dim=32, num_pairs=6, feedforward_dim=64, num_heads=2, num_points=2,
+    )
+
+
+@pytest.mark.parametrize("fusion", [FusionKind.ALIF, FusionKind.NONE])
+def test_detector_output_shapes_and_ranges(text_encoder_dir: Path, fusion: FusionKind) -> None:
+    detector = build_relation_detector(tiny_detector_config(text_encoder_dir, fusion))
+    pixel_mask = torch.zeros(2, 64, 96, dtype=torch.bool)
+    pixel_mask[1, 40:, :] = True  # the second image is shorter: padded at the bottom
+    texts = LabelTexts(("person", "horse", "no objects"), ("riding", "next to"))
+    output = detector(torch.randn(2, 3, 64, 96), pixel_mask, texts)
+    assert len(output.layers) == 3
+    for layer in output.layers:
+        assert layer.subject_boxes.shape == layer.object_boxes.shape == (2, 6, 4)
+        assert layer.subject_logits.shape == layer.object_logits.shape == (2, 6, 3)
+        assert layer.relation_logits.shape == (2, 6, 2)
+        assert 0 <= layer.subject_boxes.min() and layer.subject_boxes.max() <= 1
+    output.final.relation_logits.sum().backward()
+    assert detector.entity_classifier.query_bias.grad is None  # relations do not reach it
+    assert detector.relation_classifier.query_bias.grad is not None
+
+
+def test_training_steps_on_the_demo_world_reduce_the_loss(
+    text_encoder_dir: Path, demo_scene_graphs: SceneGraphSource
+) -> None:
+    torch.manual_seed(0)
+    data_config = PretrainDataConfig(
+        sources=(demo_scene_graphs,),
+        transform=TransformConfig(shorter_sides=(128,), max_size=160, eval_shorter_side=128),
+    )
+    dataset = build_pretrain_dataset(data_config, augment=False)
+    collator = build_pretrain_collator(data_config, build_label_vocabulary(dataset.annotations))
+    loader = build_data_loader(dataset, collator=collator, batch_size=2, shuffle=False,
+                               num_workers=0, seed=0, distributed=False)
+    batch = next(iter(loader))
+    detector = build_relation_detector(tiny_detector_config(text_encoder_dir))
+    criterion = build_criterion(CriterionConfig())
+    optimizer = torch.optim.AdamW(detector.parameters(), lr=1e-3)
+    scaler = torch.amp.GradScaler("cpu", enabled=False)
+    first = train_one_epoch(model=detector, criterion=criterion, batches=[batch], optimizer=optimizer,
+                            device=torch.device("cpu"), max_grad_norm=1.0, scaler=scaler)
+    for _ in range(12):
+        last = train_one_epoch(model=detector, criterion=criterion, batches=[batch],
+                               optimizer=optimizer, device=torch.device("cpu"), max_grad_norm=1.0,
+                               scaler=scaler)
+    assert last.mean_loss < 0.8 * first.mean_loss, (first.mean_loss, last.mean_loss)
+
+
+def write_config(tmp_path: Path, text_encoder_dir: Path, source: SceneGraphSource) -> Path:
+    config = tmp_path / "pretrain.toml"
+    config.write_text(f"""
+output_dir = "run"
+batch_size = 2
+num_workers = 0
+max_steps_per_epoch = 2
+
+[model]
+hidden_dim = 32
+num_pairs = 6
+feedforward_dim = 64
+num_heads = 2
+num_points = 2
+[model.backbone]
+hidden_dim = 32
+hidden_sizes = [8, 16, 32, 64]
+depths = [1, 1, 1, 1]
+embedding_size = 8
+[model.text_encoder]
+name_or_path = "{text_encoder_dir}"
+[model.fusion]
+embed_dim = 64
+num_heads = 2
+[optimization]
+epochs = 1
+[data]
+[[data.sources]]
+scene_graphs_dir = "{source.scene_graphs_dir}"
+image_root = "{source.image_root}"
+[data.transform]
+shorter_sides = [96, 128]
+max_size = 160
+eval_shorter_side = 128
+[data.transform.crop]
+probability = 0.0
+[data.text_sampling]
+total_texts = 24
+""")
+    return config
+
+
+def test_checkpoint_round_trip_and_resume(
+    tmp_path: Path, text_encoder_dir: Path, demo_scene_graphs: SceneGraphSource
+) -> None:
+    config_path = write_config(tmp_path, text_encoder_dir, demo_scene_graphs)
+    first = run_pretraining(load_pretrain_config(config_path))
+    assert first.state.epoch == 1 and len(first.epochs) == 1 and first.state.step == 2
+    checkpoint = latest_checkpoint(tmp_path / "run" / "checkpoints")
+    assert checkpoint.name == "checkpoint-000001.pt"
+    payload = torch.load(checkpoint, map_location="cpu", weights_only=True)
+    reloaded = build_relation_detector(load_pretrain_config(config_path).model)
+    assert load_checkpoint(checkpoint, model=reloaded).epoch == 1
+    for name, tensor in reloaded.state_dict().items():
+        assert torch.equal(tensor, payload["model"][name]), name
+
+    resumed = run_pretraining(load_pretrain_config(config_path, ["optimization.epochs=2"]))
+    assert resumed.state.epoch == 2 and len(resumed.epochs) == 1 and resumed.state.step == 4
+    assert latest_checkpoint(tmp_path / "run" / "checkpoints").name == "checkpoint-000002.pt"
+    assert len((tmp_path / "run" / "metrics.jsonl").read_text().splitlines()) == 2
+
+
+def test_pretrain_command_and_config_errors(
+    tmp_path: Path, text_encoder_dir: Path, demo_scene_graphs: SceneGraphSource, capsys
+) -> None:
+    config_path = write_config(tmp_path, text_encoder_dir, demo_scene_graphs)
+    assert main(["pretrain", "--config", str(config_path), "--set", 'model.fusion.kind="none"']) == 0
+    assert "trained to epoch 1" in capsys.readouterr().out
+    assert main(["pretrain", "--config", str(config_path), "--set", "model.num_pairs=0"]) == 2
+    assert "num_pairs" in capsys.readouterr().err
+    with pytest.raises(RLIPv2InputError, match="not valid TOML"):
+        (tmp_path / "bad.toml").write_text("output_dir = [")
+        load_pretrain_config(tmp_path / "bad.toml")
+    with pytest.raises(RLIPv2InputError, match="does not exist"):
+        load_pretrain_config(tmp_path / "missing.toml")
+
+
+def test_demo_config_in_the_repository_is_valid() -> None:
+    config = load_pretrain_config(REPOSITORY / "configs" / "pretrain_demo.toml")
+    assert config.model.fusion.kind is FusionKind.ALIF
+    assert replace(config, batch_size=1).batch_size == 1

@@ -4,7 +4,11 @@ import argparse
 from pathlib import Path
 
 from flows.cli_arguments import positive_int
-from pipeline.ingest import DEFAULT_ROWS_PER_SHARD, ingest_coco_dataset, ingest_visual_genome_dataset
+from pipeline.ingest import (
+    DEFAULT_ROWS_PER_SHARD,
+    ingest_coco_dataset,
+    ingest_visual_genome_dataset,
+)
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -72,7 +76,9 @@ def _run_visual_genome(arguments: argparse.Namespace) -> None:
 def _add_common_options(parser: argparse.ArgumentParser, *, default_dataset: str) -> None:
     parser.add_argument("--out", type=Path, required=True, help="output dataset directory")
     parser.add_argument(
-        "--dataset", default=default_dataset, help=f"dataset name stored in rows ({default_dataset})"
+        "--dataset",
+        default=default_dataset,
+        help=f"dataset name stored in rows ({default_dataset})",
     )
     parser.add_argument("--split", default="train", help="split name stored in rows (train)")
     parser.add_argument(

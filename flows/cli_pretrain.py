@@ -52,8 +52,14 @@ def register(commands: argparse._SubParsersAction) -> None:
 def _run_pretrain(arguments: argparse.Namespace) -> None:
     config = load_pretrain_config(arguments.config, arguments.overrides)
     result = run_pretraining(config)
-    for number, stats in enumerate(result.epochs, start=result.state.epoch - len(result.epochs) + 1):
-        print(f"epoch {number}: loss {stats.mean_loss:.4f} ({stats.steps} steps, {stats.seconds:.1f}s)")
+    if not result.is_main:
+        return
+    first_epoch = result.state.epoch - len(result.epochs) + 1
+    for number, stats in enumerate(result.epochs, start=first_epoch):
+        print(
+            f"epoch {number}: loss {stats.mean_loss:.4f} ({stats.steps} steps, "
+            f"{stats.seconds:.1f}s)"
+        )
     print(f"trained to epoch {result.state.epoch}; checkpoints in {result.checkpoint_dir}")
 
 

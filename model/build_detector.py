@@ -46,7 +46,9 @@ def build_relation_detector(config: DetectorConfig) -> RelationDetector:
         text_encoder=text_encoder,
         fused_encoder=fused_encoder,
         text_resizer=FeatureResizer(
-            input_dim=text_encoder.text_dim, output_dim=config.hidden_dim, dropout=config.text_dropout
+            input_dim=text_encoder.text_dim,
+            output_dim=config.hidden_dim,
+            dropout=config.text_dropout,
         ),
         pair_queries=LearnedPairQueries(num_pairs=config.num_pairs, hidden_dim=config.hidden_dim),
         decoder=ParsedDecoder(

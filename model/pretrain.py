@@ -19,7 +19,7 @@ from model.data import (
     build_pretrain_dataset,
     set_loader_epoch,
 )
-from model.distributed import end_process, start_process
+from model.distributed import ProcessContext, end_process, start_process
 from model.engine import EpochStats, autocast_dtype, train_one_epoch
 from model.optimization import build_optimizer
 from model.pretrain_config import PretrainConfig, config_as_dict
@@ -29,11 +29,15 @@ logger = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class PretrainResult:
-    """Where training ended, and the stats of the epochs this run trained."""
+    """Where training ended, and the stats of the epochs this run trained.
+
+    ``is_main`` is True in the process that writes checkpoints (rank 0).
+    """
 
     state: TrainingState
     epochs: tuple[EpochStats, ...]
     checkpoint_dir: Path
+    is_main: bool
 
 
 def checkpoint_dir(config: PretrainConfig) -> Path:
@@ -51,7 +55,7 @@ def run_pretraining(config: PretrainConfig) -> PretrainResult:
         end_process(context)
 
 
-def _train(config: PretrainConfig, context) -> PretrainResult:
+def _train(config: PretrainConfig, context: ProcessContext) -> PretrainResult:
     torch.manual_seed(config.data.seed)
     dataset = build_pretrain_dataset(config.data)
     collator = build_pretrain_collator(config.data, build_label_vocabulary(dataset.annotations))
@@ -78,10 +82,14 @@ def _train(config: PretrainConfig, context) -> PretrainResult:
     state = TrainingState(epoch=0, step=0)
     resume_from = latest_checkpoint(directory)
     if resume_from is not None:
-        state = load_checkpoint(resume_from, model=detector, optimizer=optimizer, scheduler=scheduler)
+        state = load_checkpoint(
+            resume_from, model=detector, optimizer=optimizer, scheduler=scheduler
+        )
         logger.info("resumed from %s (epoch %d, step %d)", resume_from, state.epoch, state.step)
     model = (
-        DistributedDataParallel(detector, device_ids=[context.device] if context.device.type == "cuda" else None)
+        DistributedDataParallel(
+            detector, device_ids=[context.device] if context.device.type == "cuda" else None
+        )
         if context.is_distributed
         else detector
     )
@@ -95,7 +103,7 @@ def _train(config: PretrainConfig, context) -> PretrainResult:
         epoch_stats = train_one_epoch(
             model=model,
             criterion=criterion,
-            batches=tqdm(loader, desc=f"epoch {epoch + 1}", disable=None if context.is_main else True),
+            batches=tqdm(loader, desc=f"epoch {epoch + 1}", disable=not context.is_main or None),
             optimizer=optimizer,
             device=context.device,
             max_grad_norm=config.optimization.max_grad_norm,
@@ -122,5 +130,8 @@ def _train(config: PretrainConfig, context) -> PretrainResult:
                 config=config_as_dict(config),
             )
             with open(config.output_dir / "metrics.jsonl", "a") as metrics:
-                metrics.write(json.dumps({"epoch": state.epoch, "step": state.step, **asdict(epoch_stats)}) + "\n")
-    return PretrainResult(state=state, epochs=tuple(stats), checkpoint_dir=directory)
+                record = {"epoch": state.epoch, "step": state.step, **asdict(epoch_stats)}
+                metrics.write(json.dumps(record) + "\n")
+    return PretrainResult(
+        state=state, epochs=tuple(stats), checkpoint_dir=directory, is_main=context.is_main
+    )

@@ -31,4 +31,5 @@ class TextSimilarityClassifier(nn.Module):
             (batch, num_queries, num_texts) logits.
         """
         texts = self.text_projection(functional.normalize(text_features, dim=-1) / 2.0)
-        return torch.einsum("bqd,btd->bqt", query_states + self.query_bias, texts) + self.prior_logit
+        similarity = torch.einsum("bqd,btd->bqt", query_states + self.query_bias, texts)
+        return similarity + self.prior_logit

@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Install rlipv2, then run the main job on the embedded demo world: generate it (images, COCO
 # instances + captions JSON, Visual Genome relations), ingest it into versioned Parquet tables,
-# and turn its captions into relation candidates (parse -> match), all under runs/demo/.
+# turn its captions into relation candidates (parse -> match), and pretrain a tiny RLIPv2 on
+# its scene graphs for two short epochs, all under runs/demo/.
 set -euo pipefail
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$repo_root"
 bash scripts/bootstrap.sh
 
-out="${RLIPV2_DEMO_OUT:-runs/demo}"
+out="runs/demo"  # configs/pretrain_demo.toml reads from here
 .venv/bin/rlipv2 demo-data "$out/world" --images 64 --seed 0
 .venv/bin/rlipv2 ingest coco "$out/world/annotations/instances.json" \
     --captions "$out/world/annotations/captions.json" \
@@ -17,4 +18,8 @@ out="${RLIPV2_DEMO_OUT:-runs/demo}"
     --image-root "$out/world/images" --dataset demo_vg --split train --out "$out/ingested/demo_vg" --overwrite
 .venv/bin/rlipv2 candidates "$out/ingested/demo" --vocabulary demo \
     --ground-truth "$out/ingested/demo_vg" --out "$out/candidates" --overwrite
-echo "demo: Parquet tables are under $out/ingested and $out/candidates"
+# Offline there is no roberta-base: a small random RoBERTa stands in (configs/pretrain_demo.toml).
+.venv/bin/rlipv2 tiny-text-encoder "$out/text_encoder" --scene-graphs "$out/ingested/demo_vg/scene_graphs"
+rm -rf "$out/pretrain"
+.venv/bin/rlipv2 pretrain --config configs/pretrain_demo.toml
+echo "demo: Parquet tables are under $out/ingested and $out/candidates; checkpoints under $out/pretrain"

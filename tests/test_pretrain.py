@@ -1,5 +1,8 @@
 """The RLIPv2 detector end to end: shapes, learning, checkpoints, resume, config, CLI."""
 
+import os
+import subprocess
+import sys
 from dataclasses import replace
 from pathlib import Path
 
@@ -187,3 +190,20 @@ def test_demo_config_in_the_repository_is_valid() -> None:
     config = load_pretrain_config(REPOSITORY / "configs" / "pretrain_demo.toml")
     assert config.model.fusion.kind is FusionKind.ALIF
     assert replace(config, batch_size=1).batch_size == 1
+
+
+def test_two_process_torchrun_trains_and_rank_zero_checkpoints(
+    tmp_path: Path, text_encoder_dir: Path, demo_scene_graphs: SceneGraphSource
+) -> None:
+    config_path = write_config(tmp_path, text_encoder_dir, demo_scene_graphs)
+    result = subprocess.run(
+        [sys.executable, "-m", "torch.distributed.run", "--nproc-per-node", "2",
+         "-m", "flows.cli", "pretrain", "--config", str(config_path), "--set", 'device="cpu"'],
+        capture_output=True, text=True, timeout=240, check=False,
+        env={**os.environ, "OMP_NUM_THREADS": "1"},
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stdout.count("trained to epoch 1") == 1, "only rank 0 reports"
+    assert [p.name for p in (tmp_path / "run" / "checkpoints").iterdir()] == [
+        "checkpoint-000001.pt"
+    ]

@@ -75,7 +75,9 @@ def build_candidates(
         subject = matcher.match(triplet.subject, present)
         object_ = matcher.match(triplet.object, present)
         if isinstance(subject, NoMatch) or isinstance(object_, NoMatch):
-            role, failed = ("subject", subject) if isinstance(subject, NoMatch) else ("object", object_)
+            role, failed = (
+                ("subject", subject) if isinstance(subject, NoMatch) else ("object", object_)
+            )
             stats.dropped[DroppedTriplet(f"{role}_{failed.reason.value}")] += 1
             continue
         pairs = [

@@ -100,7 +100,10 @@ def train(fusion: str, source: SceneGraphSource, encoder: Path, steps: int, devi
         for batch in loader:
             if len(losses) == steps:
                 break
-            stats = train_one_epoch(model=detector, criterion=criterion, batches=[batch],
+            stats = train_one_epoch(model=detector, batches=[batch],
+                                    loss_of_batch=lambda batch: criterion(
+                                        detector(batch.images, batch.pixel_mask, batch.label_texts),
+                                        list(batch.targets)),
                                     optimizer=optimizer, device=device, max_grad_norm=0.1,
                                     scaler=scaler)
             losses.append(stats.mean_loss)

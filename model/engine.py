@@ -4,14 +4,17 @@ import logging
 import math
 import time
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import torch
 from torch import nn
 
-from model.criterion import RelationCriterion
+from model.criterion import CriterionOutput
 from model.data import PretrainBatch
+
+LossOfBatch = Callable[[PretrainBatch], CriterionOutput]
+"""Forward pass and loss of one batch already on the device (the model is in train mode)."""
 
 logger = logging.getLogger(__name__)
 
@@ -37,7 +40,7 @@ def autocast_dtype(device: torch.device) -> torch.dtype | None:
 def train_one_epoch(
     *,
     model: nn.Module,
-    criterion: RelationCriterion,
+    loss_of_batch: LossOfBatch,
     batches: Iterable[PretrainBatch],
     optimizer: torch.optim.Optimizer,
     device: torch.device,
@@ -45,13 +48,13 @@ def train_one_epoch(
     scaler: torch.amp.GradScaler,
     max_steps: int | None = None,
 ) -> EpochStats:
-    """Train ``model`` over ``batches`` (at most ``max_steps``).
+    """Train ``model`` (whose parameters ``optimizer`` updates) over ``batches`` (at most
+    ``max_steps``), with ``loss_of_batch`` giving each batch's loss.
 
     A step whose loss is not finite is skipped (no update) and counted, instead of
     corrupting the weights. ``scaler`` is enabled only for float16 autocast.
     """
     model.train()
-    criterion.train()
     amp_dtype = autocast_dtype(device)
     started = time.perf_counter()
     steps = skipped = 0
@@ -62,8 +65,7 @@ def train_one_epoch(
             break
         batch = batch.to(device, non_blocking=True)
         with torch.autocast(device.type, dtype=amp_dtype, enabled=amp_dtype is not None):
-            output = model(batch.images, batch.pixel_mask, batch.label_texts)
-            losses = criterion(output, list(batch.targets))
+            losses = loss_of_batch(batch)
         if not torch.isfinite(losses.total):
             skipped += 1
             logger.warning("non-finite loss at step %d: skipped", steps + skipped)

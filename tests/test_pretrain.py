@@ -100,12 +100,19 @@ def test_training_steps_on_the_demo_world_reduce_the_loss(
     criterion = build_criterion(CriterionConfig())
     optimizer = torch.optim.AdamW(detector.parameters(), lr=1e-3)
     scaler = torch.amp.GradScaler("cpu", enabled=False)
-    first = train_one_epoch(model=detector, criterion=criterion, batches=[batch], optimizer=optimizer,
-                            device=torch.device("cpu"), max_grad_norm=1.0, scaler=scaler)
-    for _ in range(12):
-        last = train_one_epoch(model=detector, criterion=criterion, batches=[batch],
+
+    def loss_of_batch(batch):
+        return criterion(detector(batch.images, batch.pixel_mask, batch.label_texts),
+                         list(batch.targets))
+
+    def step():
+        return train_one_epoch(model=detector, loss_of_batch=loss_of_batch, batches=[batch],
                                optimizer=optimizer, device=torch.device("cpu"), max_grad_norm=1.0,
                                scaler=scaler)
+
+    first = step()
+    for _ in range(12):
+        last = step()
     assert last.mean_loss < 0.8 * first.mean_loss, (first.mean_loss, last.mean_loss)
 
 

@@ -1,0 +1,120 @@
+"""Epochs of training with resume and per-epoch checkpoints, shared by pretraining and the
+R-Tagger: the caller builds data, model and loss; this runs the epochs."""
+
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import torch
+from torch import nn
+from torch.nn.parallel import DistributedDataParallel
+from torch.utils.data import DataLoader
+from tqdm import tqdm
+
+from model.checkpoint import TrainingState, latest_checkpoint, load_checkpoint, save_checkpoint
+from model.data import set_loader_epoch
+from model.distributed import ProcessContext
+from model.engine import EpochStats, LossOfBatch, autocast_dtype, train_one_epoch
+from model.optimization import OptimizationConfig, build_optimizer
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class TrainingResult:
+    """Where training ended, and the stats of the epochs this run trained.
+
+    ``is_main`` is True in the process that writes checkpoints (rank 0).
+    """
+
+    state: TrainingState
+    epochs: tuple[EpochStats, ...]
+    checkpoint_dir: Path
+    is_main: bool
+
+
+@dataclass(frozen=True)
+class TrainingPlan:
+    """What to train, on what, for how long, and where its checkpoints go."""
+
+    model: nn.Module
+    parameter_groups: list[dict]
+    loader: DataLoader
+    optimization: OptimizationConfig
+    max_steps_per_epoch: int | None
+    output_dir: Path
+    config_record: dict
+
+
+def train_epochs(
+    plan: TrainingPlan,
+    make_loss: Callable[[nn.Module], LossOfBatch],
+    context: ProcessContext,
+) -> TrainingResult:
+    """Resume from the newest checkpoint of ``<output_dir>/checkpoints`` if any, then train
+    the remaining epochs; rank 0 writes one checkpoint and one ``metrics.jsonl`` line per epoch.
+
+    ``make_loss`` receives the model to run (DDP-wrapped when distributed) and returns the
+    per-batch loss function.
+    """
+    model = plan.model.to(context.device)
+    optimizer, scheduler = build_optimizer(plan.parameter_groups, plan.optimization)
+    directory = plan.output_dir / "checkpoints"
+    state = TrainingState(epoch=0, step=0)
+    resume_from = latest_checkpoint(directory)
+    if resume_from is not None:
+        state = load_checkpoint(resume_from, model=model, optimizer=optimizer, scheduler=scheduler)
+        logger.info("resumed from %s (epoch %d, step %d)", resume_from, state.epoch, state.step)
+    runnable = (
+        DistributedDataParallel(
+            model,
+            device_ids=[context.device] if context.device.type == "cuda" else None,
+            find_unused_parameters=True,
+        )
+        if context.is_distributed
+        else model
+    )
+    loss_of_batch = make_loss(runnable)
+    scaler = torch.amp.GradScaler(
+        context.device.type, enabled=autocast_dtype(context.device) == torch.float16
+    )
+    stats = []
+    for epoch in range(state.epoch, plan.optimization.epochs):
+        set_loader_epoch(plan.loader, epoch)
+        epoch_stats = train_one_epoch(
+            model=runnable,
+            loss_of_batch=loss_of_batch,
+            batches=tqdm(plan.loader, desc=f"epoch {epoch + 1}", disable=not context.is_main or None),
+            optimizer=optimizer,
+            device=context.device,
+            max_grad_norm=plan.optimization.max_grad_norm,
+            scaler=scaler,
+            max_steps=plan.max_steps_per_epoch,
+        )
+        scheduler.step()
+        state = TrainingState(epoch=epoch + 1, step=state.step + epoch_stats.steps)
+        stats.append(epoch_stats)
+        logger.info(
+            "epoch %d: loss %.4f over %d steps (%.1fs)",
+            state.epoch,
+            epoch_stats.mean_loss,
+            epoch_stats.steps,
+            epoch_stats.seconds,
+        )
+        if context.is_main:
+            save_checkpoint(
+                directory,
+                model=model,
+                optimizer=optimizer,
+                scheduler=scheduler,
+                state=state,
+                config=plan.config_record,
+            )
+            with open(plan.output_dir / "metrics.jsonl", "a") as metrics:
+                record = {"epoch": state.epoch, "step": state.step, **asdict(epoch_stats)}
+                metrics.write(json.dumps(record) + "\n")
+    return TrainingResult(
+        state=state, epochs=tuple(stats), checkpoint_dir=directory, is_main=context.is_main
+    )

@@ -6,7 +6,8 @@ from pathlib import Path
 from data_schemas.parquet_io import read_table
 from data_schemas.scene_graphs import SCENE_GRAPHS
 from model.pretrain import run_pretraining
-from model.pretrain_config import load_pretrain_config
+from model.config_file import load_config_file
+from model.pretrain_config import PretrainConfig
 from model.random_text_encoder import save_random_text_encoder
 from pipeline.image_groups import table_rows
 
@@ -50,7 +51,7 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 
 def _run_pretrain(arguments: argparse.Namespace) -> None:
-    config = load_pretrain_config(arguments.config, arguments.overrides)
+    config = load_config_file(arguments.config, PretrainConfig, arguments.overrides)
     result = run_pretraining(config)
     if not result.is_main:
         return

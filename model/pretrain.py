@@ -16,7 +16,8 @@ from model.data import (
 )
 from model.distributed import ProcessContext, end_process, start_process
 from model.engine import LossOfBatch
-from model.pretrain_config import PretrainConfig, config_as_dict
+from model.config_file import config_as_dict
+from model.pretrain_config import PretrainConfig
 from model.training_loop import TrainingPlan, TrainingResult, train_epochs
 
 logger = logging.getLogger(__name__)

@@ -28,7 +28,8 @@ from model.detector_config import DetectorConfig
 from model.engine import train_one_epoch
 from model.fused_encoder import FusionConfig, FusionKind
 from model.pretrain import run_pretraining
-from model.pretrain_config import load_pretrain_config
+from model.config_file import load_config_file
+from model.pretrain_config import PretrainConfig
 from model.targets import LabelTexts
 from model.text_encoder import TextEncoderConfig
 from pipeline.demo_world import write_demo_world
@@ -162,17 +163,17 @@ def test_checkpoint_round_trip_and_resume(
     tmp_path: Path, text_encoder_dir: Path, demo_scene_graphs: SceneGraphSource
 ) -> None:
     config_path = write_config(tmp_path, text_encoder_dir, demo_scene_graphs)
-    first = run_pretraining(load_pretrain_config(config_path))
+    first = run_pretraining(load_config_file(config_path, PretrainConfig))
     assert first.state.epoch == 1 and len(first.epochs) == 1 and first.state.step == 2
     checkpoint = latest_checkpoint(tmp_path / "run" / "checkpoints")
     assert checkpoint.name == "checkpoint-000001.pt"
     payload = torch.load(checkpoint, map_location="cpu", weights_only=True)
-    reloaded = build_relation_detector(load_pretrain_config(config_path).model)
+    reloaded = build_relation_detector(load_config_file(config_path, PretrainConfig).model)
     assert load_checkpoint(checkpoint, model=reloaded).epoch == 1
     for name, tensor in reloaded.state_dict().items():
         assert torch.equal(tensor, payload["model"][name]), name
 
-    resumed = run_pretraining(load_pretrain_config(config_path, ["optimization.epochs=2"]))
+    resumed = run_pretraining(load_config_file(config_path, PretrainConfig, ["optimization.epochs=2"]))
     assert resumed.state.epoch == 2 and len(resumed.epochs) == 1 and resumed.state.step == 4
     assert latest_checkpoint(tmp_path / "run" / "checkpoints").name == "checkpoint-000002.pt"
     assert len((tmp_path / "run" / "metrics.jsonl").read_text().splitlines()) == 2
@@ -188,13 +189,13 @@ def test_pretrain_command_and_config_errors(
     assert "num_pairs" in capsys.readouterr().err
     with pytest.raises(RLIPv2InputError, match="not valid TOML"):
         (tmp_path / "bad.toml").write_text("output_dir = [")
-        load_pretrain_config(tmp_path / "bad.toml")
+        load_config_file(tmp_path / "bad.toml", PretrainConfig)
     with pytest.raises(RLIPv2InputError, match="does not exist"):
-        load_pretrain_config(tmp_path / "missing.toml")
+        load_config_file(tmp_path / "missing.toml", PretrainConfig)
 
 
 def test_demo_config_in_the_repository_is_valid() -> None:
-    config = load_pretrain_config(REPOSITORY / "configs" / "pretrain_demo.toml")
+    config = load_config_file(REPOSITORY / "configs" / "pretrain_demo.toml", PretrainConfig)
     assert config.model.fusion.kind is FusionKind.ALIF
     assert replace(config, batch_size=1).batch_size == 1
 

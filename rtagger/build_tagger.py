@@ -1,0 +1,14 @@
+"""Builds a ``RelationTagger`` from the detector configuration."""
+
+from model.build_detector import build_relation_detector
+from model.detector_config import DetectorConfig
+from rtagger.box_pair_queries import BoxPairQueryEncoder
+from rtagger.relation_tagger import RelationTagger
+
+
+def build_relation_tagger(config: DetectorConfig) -> RelationTagger:
+    return RelationTagger(
+        detector=build_relation_detector(config),
+        query_encoder=BoxPairQueryEncoder(hidden_dim=config.hidden_dim),
+        num_heads=config.num_heads,
+    )

@@ -1,0 +1,54 @@
+"""Configuration of R-Tagger training (``rlipv2 train-tagger``, read with model.config_file)."""
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from model.criterion import CriterionConfig
+from model.data import PretrainDataConfig
+from model.detector_config import DetectorConfig
+from model.optimization import OptimizationConfig
+
+
+@dataclass(frozen=True)
+class DenoisingConfig:
+    """Noise on the tagger's input pairs during training (paper code defaults: 0.4, 0.2).
+
+    Both at 0 trains the tagger without denoising (the ablation of the tagger benchmark).
+    """
+
+    box_noise_scale: float = 0.4
+    label_noise_probability: float = 0.2
+
+    def __post_init__(self) -> None:
+        if self.box_noise_scale < 0 or not 0 <= self.label_noise_probability <= 1:
+            raise ValueError("need box_noise_scale >= 0 and label_noise_probability in [0, 1]")
+
+
+@dataclass(frozen=True)
+class TaggerTrainingConfig:
+    """Everything an R-Tagger training run needs. The tagger is the RLIPv2-ParSeD detector
+    (dim_feedforward 1024 in the paper's tagger scripts); ``model.num_pairs`` slots per image
+    hold the related pairs and sampled unrelated ones. Only matched (non-empty) slots enter the
+    class and relation losses (``criterion.unmatched_slots = "ignored"``)."""
+
+    model: DetectorConfig
+    data: PretrainDataConfig
+    output_dir: Path
+    denoising: DenoisingConfig = field(default_factory=DenoisingConfig)
+    criterion: CriterionConfig = field(
+        default_factory=lambda: CriterionConfig(unmatched_slots="ignored")
+    )
+    optimization: OptimizationConfig = field(default_factory=OptimizationConfig)
+    batch_size: int = 4
+    num_workers: int = 2
+    max_steps_per_epoch: int | None = None
+    device: str = "auto"
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if self.batch_size < 1 or self.num_workers < 0:
+            raise ValueError("batch_size must be >= 1 and num_workers >= 0")
+        if self.criterion.num_decoder_layers != self.model.decoder_layers:
+            raise ValueError("criterion.num_decoder_layers must equal model.decoder_layers")
+        if self.criterion.unmatched_slots != "ignored":
+            raise ValueError("the tagger trains only its filled slots: unmatched_slots='ignored'")

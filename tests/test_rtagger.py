@@ -1,0 +1,173 @@
+"""R-Tagger: queries from boxes, denoising noise, slot targets, and learning on the demo world."""
+
+from pathlib import Path
+
+import pytest
+import torch
+
+from model.backbone import BackboneConfig
+from model.criterion import CriterionConfig, build_criterion
+from model.data import (
+    PretrainDataConfig,
+    SceneGraphSource,
+    TransformConfig,
+    build_data_loader,
+    build_label_vocabulary,
+    build_pretrain_collator,
+    build_pretrain_dataset,
+)
+from model.detector_config import DetectorConfig
+from model.engine import train_one_epoch
+from model.fused_encoder import FusionConfig
+from model.inverse_sigmoid import inverse_sigmoid
+from model.targets import RelationTarget
+from model.text_encoder import TextEncoderConfig
+from pipeline.demo_world import write_demo_world
+from pipeline.ingest import ingest_visual_genome_dataset
+from rtagger.box_pair_queries import (
+    BoxPairQueryEncoder,
+    TaggerPairs,
+    duplicate_entity_attention_mask,
+)
+from rtagger.build_tagger import build_relation_tagger
+from rtagger.denoising import flip_labels, noise_boxes
+from rtagger.tagger_config import DenoisingConfig
+from rtagger.train_tagger import noised_pairs, tagger_loss
+from rtagger.training_pairs import build_slot_targets
+from tiny_roberta import save_tiny_roberta
+
+
+def pairs_of(subject_boxes, object_boxes, subject_labels, object_labels, padding) -> TaggerPairs:
+    return TaggerPairs(
+        subject_boxes=torch.tensor(subject_boxes, dtype=torch.float32),
+        object_boxes=torch.tensor(object_boxes, dtype=torch.float32),
+        subject_labels=torch.tensor(subject_labels),
+        object_labels=torch.tensor(object_labels),
+        padding_mask=torch.tensor(padding),
+    )
+
+
+def test_queries_are_built_from_boxes_and_label_texts() -> None:
+    encoder = BoxPairQueryEncoder(hidden_dim=8)
+    pairs = pairs_of([[[0.5, 0.5, 0.2, 0.4], [0, 0, 0, 0]]], [[[0.3, 0.6, 0.1, 0.1], [0, 0, 0, 0]]],
+                     [[2, 0]], [[1, 0]], [[False, True]])
+    texts = torch.randn(1, 4, 8, requires_grad=True)
+    queries = encoder(pairs, texts)
+    assert queries.content.shape == queries.position.shape == (1, 4, 8)
+    assert torch.equal(queries.content[0, 0], texts[0, 2].detach())
+    assert torch.equal(queries.content[0, 2], texts[0, 1].detach())
+    assert not queries.content.requires_grad, "label features are detached"
+    assert torch.equal(queries.reference_points[0, 0], pairs.subject_boxes[0, 0])
+    expected = encoder.coordinate_projection(inverse_sigmoid(pairs.object_boxes[0, 0]))
+    assert torch.allclose(queries.position[0, 2], expected)
+    assert queries.padding_mask.tolist() == [[False, True, False, True]]
+
+
+def test_box_noise_is_bounded_by_box_size_and_zero_scale_is_identity() -> None:
+    generator = torch.Generator().manual_seed(0)
+    boxes = torch.tensor([[0.5, 0.5, 0.2, 0.4]]).repeat(2000, 1)
+    noised = noise_boxes(boxes, scale=0.4, generator=generator)
+    shift = (noised - boxes).abs()
+    assert (shift[:, 0] <= 0.4 * 0.1 + 1e-6).all() and (shift[:, 3] <= 0.4 * 0.4 + 1e-6).all()
+    assert shift.max() > 0 and (noised >= 0).all() and (noised <= 1).all()
+    assert torch.equal(noise_boxes(boxes, scale=0.0, generator=generator), boxes)
+
+
+def test_label_flips_follow_the_probability() -> None:
+    generator = torch.Generator().manual_seed(0)
+    labels = torch.zeros(20000, dtype=torch.long)
+    flipped = flip_labels(labels, probability=0.2, num_classes=5, generator=generator)
+    changed = (flipped != labels).float().mean().item()
+    assert 0.2 * 4 / 5 - 0.02 < changed < 0.2 * 4 / 5 + 0.02  # a flip may draw the same label
+    assert flipped.max() < 5
+    assert torch.equal(flip_labels(labels, probability=0.0, num_classes=5, generator=generator),
+                       labels)
+
+
+def test_noised_pairs_leave_empty_slots_alone() -> None:
+    pairs = pairs_of([[[0.5, 0.5, 0.2, 0.2], [0.1, 0.1, 0.1, 0.1]]],
+                     [[[0.4, 0.4, 0.2, 0.2], [0.1, 0.1, 0.1, 0.1]]], [[1, 2]], [[1, 2]],
+                     [[False, True]])
+    noised = noised_pairs(pairs, DenoisingConfig(box_noise_scale=1.0, label_noise_probability=1.0),
+                          num_classes=50, generator=torch.Generator().manual_seed(1))
+    assert torch.equal(noised.subject_boxes[0, 1], pairs.subject_boxes[0, 1])
+    assert not torch.equal(noised.subject_boxes[0, 0], pairs.subject_boxes[0, 0])
+
+
+def test_slot_targets_put_positives_first_then_unrelated_pairs() -> None:
+    boxes = torch.tensor([[0.2, 0.2, 0.1, 0.1], [0.6, 0.6, 0.2, 0.2], [0.8, 0.3, 0.1, 0.2]])
+    target = RelationTarget(
+        subject_boxes=boxes[[0]], object_boxes=boxes[[1]],
+        subject_labels=torch.tensor([0]), object_labels=torch.tensor([1]),
+        relation_labels=torch.tensor([[1.0, 0.0]]),
+    )
+    empty = RelationTarget(subject_boxes=torch.zeros(0, 4), object_boxes=torch.zeros(0, 4),
+                           subject_labels=torch.zeros(0, dtype=torch.long),
+                           object_labels=torch.zeros(0, dtype=torch.long),
+                           relation_labels=torch.zeros(0, 2))
+    slots = build_slot_targets([target, empty], num_pairs=4, generator=torch.Generator())
+    assert slots.pairs.padding_mask.tolist() == [[False, False, True, True], [True] * 4]
+    first = slots.targets[0]
+    assert first.num_pairs == 2 and first.relation_labels.tolist() == [[1.0, 0.0], [0.0, 0.0]]
+    assert torch.equal(first.subject_boxes[1], boxes[1]) and torch.equal(first.object_boxes[1], boxes[0])
+    assert slots.matches[0].prediction_indices.tolist() == [0, 1]
+    assert slots.targets[1].num_pairs == 0
+
+
+def test_duplicate_entity_mask_blocks_copies_of_the_same_entity() -> None:
+    boxes = torch.tensor([[[0.1, 0.1, 0.1, 0.1], [0.5, 0.5, 0.1, 0.1], [0.1, 0.1, 0.1, 0.1]]])
+    mask = duplicate_entity_attention_mask(boxes, torch.tensor([[3, 3, 3]]), num_heads=2)
+    assert mask.shape == (2, 3, 3)
+    assert mask[0].tolist() == [[False, False, True], [False, False, False], [True, False, False]]
+
+
+@pytest.fixture(scope="module")
+def demo_batch(tmp_path_factory: pytest.TempPathFactory):
+    root = tmp_path_factory.mktemp("tagger")
+    world = write_demo_world(root / "world", num_images=8, seed=4)
+    ingest_visual_genome_dataset(world.vg_image_data_json,
+                                 relationships_json=world.vg_relationships_json,
+                                 objects_json=world.vg_objects_json, out_dir=root / "vg",
+                                 dataset="demo", split="train")
+    config = PretrainDataConfig(
+        sources=(SceneGraphSource(root / "vg" / "scene_graphs", world.images_dir),),
+        transform=TransformConfig(shorter_sides=(128,), max_size=160, eval_shorter_side=128),
+    )
+    dataset = build_pretrain_dataset(config, augment=False)
+    loader = build_data_loader(
+        dataset, collator=build_pretrain_collator(config, build_label_vocabulary(dataset.annotations)),
+        batch_size=2, shuffle=False, num_workers=0, seed=0, distributed=False,
+    )
+    return next(iter(loader)), save_tiny_roberta(root / "roberta")
+
+
+def test_denoising_training_steps_reduce_the_loss(demo_batch) -> None:
+    batch, text_encoder = demo_batch
+    torch.manual_seed(0)
+    tagger = build_relation_tagger(DetectorConfig(
+        backbone=BackboneConfig(hidden_dim=32, hidden_sizes=(8, 16, 32, 64), depths=(1, 1, 1, 1),
+                                embedding_size=8),
+        text_encoder=TextEncoderConfig(str(text_encoder)),
+        fusion=FusionConfig(embed_dim=64, num_heads=2),
+        hidden_dim=32, num_pairs=6, feedforward_dim=64, num_heads=2, num_points=2,
+    ))
+    criterion = build_criterion(CriterionConfig(unmatched_slots="ignored"))
+    optimizer = torch.optim.AdamW(tagger.parameters(), lr=1e-3)
+    scaler = torch.amp.GradScaler("cpu", enabled=False)
+
+    def step() -> float:
+        # A fresh generator each step: the same noise, so the loss is comparable.
+        generator = torch.Generator().manual_seed(0)
+        stats = train_one_epoch(
+            model=tagger,
+            loss_of_batch=lambda b: tagger_loss(tagger, criterion, b, num_pairs=6,
+                                                denoising=DenoisingConfig(), generator=generator),
+            batches=[batch], optimizer=optimizer, device=torch.device("cpu"),
+            max_grad_norm=1.0, scaler=scaler,
+        )
+        return stats.mean_loss
+
+    first = step()
+    for _ in range(12):
+        last = step()
+    assert last < 0.8 * first, (first, last)

@@ -1,0 +1,67 @@
+"""The scorer interface: what the tagging stage needs from a relation tagger (the R-Tagger)."""
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+import torch
+
+from data_schemas.entities import EntityRecord
+from data_schemas.images import ImageRecord
+
+ScoreMatrix = torch.Tensor | np.ndarray
+"""Scores of shape ``(num_pairs, num_texts)``, probabilities in [0, 1]."""
+
+
+class RelationScorer(Protocol):
+    """Scores every (subject-object pair, relation text) of one image: the R-Tagger, or a named
+    fake in tests."""
+
+    @property
+    def tagger_id(self) -> str:
+        """Names the checkpoint and a checksum of it; stored beside every tagged relation."""
+        ...
+
+    def score(
+        self,
+        image: ImageRecord,
+        image_root: Path,
+        entities: Sequence[EntityRecord],
+        pairs: Sequence[tuple[int, int]],
+        relation_texts: Sequence[str],
+    ) -> ScoreMatrix:
+        """Probabilities that each pair is related by each text.
+
+        ``image``'s file is ``image_root / image.file_name``; ``entities`` are all the image's
+        entities (boxes xyxy in absolute pixels); ``pairs`` are ``(subject_entity_id,
+        object_entity_id)`` of those entities. Returns ``(len(pairs), len(relation_texts))``
+        scores in [0, 1], ``result[i, j]`` for ``pairs[i]`` and ``relation_texts[j]``.
+
+        Raises:
+            RLIPv2InputError: this image cannot be used (e.g. its file is missing or unreadable);
+                the tagging run rejects the image and goes on.
+        """
+        ...
+
+
+def checked_scores(scores: ScoreMatrix, *, num_pairs: int, num_texts: int) -> np.ndarray:
+    """``scores`` as a float64 ``(num_pairs, num_texts)`` array, checked against the contract.
+
+    Raises:
+        ValueError: the shape differs, or a score is not a number in [0, 1].
+    """
+    if isinstance(scores, torch.Tensor):
+        scores = scores.detach().to(device="cpu", dtype=torch.float64).numpy()
+    array = np.asarray(scores, dtype=np.float64)
+    if array.shape != (num_pairs, num_texts):
+        raise ValueError(
+            f"scorer returned scores of shape {array.shape}, expected (pairs, texts) = "
+            f"({num_pairs}, {num_texts})"
+        )
+    if not np.all((array >= 0.0) & (array <= 1.0)):  # also False for NaN
+        raise ValueError(
+            "scorer returned scores outside [0, 1] (or NaN); it must return probabilities, "
+            "e.g. sigmoid(logits)"
+        )
+    return array

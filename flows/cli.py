@@ -4,6 +4,8 @@ Subcommands:
     demo-data   write the synthetic demo world (images + COCO/VG annotation files)
     ingest      read COCO, Objects365 or Visual Genome files into versioned Parquet tables
     candidates  caption, parse and match an ingested dataset into relation candidates
+    train-tagger  train the R-Tagger by denoising on human scene graphs
+    tag         score candidates with the R-Tagger into pseudo-labelled scene graphs
     pretrain    pretrain the RLIPv2 relation detector on scene graphs
     tiny-text-encoder  a small random RoBERTa for offline runs
 """
@@ -14,7 +16,7 @@ import sys
 from collections.abc import Sequence
 
 from data_schemas.errors import RLIPv2InputError
-from flows import cli_candidates, cli_demo, cli_ingest, cli_pretrain
+from flows import cli_candidates, cli_demo, cli_ingest, cli_pretrain, cli_tagger
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -23,7 +25,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for command in (cli_demo, cli_ingest, cli_candidates, cli_pretrain):
+    for command in (cli_demo, cli_ingest, cli_candidates, cli_tagger, cli_pretrain):
         command.register(commands)
     return parser
 

@@ -1,6 +1,10 @@
-"""Argument types shared by the ``rlipv2`` subcommands."""
+"""Argument types and defaults shared by the ``rlipv2`` subcommands."""
 
 import argparse
+import json
+from pathlib import Path
+
+from data_schemas.errors import RLIPv2InputError
 
 
 def positive_int(text: str) -> int:
@@ -19,3 +23,12 @@ def _int_at_least(text: str, minimum: int) -> int:
     if value < minimum:
         raise argparse.ArgumentTypeError(f"must be >= {minimum}, got {value}")
     return value
+
+
+def ingested_image_root(dataset: Path) -> Path:
+    """The ``--image-root`` an ingested dataset was read with (from its manifest)."""
+    manifest = dataset / "manifest.json"
+    sources = json.loads(manifest.read_text()).get("sources", {}) if manifest.is_file() else {}
+    if "image_root" not in sources:
+        raise RLIPv2InputError(f"{dataset} was ingested without --image-root; pass --image-root")
+    return Path(sources["image_root"])

@@ -1,7 +1,6 @@
 """``rlipv2 candidates``: caption -> parse -> match an ingested dataset into candidates."""
 
 import argparse
-import json
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -12,7 +11,7 @@ from data_schemas.images import IMAGES, ImageRecord
 from data_schemas.parquet_io import read_table
 from data_schemas.rejects import RejectRecord
 from data_schemas.relations import RELATIONS
-from flows.cli_arguments import non_negative_int, positive_int
+from flows.cli_arguments import ingested_image_root, non_negative_int, positive_int
 from pipeline.candidate_recall import measure_candidate_recall
 from pipeline.candidate_run import run_candidate_stages
 from pipeline.captioning.blip_config import DEFAULT_BLIP_MODEL
@@ -127,21 +126,7 @@ def _captions(arguments: argparse.Namespace) -> Iterable[CaptionRecord | RejectR
     ]
     return caption_images(
         images,
-        image_root=arguments.image_root or _ingested_image_root(arguments.dataset),
+        image_root=arguments.image_root or ingested_image_root(arguments.dataset),
         captioner=captioner,
         batch_size=arguments.batch_size,
     )
-
-
-def _ingested_image_root(dataset: Path) -> Path:
-    manifest = dataset / "manifest.json"
-    image_root = (
-        json.loads(manifest.read_text()).get("sources", {}).get("image_root")
-        if manifest.is_file()
-        else None
-    )
-    if image_root is None:
-        raise RLIPv2InputError(
-            f"{dataset} was ingested without --image-root; pass --image-root to caption it"
-        )
-    return Path(image_root)

@@ -133,3 +133,45 @@ def test_unloadable_blip_model_is_a_clear_error(tmp_path: Path, capsys) -> None:
     ]) == 2
     assert "cannot load the BLIP captioner" in capsys.readouterr().err
     assert not (tmp_path / "c").exists()
+
+
+def test_train_tagger_then_tag_writes_scene_graphs_that_pretraining_reads(
+    tmp_path: Path, capsys
+) -> None:
+    from model.data import SceneGraphSource, read_scene_graph_annotations
+
+    world, dataset, ground_truth = ingest_demo(tmp_path, 6)
+    assert main(["candidates", str(dataset), "--out", str(tmp_path / "candidates"),
+                 "--vocabulary", "demo"]) == 0
+    assert main(["tiny-text-encoder", str(tmp_path / "roberta"),
+                 "--scene-graphs", str(ground_truth / "scene_graphs")]) == 0
+    config = tmp_path / "tagger.toml"
+    repository_config = Path(__file__).resolve().parents[1] / "configs" / "tagger_demo.toml"
+    config.write_text(repository_config.read_text())
+    overrides = [
+        f'output_dir="{tmp_path / "tagger"}"', "optimization.epochs=1", "max_steps_per_epoch=2",
+        f'model.text_encoder.name_or_path="{tmp_path / "roberta"}"',
+        f'data.sources=[{{scene_graphs_dir="{ground_truth / "scene_graphs"}", '
+        f'image_root="{world / "images"}"}}]',
+    ]
+    assert main(["train-tagger", "--config", str(config),
+                 *[part for override in overrides for part in ("--set", override)]]) == 0
+    checkpoint = tmp_path / "tagger" / "checkpoints" / "checkpoint-000001.pt"
+    assert main(["tag", str(dataset), "--candidates", str(tmp_path / "candidates"),
+                 "--checkpoint", str(checkpoint), "--out", str(tmp_path / "tagged"),
+                 "--device", "cpu", "--save-threshold", "0.0"]) == 0
+    assert "relations kept" in capsys.readouterr().out
+    tagged = ds.TAGGED_RELATIONS.to_records(ds.read_table(tmp_path / "tagged" / "tagged_relations",
+                                                          ds.TAGGED_RELATIONS))
+    candidates = ds.read_table(tmp_path / "candidates" / "candidates", ds.CANDIDATES)
+    candidate_pairs = {(row["image_id"], row["subject_entity_id"], row["object_entity_id"])
+                       for row in candidates.to_pylist()}
+    assert {(t.image_id, t.subject_entity_id, t.object_entity_id) for t in tagged} == candidate_pairs
+    assert all(t.tagger_id.startswith("checkpoint-000001.pt@") for t in tagged)
+    annotations, _ = read_scene_graph_annotations(
+        SceneGraphSource(tmp_path / "tagged" / "scene_graphs", world / "images"),
+        relation_threshold=0.0,
+    )
+    assert len(annotations) == len({image_id for image_id, _, _ in candidate_pairs})
+    assert main(["tag", str(dataset), "--candidates", str(tmp_path / "candidates"),
+                 "--checkpoint", str(tmp_path / "nope.pt"), "--out", str(tmp_path / "t2")]) == 2

@@ -7,13 +7,7 @@ from torch import nn
 
 from model.build_detector import build_relation_detector
 from model.criterion import build_criterion
-from model.data import (
-    PretrainBatch,
-    build_data_loader,
-    build_label_vocabulary,
-    build_pretrain_collator,
-    build_pretrain_dataset,
-)
+from model.data import PretrainBatch, build_training_loader
 from model.distributed import ProcessContext, end_process, start_process
 from model.engine import LossOfBatch
 from model.config_file import config_as_dict
@@ -35,15 +29,10 @@ def run_pretraining(config: PretrainConfig) -> TrainingResult:
 
 def _train(config: PretrainConfig, context: ProcessContext) -> TrainingResult:
     torch.manual_seed(config.data.seed)
-    dataset = build_pretrain_dataset(config.data)
-    collator = build_pretrain_collator(config.data, build_label_vocabulary(dataset.annotations))
-    loader = build_data_loader(
-        dataset,
-        collator=collator,
+    loader = build_training_loader(
+        config.data,
         batch_size=config.batch_size,
-        shuffle=True,
         num_workers=config.num_workers,
-        seed=config.data.seed,
         distributed=context.is_distributed,
         pin_memory=context.device.type == "cuda",
     )

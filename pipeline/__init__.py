@@ -1,2 +1,2 @@
-"""Pure stage functions of the labelling pipeline (no Prefect): ingest, and later caption,
-parse, match and tag."""
+"""Pure stage functions of the labelling pipeline (no Prefect): ingest, caption, parse, match
+into candidates, tag, and the demo world."""

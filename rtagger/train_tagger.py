@@ -5,13 +5,7 @@ from torch import nn
 
 from model.config_file import config_as_dict
 from model.criterion import CriterionOutput, build_criterion
-from model.data import (
-    PretrainBatch,
-    build_data_loader,
-    build_label_vocabulary,
-    build_pretrain_collator,
-    build_pretrain_dataset,
-)
+from model.data import PretrainBatch, build_training_loader
 from model.distributed import ProcessContext, end_process, start_process
 from model.engine import LossOfBatch
 from model.training_loop import TrainingPlan, TrainingResult, train_epochs
@@ -74,15 +68,10 @@ def tagger_loss(
 
 def _train(config: TaggerTrainingConfig, context: ProcessContext) -> TrainingResult:
     torch.manual_seed(config.seed)
-    dataset = build_pretrain_dataset(config.data)
-    collator = build_pretrain_collator(config.data, build_label_vocabulary(dataset.annotations))
-    loader = build_data_loader(
-        dataset,
-        collator=collator,
+    loader = build_training_loader(
+        config.data,
         batch_size=config.batch_size,
-        shuffle=True,
         num_workers=config.num_workers,
-        seed=config.data.seed,
         distributed=context.is_distributed,
         pin_memory=context.device.type == "cuda",
     )

@@ -24,6 +24,7 @@ from model.data.pretrain_data import (
     PretrainDataConfig,
     build_pretrain_collator,
     build_pretrain_dataset,
+    build_training_loader,
 )
 from model.data.scene_graph_annotations import (
     DEFAULT_RELATION_THRESHOLD,
@@ -84,6 +85,7 @@ __all__ = [
     "build_label_vocabulary",
     "build_pretrain_collator",
     "build_pretrain_dataset",
+    "build_training_loader",
     "build_train_transform",
     "crop",
     "horizontal_flip",

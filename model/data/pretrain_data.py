@@ -3,9 +3,16 @@
 import logging
 from dataclasses import dataclass, field
 
+from torch.utils.data import DataLoader
+
 from data_schemas.errors import RLIPv2InputError
 from model.data.collate import PretrainCollator
-from model.data.label_vocabulary import LabelVocabulary, TextSamplingConfig
+from model.data.data_loader import build_data_loader
+from model.data.label_vocabulary import (
+    LabelVocabulary,
+    TextSamplingConfig,
+    build_label_vocabulary,
+)
 from model.data.scene_graph_annotations import (
     DEFAULT_RELATION_THRESHOLD,
     ImageAnnotation,
@@ -87,4 +94,28 @@ def build_pretrain_collator(
     (:func:`~model.data.label_vocabulary.build_label_vocabulary` of its annotations)."""
     return PretrainCollator(
         vocabulary=vocabulary, text_sampling=config.text_sampling, seed=config.seed
+    )
+
+
+def build_training_loader(
+    config: PretrainDataConfig,
+    *,
+    batch_size: int,
+    num_workers: int,
+    distributed: bool,
+    pin_memory: bool,
+) -> DataLoader:
+    """Shuffled, augmented training batches of ``config``, with label texts sampled against the
+    training set's vocabulary (one call sets up dataset, collator and loader)."""
+    dataset = build_pretrain_dataset(config)
+    collator = build_pretrain_collator(config, build_label_vocabulary(dataset.annotations))
+    return build_data_loader(
+        dataset,
+        collator=collator,
+        batch_size=batch_size,
+        shuffle=True,
+        num_workers=num_workers,
+        seed=config.seed,
+        distributed=distributed,
+        pin_memory=pin_memory,
     )

@@ -1,9 +1,10 @@
-"""Benchmark: tiny-config pretraining speed and memory, and ALIF vs no fusion at equal steps.
+"""Benchmark: tiny-config pretraining speed and memory; ALIF vs no fusion at equal steps.
 
 On a demo world (drawn here), trains the same tiny RLIPv2 from the same seed: with ALIF
-(gated cross-attention in the encoder, with either gate) and with fusion disabled (label texts reach only the
-decoder heads: late fusion). Each run is a fresh child process; printed: steps/s, peak memory
-(RSS on CPU, CUDA allocator peak on GPU), and the mean loss over the first and last 20 steps.
+(gated cross-attention in the encoder, with either gate) and with fusion disabled (label texts
+reach only the decoder heads: late fusion). Each run is a fresh child process; printed:
+steps/s, peak memory (RSS on CPU, CUDA allocator peak on GPU), and the mean loss over the
+first and last 20 steps.
 
     .venv/bin/python benchmarks/pretrain.py --steps 150
 """

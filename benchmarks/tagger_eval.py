@@ -45,6 +45,7 @@ from rtagger.tagger_scorer import load_tagger_scorer
 from rtagger.train_tagger import run_tagger_training
 
 THRESHOLDS = (0.05, 0.2, 0.5)
+BATCH_SIZE = 4
 TRANSFORM = TransformConfig(shorter_sides=(224,), max_size=320, eval_shorter_side=224,
                             flip_probability=0.0, crop=CropConfig(probability=0.0))
 
@@ -59,7 +60,9 @@ def blank_copy(images: Path, destination: Path) -> Path:
 
 
 def train_tagger(work: Path, name: str, scene_graphs: Path, images: Path, encoder: Path,
-                 denoising: DenoisingConfig, steps: int) -> Path:
+                 denoising: DenoisingConfig, steps: int, num_images: int) -> Path:
+    """Train for about ``steps`` steps of batch 4 (whole epochs); returns the last checkpoint."""
+    epochs = max(1, round(steps * BATCH_SIZE / num_images))
     config = TaggerTrainingConfig(
         model=DetectorConfig(
             backbone=BackboneConfig(hidden_dim=64, hidden_sizes=(16, 32, 64, 128),
@@ -75,11 +78,11 @@ def train_tagger(work: Path, name: str, scene_graphs: Path, images: Path, encode
         denoising=denoising,
         optimization=OptimizationConfig(learning_rate=3e-4, backbone_learning_rate=3e-4,
                                         text_encoder_learning_rate=3e-5, max_grad_norm=1.0,
-                                        epochs=1, lr_drop_epoch=1),
-        batch_size=4, num_workers=0, max_steps_per_epoch=steps, device="auto",
+                                        epochs=epochs, lr_drop_epoch=epochs),
+        batch_size=BATCH_SIZE, num_workers=0, device="auto",
     )
     run_tagger_training(config)
-    return work / name / "checkpoints" / "checkpoint-000001.pt"
+    return work / name / "checkpoints" / f"checkpoint-{epochs:06d}.pt"
 
 
 def triplets(table, relation_column: str) -> set[tuple[int, int, str]]:
@@ -128,8 +131,10 @@ def main() -> None:
         }
         for name, (train_images, eval_images, denoising) in variants.items():
             started = time.perf_counter()
-            checkpoint = train_tagger(work, name.replace(" ", "_"), work / "train_vg" / "scene_graphs",
-                                      train_images, encoder, denoising, arguments.steps)
+            checkpoint = train_tagger(
+                work, name.replace(" ", "_"), work / "train_vg" / "scene_graphs", train_images,
+                encoder, denoising, arguments.steps, arguments.train_images,
+            )
             out = work / f"tagged_{len(rows)}"
             run_tagging(work / "eval_coco", work / "candidates", out,
                         scorer=load_tagger_scorer(checkpoint), image_root=eval_images,

@@ -86,7 +86,9 @@ def train_epochs(
         epoch_stats = train_one_epoch(
             model=runnable,
             loss_of_batch=loss_of_batch,
-            batches=tqdm(plan.loader, desc=f"epoch {epoch + 1}", disable=not context.is_main or None),
+            batches=tqdm(
+                plan.loader, desc=f"epoch {epoch + 1}", disable=not context.is_main or None
+            ),
             optimizer=optimizer,
             device=context.device,
             max_grad_norm=plan.optimization.max_grad_norm,

@@ -39,7 +39,8 @@ def build_slot_targets(
         target = target.to(torch.device("cpu"))
         positives = torch.randperm(target.num_pairs, generator=generator)[:num_pairs].sort().values
         entities = _entities(target)
-        related = {(int(s), int(o)) for s, o in zip(*_entity_indices(target, entities), strict=True)}
+        subject_indices, object_indices = _entity_indices(target, entities)
+        related = set(zip(subject_indices, object_indices, strict=True))
         unrelated = [
             (s, o)
             for s in range(len(entities))

@@ -9,6 +9,7 @@ import duckdb
 
 import data_schemas as ds
 from flows.cli import main
+from model.data import SceneGraphSource, read_scene_graph_annotations
 
 
 def run_cli(*arguments: str) -> subprocess.CompletedProcess:
@@ -138,8 +139,6 @@ def test_unloadable_blip_model_is_a_clear_error(tmp_path: Path, capsys) -> None:
 def test_train_tagger_then_tag_writes_scene_graphs_that_pretraining_reads(
     tmp_path: Path, capsys
 ) -> None:
-    from model.data import SceneGraphSource, read_scene_graph_annotations
-
     world, dataset, ground_truth = ingest_demo(tmp_path, 6)
     assert main(["candidates", str(dataset), "--out", str(tmp_path / "candidates"),
                  "--vocabulary", "demo"]) == 0

@@ -3,9 +3,9 @@ encoder memory, feed-forward block; post-norm (Deformable-DETR)."""
 
 import torch
 from torch import nn
-from torch.nn import functional
 
 from model.deformable_attention import MultiScaleDeformableAttention
+from model.feedforward import FeedForward
 
 
 class DeformableDecoderLayer(nn.Module):
@@ -43,11 +43,9 @@ class DeformableDecoderLayer(nn.Module):
         )
         self.cross_attention_dropout = nn.Dropout(dropout)
         self.cross_attention_norm = nn.LayerNorm(hidden_dim)
-        self.feedforward_in = nn.Linear(hidden_dim, feedforward_dim)
-        self.feedforward_out = nn.Linear(feedforward_dim, hidden_dim)
-        self.feedforward_dropout = nn.Dropout(dropout)
-        self.output_dropout = nn.Dropout(dropout)
-        self.feedforward_norm = nn.LayerNorm(hidden_dim)
+        self.feedforward = FeedForward(
+            hidden_dim=hidden_dim, feedforward_dim=feedforward_dim, dropout=dropout
+        )
 
     def forward(
         self,
@@ -106,9 +104,7 @@ class DeformableDecoderLayer(nn.Module):
         )
         queries = self.cross_attention_norm(queries + self.cross_attention_dropout(attended))
 
-        hidden = self.feedforward_dropout(functional.relu(self.feedforward_in(queries)))
-        queries = queries + self.output_dropout(self.feedforward_out(hidden))
-        return self.feedforward_norm(queries)
+        return self.feedforward(queries)
 
     def _self_attention_mask(
         self,

@@ -12,9 +12,9 @@ from dataclasses import dataclass
 
 import torch
 from torch import nn
-from torch.nn import functional
 
 from model.deformable_attention import MultiScaleDeformableAttention
+from model.feedforward import FeedForward
 
 
 @dataclass(frozen=True)
@@ -176,11 +176,9 @@ class DeformableEncoderLayer(nn.Module):
         )
         self.attention_dropout = nn.Dropout(dropout)
         self.attention_norm = nn.LayerNorm(hidden_dim)
-        self.feedforward_in = nn.Linear(hidden_dim, feedforward_dim)
-        self.feedforward_out = nn.Linear(feedforward_dim, hidden_dim)
-        self.feedforward_dropout = nn.Dropout(dropout)
-        self.output_dropout = nn.Dropout(dropout)
-        self.feedforward_norm = nn.LayerNorm(hidden_dim)
+        self.feedforward = FeedForward(
+            hidden_dim=hidden_dim, feedforward_dim=feedforward_dim, dropout=dropout
+        )
 
     def forward(
         self,
@@ -213,6 +211,4 @@ class DeformableEncoderLayer(nn.Module):
             value_padding_mask=padding_mask,
         )
         features = self.attention_norm(features + self.attention_dropout(attended))
-        hidden = self.feedforward_dropout(functional.relu(self.feedforward_in(features)))
-        features = features + self.output_dropout(self.feedforward_out(hidden))
-        return self.feedforward_norm(features)
+        return self.feedforward(features)

@@ -38,6 +38,7 @@ from model.detector_config import DetectorConfig
 from model.engine import autocast_dtype, train_one_epoch
 from model.fused_encoder import FusionConfig, FusionKind
 from model.gated_cross_attention import GateKind
+from model.optimization import OptimizationConfig, build_optimizer
 from model.random_text_encoder import save_random_text_encoder
 from model.text_encoder import TextEncoderConfig
 from pipeline.demo_world import write_demo_world
@@ -45,6 +46,9 @@ from pipeline.demo_world.vocabulary import DEMO_CATEGORIES, DEMO_PREDICATES
 from pipeline.ingest import ingest_visual_genome_dataset
 
 WINDOW = 20
+OPTIMIZATION = OptimizationConfig(
+    learning_rate=2e-4, backbone_learning_rate=2e-4, text_encoder_learning_rate=2e-5
+)
 FUSIONS = {
     "alif (tanh gate, 0 at init)": FusionConfig(embed_dim=128, num_heads=4, gate_kind=GateKind.TANH),
     "alif (scalar gate, 0.25)": FusionConfig(
@@ -89,9 +93,7 @@ def train(fusion: str, source: SceneGraphSource, encoder: Path, steps: int, devi
         hidden_dim=64, num_pairs=16, feedforward_dim=128, num_heads=4, num_points=2,
     )).to(device)
     criterion = build_criterion(CriterionConfig()).to(device)
-    optimizer = torch.optim.AdamW(detector.parameter_groups(
-        learning_rate=2e-4, backbone_learning_rate=2e-4, text_learning_rate=2e-5
-    ), weight_decay=1e-4)
+    optimizer, _ = build_optimizer(detector.parameter_groups(OPTIMIZATION), OPTIMIZATION)
     scaler = torch.amp.GradScaler(device.type, enabled=autocast_dtype(device) == torch.float16)
     if device.type == "cuda":
         torch.cuda.reset_peak_memory_stats(device)
@@ -101,12 +103,18 @@ def train(fusion: str, source: SceneGraphSource, encoder: Path, steps: int, devi
         for batch in loader:
             if len(losses) == steps:
                 break
-            stats = train_one_epoch(model=detector, batches=[batch],
-                                    loss_of_batch=lambda batch: criterion(
-                                        detector(batch.images, batch.pixel_mask, batch.label_texts),
-                                        list(batch.targets)),
-                                    optimizer=optimizer, device=device, max_grad_norm=0.1,
-                                    scaler=scaler)
+            stats = train_one_epoch(
+                model=detector,
+                loss_of_batch=lambda batch: criterion(
+                    detector(batch.images, batch.pixel_mask, batch.label_texts),
+                    list(batch.targets),
+                ),
+                batches=[batch],
+                optimizer=optimizer,
+                device=device,
+                max_grad_norm=OPTIMIZATION.max_grad_norm,
+                scaler=scaler,
+            )
             losses.append(stats.mean_loss)
         epoch += 1
     seconds = time.perf_counter() - started

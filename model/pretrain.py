@@ -48,11 +48,7 @@ def _train(config: PretrainConfig, context: ProcessContext) -> TrainingResult:
 
     plan = TrainingPlan(
         model=detector,
-        parameter_groups=detector.parameter_groups(
-            learning_rate=config.optimization.learning_rate,
-            backbone_learning_rate=config.optimization.backbone_learning_rate,
-            text_learning_rate=config.optimization.text_encoder_learning_rate,
-        ),
+        parameter_groups=detector.parameter_groups(config.optimization),
         loader=loader,
         optimization=config.optimization,
         max_steps_per_epoch=config.max_steps_per_epoch,

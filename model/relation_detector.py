@@ -10,6 +10,7 @@ from model.deformable_encoder_layer import encoder_reference_points, flatten_lev
 from model.feature_resizer import FeatureResizer
 from model.fused_encoder import FusedEncoder
 from model.input_projection import InputProjection
+from model.optimization import OptimizationConfig
 from model.outputs import RelationDetectionOutput, RelationPredictions
 from model.pair_queries import LearnedPairQueries, PairQueries
 from model.parsed_decoder import ParsedDecoder
@@ -146,17 +147,20 @@ class RelationDetector(nn.Module):
             )
         return RelationDetectionOutput(layers=tuple(layers))
 
-    def parameter_groups(
-        self, *, learning_rate: float, backbone_learning_rate: float, text_learning_rate: float
-    ) -> list[dict]:
-        """AdamW groups: the backbone body, the pretrained text encoder, and the rest."""
+    def parameter_groups(self, optimization: OptimizationConfig) -> list[dict]:
+        """AdamW groups, each at its learning rate of ``optimization``: the backbone body, the
+        pretrained text encoder, and the rest (named "transformer")."""
         backbone = [p for p in self.backbone.parameters() if p.requires_grad]
         text = [p for p in self.text_encoder.parameters() if p.requires_grad]
         taken = {id(parameter) for parameter in (*backbone, *text)}
         rest = [p for p in self.parameters() if p.requires_grad and id(p) not in taken]
         groups = [
-            {"params": rest, "lr": learning_rate, "name": "transformer"},
-            {"params": backbone, "lr": backbone_learning_rate, "name": "backbone"},
-            {"params": text, "lr": text_learning_rate, "name": "text_encoder"},
+            {"params": rest, "lr": optimization.learning_rate, "name": "transformer"},
+            {"params": backbone, "lr": optimization.backbone_learning_rate, "name": "backbone"},
+            {
+                "params": text,
+                "lr": optimization.text_encoder_learning_rate,
+                "name": "text_encoder",
+            },
         ]
         return [group for group in groups if group["params"]]

@@ -3,6 +3,7 @@
 import torch
 from torch import nn
 
+from model.optimization import OptimizationConfig
 from model.outputs import RelationDetectionOutput
 from model.relation_detector import RelationDetector
 from model.targets import LabelTexts
@@ -61,14 +62,10 @@ class RelationTagger(nn.Module):
         queries = self.query_encoder(pairs, entity_texts, self_attention_mask=attention_mask)
         return self.detector.decode(queries, encoded)
 
-    def parameter_groups(
-        self, *, learning_rate: float, backbone_learning_rate: float, text_learning_rate: float
-    ) -> list[dict]:
+    def parameter_groups(self, optimization: OptimizationConfig) -> list[dict]:
         """The detector's groups; the query encoder trains with the transformer."""
-        groups = self.detector.parameter_groups(
-            learning_rate=learning_rate,
-            backbone_learning_rate=backbone_learning_rate,
-            text_learning_rate=text_learning_rate,
-        )
-        groups[0]["params"] = groups[0]["params"] + list(self.query_encoder.parameters())
+        groups = self.detector.parameter_groups(optimization)
+        for group in groups:
+            if group["name"] == "transformer":
+                group["params"] = group["params"] + list(self.query_encoder.parameters())
         return groups

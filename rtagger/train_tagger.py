@@ -94,11 +94,7 @@ def _train(config: TaggerTrainingConfig, context: ProcessContext) -> TrainingRes
 
     plan = TrainingPlan(
         model=tagger,
-        parameter_groups=tagger.parameter_groups(
-            learning_rate=config.optimization.learning_rate,
-            backbone_learning_rate=config.optimization.backbone_learning_rate,
-            text_learning_rate=config.optimization.text_encoder_learning_rate,
-        ),
+        parameter_groups=tagger.parameter_groups(config.optimization),
         loader=loader,
         optimization=config.optimization,
         max_steps_per_epoch=config.max_steps_per_epoch,

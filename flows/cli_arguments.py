@@ -1,10 +1,11 @@
-"""Argument types and defaults shared by the ``rlipv2`` subcommands."""
+"""Arguments, defaults and reports shared by the ``rlipv2`` subcommands."""
 
 import argparse
 import json
 from pathlib import Path
 
 from data_schemas.errors import RLIPv2InputError
+from model.training_loop import TrainingResult
 
 
 def positive_int(text: str) -> int:
@@ -32,3 +33,29 @@ def ingested_image_root(dataset: Path) -> Path:
     if "image_root" not in sources:
         raise RLIPv2InputError(f"{dataset} was ingested without --image-root; pass --image-root")
     return Path(sources["image_root"])
+
+
+def add_config_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--config FILE`` and repeatable ``--set KEY=VALUE`` overrides of a training command."""
+    parser.add_argument("--config", type=Path, required=True, help="a TOML config file")
+    parser.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a config value, e.g. --set optimization.epochs=2 (repeatable)",
+    )
+
+
+def print_training_result(result: TrainingResult) -> None:
+    """One line per epoch trained by this run, then where training stands (rank 0 only)."""
+    if not result.is_main:
+        return
+    first_epoch = result.state.epoch - len(result.epochs) + 1
+    for number, stats in enumerate(result.epochs, start=first_epoch):
+        print(
+            f"epoch {number}: loss {stats.mean_loss:.4f} ({stats.steps} steps, "
+            f"{stats.seconds:.1f}s)"
+        )
+    print(f"trained to epoch {result.state.epoch}; checkpoints in {result.checkpoint_dir}")

@@ -6,7 +6,6 @@ from pathlib import Path
 
 from data_schemas.candidates import CANDIDATES
 from data_schemas.captions import CaptionRecord
-from data_schemas.errors import RLIPv2InputError
 from data_schemas.images import IMAGES, ImageRecord
 from data_schemas.parquet_io import read_table
 from data_schemas.rejects import RejectRecord

@@ -4,6 +4,7 @@ import argparse
 from pathlib import Path
 
 from data_schemas.parquet_io import read_table
+from flows.cli_arguments import add_config_arguments, print_training_result
 from data_schemas.scene_graphs import SCENE_GRAPHS
 from model.pretrain import run_pretraining
 from model.config_file import load_config_file
@@ -23,15 +24,7 @@ def register(commands: argparse._SubParsersAction) -> None:
             "`torchrun --nproc-per-node N -m flows.cli pretrain ...`."
         ),
     )
-    pretrain.add_argument("--config", type=Path, required=True, help="a TOML config file")
-    pretrain.add_argument(
-        "--set",
-        dest="overrides",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="override a config value, e.g. --set optimization.epochs=2 (repeatable)",
-    )
+    add_config_arguments(pretrain)
     pretrain.set_defaults(handler=_run_pretrain)
 
     encoder = commands.add_parser(
@@ -52,16 +45,7 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 def _run_pretrain(arguments: argparse.Namespace) -> None:
     config = load_config_file(arguments.config, PretrainConfig, arguments.overrides)
-    result = run_pretraining(config)
-    if not result.is_main:
-        return
-    first_epoch = result.state.epoch - len(result.epochs) + 1
-    for number, stats in enumerate(result.epochs, start=first_epoch):
-        print(
-            f"epoch {number}: loss {stats.mean_loss:.4f} ({stats.steps} steps, "
-            f"{stats.seconds:.1f}s)"
-        )
-    print(f"trained to epoch {result.state.epoch}; checkpoints in {result.checkpoint_dir}")
+    print_training_result(run_pretraining(config))
 
 
 def _run_tiny_text_encoder(arguments: argparse.Namespace) -> None:

@@ -3,7 +3,12 @@
 import argparse
 from pathlib import Path
 
-from flows.cli_arguments import ingested_image_root, positive_int
+from flows.cli_arguments import (
+    add_config_arguments,
+    ingested_image_root,
+    positive_int,
+    print_training_result,
+)
 from model.config_file import load_config_file
 from pipeline.ingest import DEFAULT_ROWS_PER_SHARD
 from pipeline.tagging import DEFAULT_SAVE_THRESHOLD, run_tagging
@@ -23,11 +28,7 @@ def register(commands: argparse._SubParsersAction) -> None:
             "from <output_dir>/checkpoints."
         ),
     )
-    train.add_argument("--config", type=Path, required=True, help="a TOML config file")
-    train.add_argument(
-        "--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
-        help="override a config value (repeatable)",
-    )
+    add_config_arguments(train)
     train.set_defaults(handler=_run_train)
 
     tag = commands.add_parser(
@@ -57,11 +58,7 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 def _run_train(arguments: argparse.Namespace) -> None:
     config = load_config_file(arguments.config, TaggerTrainingConfig, arguments.overrides)
-    result = run_tagger_training(config)
-    if result.is_main:
-        for stats in result.epochs:
-            print(f"loss {stats.mean_loss:.4f} ({stats.steps} steps, {stats.seconds:.1f}s)")
-        print(f"trained to epoch {result.state.epoch}; checkpoints in {result.checkpoint_dir}")
+    print_training_result(run_tagger_training(config))
 
 
 def _run_tag(arguments: argparse.Namespace) -> None:

@@ -11,12 +11,6 @@ import numpy as np
 import pytest
 import torch
 from PIL import Image
-from transformers import (
-    AutoTokenizer,
-    BlipForConditionalGeneration,
-    BlipImageProcessorPil,
-    BlipProcessor,
-)
 
 from data_schemas import (
     CAPTIONS,

@@ -1,7 +1,5 @@
 """R-Tagger: queries from boxes, denoising noise, slot targets, and learning on the demo world."""
 
-from pathlib import Path
-
 import pytest
 import torch
 

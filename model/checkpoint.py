@@ -68,6 +68,43 @@ def latest_checkpoint(directory: Path) -> Path | None:
     return found[-1] if found else None
 
 
+def read_checkpoint(path: Path) -> dict:
+    """The checkpoint's contents (tensors on the CPU), read with ``weights_only=True``.
+
+    Raises:
+        RLIPv2InputError: the file is missing or not a readable checkpoint.
+    """
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except (OSError, RuntimeError, EOFError) as error:
+        raise RLIPv2InputError(f"{path} is not a readable rlipv2 checkpoint: {error}") from error
+
+
+def restore_checkpoint(
+    payload: dict,
+    *,
+    model: nn.Module,
+    optimizer: torch.optim.Optimizer | None = None,
+    scheduler: torch.optim.lr_scheduler.LRScheduler | None = None,
+    source: str,
+) -> TrainingState:
+    """Load ``payload`` (from :func:`read_checkpoint` of ``source``) into ``model`` and, when
+    given, the optimizer and scheduler.
+
+    Raises:
+        RLIPv2InputError: the payload does not fit them.
+    """
+    try:
+        model.load_state_dict(payload["model"])
+        if optimizer is not None:
+            optimizer.load_state_dict(payload["optimizer"])
+        if scheduler is not None:
+            scheduler.load_state_dict(payload["scheduler"])
+        return TrainingState(epoch=payload["epoch"], step=payload["step"])
+    except (KeyError, RuntimeError, ValueError) as error:
+        raise RLIPv2InputError(f"{source} is not a usable rlipv2 checkpoint: {error}") from error
+
+
 def load_checkpoint(
     path: Path,
     *,
@@ -78,15 +115,12 @@ def load_checkpoint(
     """Restore ``model`` (and optimizer/scheduler when given) from ``path``.
 
     Raises:
-        RLIPv2InputError: the file is not a readable rlipv2 checkpoint.
+        RLIPv2InputError: the file is not a readable, fitting rlipv2 checkpoint.
     """
-    try:
-        payload = torch.load(path, map_location="cpu", weights_only=True)
-        model.load_state_dict(payload["model"])
-        if optimizer is not None:
-            optimizer.load_state_dict(payload["optimizer"])
-        if scheduler is not None:
-            scheduler.load_state_dict(payload["scheduler"])
-        return TrainingState(epoch=payload["epoch"], step=payload["step"])
-    except (OSError, KeyError, RuntimeError, EOFError) as error:
-        raise RLIPv2InputError(f"{path} is not a usable rlipv2 checkpoint: {error}") from error
+    return restore_checkpoint(
+        read_checkpoint(path),
+        model=model,
+        optimizer=optimizer,
+        scheduler=scheduler,
+        source=str(path),
+    )

@@ -11,7 +11,7 @@ from pydantic import TypeAdapter
 from data_schemas.entities import EntityRecord
 from data_schemas.errors import RLIPv2InputError
 from data_schemas.images import ImageRecord
-from model.checkpoint import load_checkpoint
+from model.checkpoint import read_checkpoint, restore_checkpoint
 from model.data import PairedTransform, build_eval_transform, load_rgb_image, pad_images
 from model.targets import NO_OBJECT_TEXT, LabelTexts
 from rtagger.box_pair_queries import TaggerPairs
@@ -104,16 +104,17 @@ def load_tagger_scorer(checkpoint: Path, *, device: str = "auto") -> RelationTag
     """
     if not checkpoint.is_file():
         raise RLIPv2InputError(f"tagger checkpoint {checkpoint} does not exist")
-    payload = torch.load(checkpoint, map_location="cpu", weights_only=True)
+    payload = read_checkpoint(checkpoint)
     try:
         config = TypeAdapter(TaggerTrainingConfig).validate_python(payload["config"])
     except (KeyError, ValueError) as error:
         raise RLIPv2InputError(f"{checkpoint} is not an R-Tagger checkpoint: {error}") from None
     tagger = build_relation_tagger(config.model)
-    load_checkpoint(checkpoint, model=tagger)
+    restore_checkpoint(payload, model=tagger, source=str(checkpoint))
     if device == "auto":
         device = "cuda" if torch.cuda.is_available() else "cpu"
-    digest = hashlib.sha256(checkpoint.read_bytes()).hexdigest()[:12]
+    with open(checkpoint, "rb") as handle:
+        digest = hashlib.file_digest(handle, "sha256").hexdigest()[:12]
     return RelationTaggerScorer(
         tagger=tagger,
         transform=build_eval_transform(config.data.transform),

@@ -38,8 +38,27 @@ def save_random_text_encoder(
     )
     bpe.save_model(str(directory))  # vocab.json + merges.txt
     tokenizer = RobertaTokenizerFast.from_pretrained(directory)
-    config = RobertaConfig(
+    config = small_roberta_config(
         vocab_size=len(tokenizer),
+        hidden_size=hidden_size,
+        num_layers=num_layers,
+        num_heads=num_heads,
+    )
+    with torch.random.fork_rng():
+        torch.manual_seed(seed)
+        model = RobertaModel(config)
+    model.save_pretrained(directory)
+    tokenizer.save_pretrained(directory)
+    return directory
+
+
+def small_roberta_config(
+    *, vocab_size: int, hidden_size: int = 32, num_layers: int = 2, num_heads: int = 2
+) -> RobertaConfig:
+    """A RoBERTa configuration of the given size (feed-forward 2x wide, 64 positions), with
+    RoBERTa's special token ids (<s> 0, <pad> 1, </s> 2)."""
+    return RobertaConfig(
+        vocab_size=vocab_size,
         hidden_size=hidden_size,
         num_hidden_layers=num_layers,
         num_attention_heads=num_heads,
@@ -49,9 +68,3 @@ def save_random_text_encoder(
         bos_token_id=0,
         eos_token_id=2,
     )
-    with torch.random.fork_rng():
-        torch.manual_seed(seed)
-        model = RobertaModel(config)
-    model.save_pretrained(directory)
-    tokenizer.save_pretrained(directory)
-    return directory

@@ -5,7 +5,7 @@ from pathlib import Path
 
 from transformers import RobertaConfig
 
-from model.random_text_encoder import save_random_text_encoder
+from model.random_text_encoder import save_random_text_encoder, small_roberta_config
 
 OBJECT_NAMES = [
     "person", "bicycle", "car", "motorcycle", "airplane", "bus", "train", "truck", "boat",
@@ -37,17 +37,7 @@ def label_texts() -> list[str]:
 
 def tiny_roberta_config(vocab_size: int = 300) -> RobertaConfig:
     """A RoBERTa configuration of width 32 (2 layers, 2 heads, 64 positions)."""
-    return RobertaConfig(
-        vocab_size=vocab_size,
-        hidden_size=32,
-        num_hidden_layers=2,
-        num_attention_heads=2,
-        intermediate_size=64,
-        max_position_embeddings=64,
-        pad_token_id=1,
-        bos_token_id=0,
-        eos_token_id=2,
-    )
+    return small_roberta_config(vocab_size=vocab_size)
 
 
 def save_tiny_roberta(directory: Path) -> Path:

@@ -17,7 +17,9 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from data_schemas.candidates import CANDIDATES
+import pyarrow as pa
+
+from data_schemas.candidates import CANDIDATES, CandidateRecord
 from data_schemas.captions import CAPTIONS, CaptionRecord
 from data_schemas.entities import ENTITIES, EntityRecord
 from data_schemas.images import IMAGES
@@ -117,20 +119,15 @@ def run_candidate_stages(
         for spec in (CAPTIONS, REJECTS, TRIPLETS):
             output.close_writer(spec)
         candidate_writer = output.writer(CANDIDATES)
-        triplets = ImageGroupCursor(read_table(output.table_dir(TRIPLETS), TRIPLETS))
-        image_entities = ImageGroupCursor(entities)
-        for image in table_rows(images.sort_by("image_id")):
-            image_id = image["image_id"]
-            candidates, stats = build_candidates(
-                image_id,
-                [EntityRecord.model_validate(row) for row in image_entities.rows_of(image_id)],
-                [TripletRecord.model_validate(row) for row in triplets.rows_of(image_id)],
-                matcher,
-                max_pairs_per_triplet=max_pairs_per_triplet,
-            )
-            candidate_stats.add(stats)
-            for candidate in candidates:
-                candidate_writer.append(candidate.model_dump())
+        for candidate in match_images(
+            images,
+            entities,
+            read_table(output.table_dir(TRIPLETS), TRIPLETS),
+            matcher,
+            max_pairs_per_triplet=max_pairs_per_triplet,
+            stats=candidate_stats,
+        ):
+            candidate_writer.append(candidate.model_dump())
         summary = CandidateRunSummary(
             out_dir=out_dir,
             captions=caption_writer.rows_written,
@@ -141,6 +138,32 @@ def run_candidate_stages(
         )
         output.commit({"dataset": str(dataset_dir), **summary.manifest()})
     return summary
+
+
+def match_images(
+    images: pa.Table,
+    entities: pa.Table,
+    triplets: pa.Table,
+    matcher: PhraseMatcher,
+    *,
+    max_pairs_per_triplet: int | None,
+    stats: CandidateStats,
+) -> Iterator[CandidateRecord]:
+    """The candidates of every image of ``images`` (by ascending id) from its ``entities`` and
+    ``triplets`` (tables sorted by image id), counting into ``stats``."""
+    triplet_groups = ImageGroupCursor(triplets)
+    entity_groups = ImageGroupCursor(entities)
+    for image in table_rows(images.sort_by("image_id")):
+        image_id = image["image_id"]
+        candidates, image_stats = build_candidates(
+            image_id,
+            [EntityRecord.model_validate(row) for row in entity_groups.rows_of(image_id)],
+            [TripletRecord.model_validate(row) for row in triplet_groups.rows_of(image_id)],
+            matcher,
+            max_pairs_per_triplet=max_pairs_per_triplet,
+        )
+        stats.add(image_stats)
+        yield from candidates
 
 
 def _written_captions(

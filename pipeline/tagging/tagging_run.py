@@ -18,6 +18,7 @@ the same inputs and scores give the same ids.
 import logging
 import time
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -186,50 +187,31 @@ def run_tagging(
         relation_writer = output.writer(TAGGED_RELATIONS)
         scene_graph_writer = output.writer(SCENE_GRAPHS)
         reject_writer = output.writer(REJECTS)
-        image_entities = ImageGroupCursor(entities)
-        image_candidates = ImageGroupCursor(candidates)
-        for row in tqdm(
-            table_rows(images.sort_by("image_id")),
-            total=images.num_rows,
-            desc="tag",
-            unit="image",
-            disable=None,
-        ):
-            image = ImageRecord.model_validate(row)
-            entity_records = [
-                EntityRecord.model_validate(entity_row)
-                for entity_row in image_entities.rows_of(image.image_id)
-            ]
-            candidate_records = [
-                CandidateRecord.model_validate(candidate_row)
-                for candidate_row in image_candidates.rows_of(image.image_id)
-            ]
-            _check_candidate_entities(image, entity_records, candidate_records, candidates_dir)
-            counts.images += 1
-            counts.images_with_candidates += bool(candidate_records)
-            try:
-                relations = tag_image(
-                    image,
-                    entity_records,
-                    candidate_records,
-                    scorer,
-                    image_root=image_root,
-                    save_threshold=save_threshold,
-                    top_k_per_pair=top_k_per_pair,
-                    max_pairs_per_call=max_pairs_per_call,
-                )
-            except RLIPv2InputError as error:
-                logger.warning("image %d (%s) rejected: %s", image.image_id, image.file_name, error)
-                counts.images_rejected += 1
-                reject_writer.append(_unreadable_image(image, error).model_dump(mode="json"))
+        tagged = tag_images(
+            images,
+            entities,
+            candidates,
+            scorer,
+            image_root=image_root,
+            save_threshold=save_threshold,
+            top_k_per_pair=top_k_per_pair,
+            max_pairs_per_call=max_pairs_per_call,
+            counts=counts,
+            candidates_source=candidates_dir,
+        )
+        for item in tqdm(tagged, total=images.num_rows, desc="tag", unit="image", disable=None):
+            if isinstance(item, RejectRecord):
+                reject_writer.append(item.model_dump(mode="json"))
                 continue
-            counts.add_tagged_image(candidate_records, relations)
-            for relation in relations:
+            for relation in item.relations:
                 relation_writer.append(relation.model_dump())
             scene_graph = tagged_scene_graph(
-                image, entity_records, relations, first_relationship_id=next_relationship_id
+                item.image,
+                item.entities,
+                item.relations,
+                first_relationship_id=next_relationship_id,
             )
-            next_relationship_id += len(relations)
+            next_relationship_id += len(item.relations)
             scene_graph_writer.append(scene_graph.model_dump())
         summary = TaggingSummary(
             out_dir=out_dir,
@@ -243,6 +225,71 @@ def run_tagging(
             {"dataset": str(dataset_dir), "candidates": str(candidates_dir), **summary.manifest()}
         )
     return summary
+
+
+@dataclass(frozen=True)
+class TaggedImage:
+    """One image's entities and the relations kept for it."""
+
+    image: ImageRecord
+    entities: list[EntityRecord]
+    relations: list[TaggedRelationRecord]
+
+
+def tag_images(
+    images: pa.Table,
+    entities: pa.Table,
+    candidates: pa.Table,
+    scorer: RelationScorer,
+    *,
+    image_root: Path,
+    save_threshold: float,
+    top_k_per_pair: int | None,
+    max_pairs_per_call: int,
+    counts: TaggingCounts,
+    candidates_source: Path,
+) -> Iterator[TaggedImage | RejectRecord]:
+    """Tag every image of ``images`` by ascending id: a :class:`TaggedImage`, or a reject when
+    the scorer raises :class:`RLIPv2InputError` for it (an unreadable image). ``entities`` and
+    ``candidates`` are sorted by image id; counts are added to ``counts``.
+
+    Raises:
+        RLIPv2InputError: candidates name entities the image does not have (built from another
+            dataset; ``candidates_source`` is named in the message).
+    """
+    image_entities = ImageGroupCursor(entities)
+    image_candidates = ImageGroupCursor(candidates)
+    for row in table_rows(images.sort_by("image_id")):
+        image = ImageRecord.model_validate(row)
+        entity_records = [
+            EntityRecord.model_validate(entity_row)
+            for entity_row in image_entities.rows_of(image.image_id)
+        ]
+        candidate_records = [
+            CandidateRecord.model_validate(candidate_row)
+            for candidate_row in image_candidates.rows_of(image.image_id)
+        ]
+        _check_candidate_entities(image, entity_records, candidate_records, candidates_source)
+        counts.images += 1
+        counts.images_with_candidates += bool(candidate_records)
+        try:
+            relations = tag_image(
+                image,
+                entity_records,
+                candidate_records,
+                scorer,
+                image_root=image_root,
+                save_threshold=save_threshold,
+                top_k_per_pair=top_k_per_pair,
+                max_pairs_per_call=max_pairs_per_call,
+            )
+        except RLIPv2InputError as error:
+            logger.warning("image %d (%s) rejected: %s", image.image_id, image.file_name, error)
+            counts.images_rejected += 1
+            yield _unreadable_image(image, error)
+            continue
+        counts.add_tagged_image(candidate_records, relations)
+        yield TaggedImage(image=image, entities=entity_records, relations=relations)
 
 
 def _unreadable_image(image: ImageRecord, error: RLIPv2InputError) -> RejectRecord:

@@ -1,0 +1,54 @@
+"""The labelling run, stage by stage and shard by shard: split -> caption -> parse -> match ->
+tag -> scene graphs, each shard's output content-addressed by a key of its inputs, settings,
+model checksum and code version (so re-runs reuse finished shards), then published as tables.
+
+Pure functions over files; the Prefect flow (``flows/``) and the benchmark's plain loop call
+the same ``run_*_job`` functions.
+"""
+
+from pipeline.labelling.caption_stage import CAPTION_STAGE, CaptionJob, CaptionSource, run_caption_job
+from pipeline.labelling.digests import code_version, directory_digest, file_digest, json_digest
+from pipeline.labelling.label_summary import LabelRunSummary, summarize_label_run
+from pipeline.labelling.match_stage import MATCH_STAGE, MatchJob, run_match_job
+from pipeline.labelling.parse_stage import PARSE_STAGE, ParseJob, run_parse_job
+from pipeline.labelling.publish import RUN_MANIFEST_NAME, publish_run
+from pipeline.labelling.scene_graph_stage import (
+    SCENE_GRAPH_STAGE,
+    SceneGraphJob,
+    run_scene_graph_job,
+)
+from pipeline.labelling.shard_store import ShardManifest, ShardStore
+from pipeline.labelling.split_stage import SPLIT_STAGE, SplitJob, run_split_job
+from pipeline.labelling.tag_stage import TAG_STAGE, TagJob, run_tag_job
+
+__all__ = [
+    "CAPTION_STAGE",
+    "MATCH_STAGE",
+    "PARSE_STAGE",
+    "RUN_MANIFEST_NAME",
+    "SCENE_GRAPH_STAGE",
+    "SPLIT_STAGE",
+    "TAG_STAGE",
+    "CaptionJob",
+    "CaptionSource",
+    "LabelRunSummary",
+    "MatchJob",
+    "ParseJob",
+    "SceneGraphJob",
+    "ShardManifest",
+    "ShardStore",
+    "SplitJob",
+    "TagJob",
+    "code_version",
+    "directory_digest",
+    "file_digest",
+    "json_digest",
+    "publish_run",
+    "run_caption_job",
+    "run_match_job",
+    "run_parse_job",
+    "run_scene_graph_job",
+    "run_split_job",
+    "run_tag_job",
+    "summarize_label_run",
+]

@@ -1,0 +1,69 @@
+"""Publish a labelling run: its shard files as the run's tables, then its manifest.
+
+``OUT/<table>/shard-00000.parquet, ...`` are hard links to the shard outputs (copies where the
+file system has no hard links), one per shard in shard order. Each table directory is built
+beside its final place and swapped in with two renames, so a reader never sees a mix of two
+runs' shards (for an instant between the renames, the table is absent); ``manifest.json`` is
+written last.
+"""
+
+import json
+import logging
+import os
+import shutil
+import uuid
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from data_schemas.parquet_io import shard_path
+from data_schemas.table_spec import TableSpec
+
+logger = logging.getLogger(__name__)
+
+RUN_MANIFEST_NAME = "manifest.json"
+
+
+def publish_run(
+    out_dir: Path, tables: Mapping[TableSpec, Sequence[Path]], manifest: Mapping
+) -> Path:
+    """Publish ``tables`` (spec -> its shard files, in order) and ``manifest`` under ``out_dir``."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for spec, files in tables.items():
+        _publish_table(out_dir / spec.name, files)
+    table_counts = {spec.name: len(files) for spec, files in tables.items()}
+    _write_json_atomic(out_dir / RUN_MANIFEST_NAME, {**manifest, "table_shards": table_counts})
+    logger.info("published %s", out_dir)
+    return out_dir
+
+
+def _publish_table(table_dir: Path, files: Sequence[Path]) -> None:
+    staging = table_dir.with_name(f".{table_dir.name}.staging-{uuid.uuid4().hex[:8]}")
+    staging.mkdir()
+    try:
+        for index, file in enumerate(files):
+            _link_or_copy(file, shard_path(staging, index))
+        if table_dir.exists():
+            previous = table_dir.with_name(f".{table_dir.name}.old-{uuid.uuid4().hex[:8]}")
+            os.replace(table_dir, previous)
+            os.replace(staging, table_dir)
+            shutil.rmtree(previous)
+        else:
+            os.replace(staging, table_dir)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _link_or_copy(source: Path, target: Path) -> None:
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copy2(source, target)
+
+
+def _write_json_atomic(path: Path, payload: Mapping) -> None:
+    temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
+    try:
+        temporary.write_text(json.dumps(payload, indent=2, default=str) + "\n")
+        os.replace(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)

@@ -1,0 +1,162 @@
+"""Content-addressed, atomic outputs of one labelling stage on one image shard.
+
+A stage's output for shard 42 under key K is the directory
+``<root>/<stage>/shard-00042-<K>/`` holding one Parquet file per table and ``manifest.json``.
+It is written under a hidden temporary name and renamed into place once complete, so a
+directory that exists is complete: a killed run leaves at most a temporary directory, which
+the next run ignores, and the next run reuses every complete one whose key still matches.
+"""
+
+import logging
+import os
+import shutil
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyarrow as pa
+from pydantic import BaseModel, ConfigDict
+
+from data_schemas.parquet_io import read_table, write_table_atomic
+from data_schemas.table_spec import TableSpec
+from pipeline.labelling.digests import file_digest
+
+logger = logging.getLogger(__name__)
+
+MANIFEST_NAME = "manifest.json"
+
+
+class ShardTable(BaseModel):
+    """One table file of a shard output."""
+
+    model_config = ConfigDict(frozen=True)
+
+    file: str
+    """File name inside the shard directory."""
+    rows: int
+    digest: str
+    """:func:`~pipeline.labelling.digests.file_digest` of the file."""
+
+
+class ShardManifest(BaseModel):
+    """What a stage wrote for one shard: small enough to pass between tasks."""
+
+    model_config = ConfigDict(frozen=True)
+
+    stage: str
+    shard_index: int
+    key: str
+    directory: Path
+    tables: dict[str, ShardTable]
+    counts: dict[str, int] = {}
+    histograms: dict[str, dict[str, int]] = {}
+    seconds: float = 0.0
+    reused: bool = False
+    """Loaded from an earlier run's output rather than computed by this call."""
+
+    def table_path(self, spec: TableSpec) -> Path:
+        return self.directory / self.tables[spec.name].file
+
+    def read(self, spec: TableSpec) -> pa.Table:
+        """Read table ``spec`` of this shard, checking its schema."""
+        return read_table(self.table_path(spec), spec)
+
+    def digest_of(self, spec: TableSpec) -> str:
+        return self.tables[spec.name].digest
+
+
+@dataclass(frozen=True)
+class ShardResult:
+    """What a stage's compute function returns: its tables (written by the store) and counts."""
+
+    tables: dict[str, pa.Table]
+    counts: dict[str, int] = field(default_factory=dict)
+    histograms: dict[str, dict[str, int]] = field(default_factory=dict)
+
+
+class ShardStore:
+    """The shard outputs of every stage of one labelling run, under ``root``."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def directory(self, stage: str, shard_index: int, key: str) -> Path:
+        return self.root / stage / f"shard-{shard_index:05d}-{key}"
+
+    def load(self, stage: str, shard_index: int, key: str) -> ShardManifest | None:
+        """The complete output of ``stage`` for this shard and key, or None."""
+        manifest = self.directory(stage, shard_index, key) / MANIFEST_NAME
+        if not manifest.is_file():
+            return None
+        loaded = ShardManifest.model_validate_json(manifest.read_text())
+        return loaded.model_copy(update={"reused": True})
+
+    def compute(
+        self,
+        stage: str,
+        shard_index: int,
+        key: str,
+        specs: Mapping[str, TableSpec],
+        compute: Callable[[], ShardResult],
+    ) -> ShardManifest:
+        """The output of ``stage`` for this shard and key: loaded when complete, else computed
+        by ``compute`` and written atomically. ``specs`` names the spec of every table
+        ``compute`` returns."""
+        existing = self.load(stage, shard_index, key)
+        if existing is not None:
+            logger.debug("%s shard %d: reusing %s", stage, shard_index, existing.directory)
+            return existing
+        started = time.perf_counter()
+        result = compute()
+        unknown = result.tables.keys() - specs.keys()
+        if unknown:
+            raise ValueError(f"stage {stage} returned tables {sorted(unknown)} without a spec")
+        final = self.directory(stage, shard_index, key)
+        temporary = final.with_name(f".{final.name}.{uuid.uuid4().hex[:8]}.tmp")
+        tables = {}
+        temporary.mkdir(parents=True)
+        try:
+            for name, table in result.tables.items():
+                path = write_table_atomic(table, temporary / f"{name}.parquet", specs[name])
+                tables[name] = ShardTable(file=path.name, rows=table.num_rows,
+                                          digest=file_digest(path))
+            manifest = ShardManifest(
+                stage=stage,
+                shard_index=shard_index,
+                key=key,
+                directory=final,
+                tables=tables,
+                counts=result.counts,
+                histograms=result.histograms,
+                seconds=time.perf_counter() - started,
+            )
+            (temporary / MANIFEST_NAME).write_text(manifest.model_dump_json(indent=2) + "\n")
+            _publish_directory(temporary, final)
+        finally:
+            shutil.rmtree(temporary, ignore_errors=True)
+        return manifest
+
+
+def _publish_directory(temporary: Path, final: Path) -> None:
+    """Rename ``temporary`` to ``final``; if another worker got there first, keep theirs (the
+    key is the same, so the content is too)."""
+    with open(temporary / MANIFEST_NAME, "rb") as handle:
+        os.fsync(handle.fileno())
+    try:
+        os.rename(temporary, final)
+    except OSError:
+        if not (final / MANIFEST_NAME).is_file():
+            raise
+        logger.debug("%s was written concurrently; keeping the first", final)
+    else:
+        _fsync_directory(final.parent)
+
+
+def _fsync_directory(directory: Path) -> None:
+    descriptor = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)

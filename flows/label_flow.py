@@ -1,0 +1,199 @@
+"""The ``label`` flow: ingest (optional) -> split -> caption -> parse -> match -> tag -> scene
+graphs -> published tables, with a run report, and optionally a follow-up pretraining run.
+
+``label`` resolves the parameters into a :class:`~pipeline.labelling.label_plan.LabelPlan`
+(model checksums, code version) and runs the shard tasks in the subflow ``label-shards`` on the
+chosen task runner (threads, or Dask).
+"""
+
+from pathlib import Path
+
+from prefect import flow, get_run_logger, task
+from prefect.client.orchestration import get_client
+from prefect.futures import PrefectFuture, as_completed
+
+from data_schemas.errors import RLIPv2InputError
+from flows import loaded_models
+from flows.cli_arguments import ingested_image_root
+from flows.label_parameters import CocoSource, LabelParameters
+from flows.label_tasks import (
+    GPU_CONCURRENCY_LIMIT,
+    caption_task,
+    match_task,
+    parse_task,
+    scene_graph_task,
+    split_task,
+    tag_task,
+)
+from flows.run_progress import RunProgress
+from flows.run_report import publish_run_report
+from flows.task_runners import build_task_runner
+from flows.training_flows import start_pretraining
+from pipeline.captioning import BlipCaptionerConfig
+from pipeline.ingest import ingest_coco_dataset
+from pipeline.labelling import (
+    CAPTION_STAGE,
+    MATCH_STAGE,
+    PARSE_STAGE,
+    SCENE_GRAPH_STAGE,
+    SPLIT_STAGE,
+    TAG_STAGE,
+    LabelRunSummary,
+    ShardManifest,
+    code_version,
+    file_digest,
+    json_digest,
+)
+from pipeline.labelling.label_plan import LabelPlan
+from pipeline.labelling.model_checksums import checkpoint_checksum, model_files_checksum
+from pipeline.parsing import CaptionParserConfig
+
+@flow(name="label", description="Label a detection dataset with relations (scene graphs).")
+def label(parameters: LabelParameters) -> dict:
+    """Label ``parameters.dataset_dir`` into ``parameters.out_dir``; returns the run summary."""
+    logger = get_run_logger()
+    if parameters.ingest is not None:
+        ingest_task(parameters.ingest, parameters.dataset_dir, parameters.ingest_rows_per_shard)
+    plan = resolve_plan(parameters)
+    with get_client(sync_client=True) as client:
+        client.upsert_global_concurrency_limit_by_name(
+            GPU_CONCURRENCY_LIMIT, parameters.gpu_concurrency
+        )
+    runner = build_task_runner(
+        parameters.task_runner, parameters.max_workers, parameters.dask_address
+    )
+    summary = label_shards.with_options(task_runner=runner)(plan)
+    logger.info("labelled %s:\n%s", plan.out_dir, summary.format())
+    publish_run_report(plan, summary)
+    if parameters.then_pretrain is not None:
+        start_pretraining(parameters.then_pretrain)
+    return summary.as_dict()
+
+
+@flow(name="label-shards", description="The stage x shard tasks of one labelling run.")
+def label_shards(plan: LabelPlan) -> LabelRunSummary:
+    """Run every stage on every shard (reusing finished shards) and publish the tables."""
+    splits = split_task(plan)
+    progress = RunProgress(stages=5, shards=len(splits))
+    progress.done(SPLIT_STAGE, len(splits), reused=sum(s.reused for s in splits))
+    futures: dict[str, list[PrefectFuture]] = {
+        CAPTION_STAGE: [caption_task.submit(plan, shard) for shard in splits]
+    }
+    futures[PARSE_STAGE] = [parse_task.submit(plan, captions) for captions in futures[CAPTION_STAGE]]
+    futures[MATCH_STAGE] = [
+        match_task.submit(plan, shard, triplets)
+        for shard, triplets in zip(splits, futures[PARSE_STAGE], strict=True)
+    ]
+    futures[TAG_STAGE] = [
+        tag_task.submit(plan, shard, candidates)
+        for shard, candidates in zip(splits, futures[MATCH_STAGE], strict=True)
+    ]
+    stages = {SPLIT_STAGE: splits} | _wait(futures, progress)
+    graph_futures = [
+        scene_graph_task.submit(plan, job)
+        for job in plan.scene_graph_jobs(splits, stages[TAG_STAGE])
+    ]
+    stages |= _wait({SCENE_GRAPH_STAGE: graph_futures}, progress)
+    return plan.publish(stages)
+
+
+def _wait(
+    futures: dict[str, list[PrefectFuture]], progress: RunProgress
+) -> dict[str, list[ShardManifest]]:
+    """The manifests of ``futures`` (per stage, in shard order), reporting progress as they
+    finish; a shard Prefect served from its cache counts as reused. Raises the first failure."""
+    stage_of = {future: stage for stage, stage_futures in futures.items() for future in stage_futures}
+    for future in as_completed(list(stage_of)):
+        progress.done(stage_of[future], 1, reused=int(_reused(future)))
+    return {
+        stage: [
+            manifest.model_copy(update={"reused": True}) if _reused(future) else manifest
+            for future in stage_futures
+            for manifest in [future.result()]
+        ]
+        for stage, stage_futures in futures.items()
+    }
+
+
+def _reused(future: PrefectFuture) -> bool:
+    state = future.state
+    return state.name == "Cached" or (state.is_completed() and future.result().reused)
+
+
+@task(name="ingest", persist_result=False)
+def ingest_task(source: CocoSource, dataset_dir: Path, rows_per_shard: int) -> None:
+    """Ingest ``source`` into ``dataset_dir`` unless it already holds this exact ingest."""
+    key = json_digest(
+        {
+            "instances": file_digest(source.instances),
+            "captions": None if source.captions is None else file_digest(source.captions),
+            "source": source.model_dump(mode="json", exclude={"instances", "captions"}),
+            "rows_per_shard": rows_per_shard,
+            "code": code_version(),
+        }
+    )
+    stamp = dataset_dir / f".ingest-{key}"
+    if stamp.is_file():
+        get_run_logger().info("%s already holds this ingest (%s); reusing it", dataset_dir, key)
+        return
+    summary = ingest_coco_dataset(
+        source.instances,
+        out_dir=dataset_dir,
+        dataset=source.dataset,
+        split=source.split,
+        image_root=source.image_root,
+        captions_json=source.captions,
+        rows_per_shard=rows_per_shard,
+        overwrite=True,
+    )
+    stamp.touch()
+    get_run_logger().info("%s", summary.format())
+
+
+@task(name="resolve-plan", persist_result=False)
+def resolve_plan(parameters: LabelParameters) -> LabelPlan:
+    """The plan of a run: parameters resolved to paths, settings and model checksums."""
+    if not (parameters.dataset_dir / "manifest.json").is_file():
+        raise RLIPv2InputError(
+            f"{parameters.dataset_dir} is not an ingested dataset (no manifest.json); run "
+            "rlipv2 ingest first, or give `ingest` parameters"
+        )
+    parameters = _with_absolute_paths(parameters)
+    blip = None
+    blip_checksum = None
+    if parameters.captioner == "blip":
+        blip = BlipCaptionerConfig(**parameters.blip.model_dump())
+        blip_checksum = model_files_checksum(blip.model)
+    table = loaded_models.synonym_table(parameters.vocabulary, parameters.synonyms_file)
+    return LabelPlan(
+        dataset_dir=parameters.dataset_dir,
+        out_dir=parameters.out_dir,
+        image_root=(parameters.image_root or ingested_image_root(parameters.dataset_dir)).resolve(),
+        images_per_shard=parameters.images_per_shard,
+        caption_source=parameters.captioner,
+        blip=blip,
+        blip_checksum=blip_checksum,
+        parser=CaptionParserConfig(),
+        vocabulary=parameters.vocabulary,
+        synonyms_file=parameters.synonyms_file,
+        synonyms_digest=json_digest(table.synonyms),
+        max_pairs_per_triplet=parameters.max_pairs_per_triplet,
+        tagger_checkpoint=parameters.tagger_checkpoint,
+        tagger_checksum=checkpoint_checksum(parameters.tagger_checkpoint),
+        tagger_device=parameters.tagger_device,
+        save_threshold=parameters.save_threshold,
+        top_k_per_pair=parameters.top_k_per_pair,
+        code_version=code_version(),
+    )
+
+
+def _with_absolute_paths(parameters: LabelParameters) -> LabelParameters:
+    """The parameters with every path absolute, so the manifests written name files that can
+    be found from any working directory."""
+    return parameters.model_copy(
+        update={
+            name: value.resolve()
+            for name, value in parameters
+            if isinstance(value, Path)
+        }
+    )

@@ -1,0 +1,157 @@
+"""Prefect tasks of the labelling flow: one per stage x shard, thin wrappers of the pure
+``pipeline.labelling`` jobs.
+
+Each task's cache key is the job's own key (inputs' digests, settings, model checksum, code
+version; never the run id), so Prefect reports a finished shard as Cached on a re-run. Results
+are small :class:`~pipeline.labelling.ShardManifest` objects; the data stays in files.
+Retries happen on I/O errors only; GPU stages hold a slot of a global concurrency limit.
+"""
+
+from collections.abc import Callable
+from typing import Any
+
+from prefect import Task, task
+from prefect.client.schemas.objects import TaskRun
+from prefect.concurrency.sync import concurrency
+from prefect.context import TaskRunContext
+from prefect.states import State
+
+from data_schemas.errors import RLIPv2InputError
+from flows import loaded_models
+from pipeline.labelling import (
+    CAPTION_STAGE,
+    MATCH_STAGE,
+    PARSE_STAGE,
+    SCENE_GRAPH_STAGE,
+    TAG_STAGE,
+    SceneGraphJob,
+    ShardManifest,
+    json_digest,
+    run_caption_job,
+    run_match_job,
+    run_parse_job,
+    run_scene_graph_job,
+    run_split_job,
+    run_tag_job,
+)
+from pipeline.labelling.label_plan import LabelPlan
+
+GPU_CONCURRENCY_LIMIT = "rlipv2-gpu"
+"""The global concurrency limit GPU stage shards take a slot of (set by the label flow)."""
+
+IO_RETRIES = 2
+IO_RETRY_DELAY_SECONDS = 5
+
+
+def retry_on_io_error(task: Task, task_run: TaskRun, state: State) -> bool:
+    """Retry a failed shard only when an I/O error (a flaky disk or network file system) failed
+    it; bad input (a missing file, refused data) and bugs fail at once."""
+    error = state.result(raise_on_failure=False)
+    return isinstance(error, OSError) and not isinstance(
+        error, (FileNotFoundError, PermissionError, IsADirectoryError, NotADirectoryError)
+    ) and not isinstance(error, RLIPv2InputError)
+
+
+def _cache_key(stage: str, job_of: Callable[[dict[str, Any]], Any]):
+    """A cache-key function: the job's key and the run's output directory (the cached manifest
+    names files there), while that shard's output is complete on disk (so a deleted work
+    directory is recomputed, not served from Prefect's result cache)."""
+
+    def cache_key(context: TaskRunContext, parameters: dict[str, Any]) -> str | None:
+        job = job_of(parameters)
+        plan: LabelPlan = parameters["plan"]
+        key = job.key()
+        index = _shard_index(job)
+        if plan.store().load(stage, index, key) is None:
+            return None
+        out_dir = json_digest(str(plan.out_dir.resolve()))
+        return f"rlipv2-{stage}-{index:05d}-{key}-{out_dir}"
+
+    return cache_key
+
+
+def _shard_index(job: Any) -> int:
+    manifest: ShardManifest = next(
+        value for value in vars(job).values() if isinstance(value, ShardManifest)
+    )
+    return manifest.shard_index
+
+
+_TASK_OPTIONS = dict(
+    retries=IO_RETRIES,
+    retry_delay_seconds=IO_RETRY_DELAY_SECONDS,
+    retry_condition_fn=retry_on_io_error,
+    persist_result=True,
+)
+
+
+@task(name="split", **_TASK_OPTIONS)
+def split_task(plan: LabelPlan) -> list[ShardManifest]:
+    return run_split_job(plan.split_job(), plan.store())
+
+
+@task(
+    name="caption",
+    task_run_name="caption-{split.shard_index:05d}",
+    cache_key_fn=_cache_key(CAPTION_STAGE, lambda p: p["plan"].caption_job(p["split"])),
+    **_TASK_OPTIONS,
+)
+def caption_task(plan: LabelPlan, split: ShardManifest) -> ShardManifest:
+    job = plan.caption_job(split)
+    if not job.needs_gpu():
+        return run_caption_job(job, plan.store(), None)
+    with concurrency(GPU_CONCURRENCY_LIMIT, occupy=1):
+        return run_caption_job(job, plan.store(), loaded_models.blip_captioner(plan.blip))
+
+
+@task(
+    name="parse",
+    task_run_name="parse-{captions.shard_index:05d}",
+    cache_key_fn=_cache_key(PARSE_STAGE, lambda p: p["plan"].parse_job(p["captions"])),
+    **_TASK_OPTIONS,
+)
+def parse_task(plan: LabelPlan, captions: ShardManifest) -> ShardManifest:
+    parser = loaded_models.caption_parser(plan.parser)
+    return run_parse_job(plan.parse_job(captions), plan.store(), parser)
+
+
+@task(
+    name="match",
+    task_run_name="match-{split.shard_index:05d}",
+    cache_key_fn=_cache_key(
+        MATCH_STAGE, lambda p: p["plan"].match_job(p["split"], p["triplets"])
+    ),
+    **_TASK_OPTIONS,
+)
+def match_task(plan: LabelPlan, split: ShardManifest, triplets: ShardManifest) -> ShardManifest:
+    matcher = loaded_models.phrase_matcher(plan.vocabulary, plan.synonyms_file)
+    return run_match_job(plan.match_job(split, triplets), plan.store(), matcher)
+
+
+@task(
+    name="tag",
+    task_run_name="tag-{split.shard_index:05d}",
+    cache_key_fn=_cache_key(TAG_STAGE, lambda p: p["plan"].tag_job(p["split"], p["candidates"])),
+    **_TASK_OPTIONS,
+)
+def tag_task(plan: LabelPlan, split: ShardManifest, candidates: ShardManifest) -> ShardManifest:
+    with concurrency(GPU_CONCURRENCY_LIMIT, occupy=1):
+        scorer = loaded_models.tagger_scorer(
+            plan.tagger_checkpoint, plan.tagger_checksum, plan.tagger_device
+        )
+        return run_tag_job(
+            plan.tag_job(split, candidates),
+            plan.store(),
+            scorer,
+            max_pairs_per_call=scorer.max_pairs,
+        )
+
+
+@task(
+    name="scene-graphs",
+    task_run_name="scene-graphs-{job.split.shard_index:05d}",
+    cache_key_fn=_cache_key(SCENE_GRAPH_STAGE, lambda p: p["job"]),
+    **_TASK_OPTIONS,
+)
+def scene_graph_task(plan: LabelPlan, job: SceneGraphJob) -> ShardManifest:
+    return run_scene_graph_job(job, plan.store())

@@ -1,0 +1,38 @@
+"""Progress of a labelling run: a Prefect progress artifact and a log line per finished shard."""
+
+from collections import Counter
+
+from prefect import get_run_logger
+from prefect.artifacts import create_progress_artifact, update_progress_artifact
+
+PROGRESS_ARTIFACT_KEY = "label-progress"
+
+
+class RunProgress:
+    """Counts finished stage shards out of ``stages * shards`` (plus the split)."""
+
+    def __init__(self, *, stages: int, shards: int) -> None:
+        self.total = stages * shards + shards
+        self.finished = 0
+        self.by_stage: Counter[str] = Counter()
+        self.shards = shards
+        self._artifact_id = create_progress_artifact(
+            progress=0.0,
+            key=PROGRESS_ARTIFACT_KEY,
+            description=f"stage shards finished, of {self.total}",
+        )
+
+    def done(self, stage: str, count: int, *, reused: int) -> None:
+        """``count`` shards of ``stage`` finished, ``reused`` of them from an earlier run."""
+        self.finished += count
+        self.by_stage[stage] += count
+        percent = 100.0 * self.finished / self.total
+        update_progress_artifact(self._artifact_id, progress=percent)
+        get_run_logger().info(
+            "%s: %d/%d shards%s; run %.0f%% done",
+            stage,
+            self.by_stage[stage],
+            self.shards,
+            f" ({reused} reused)" if reused else "",
+            percent,
+        )

@@ -1,0 +1,93 @@
+"""A local Prefect server (SQLite, loopback only) serving the rlipv2 flows as deployments.
+
+The UI at ``http://127.0.0.1:<port>`` lists the deployments ``label/label``,
+``train-tagger/train-tagger`` and ``pretrain/pretrain``; "Run" on one of them starts a flow
+run with the parameters filled in the form, executed by this process (no work pool needed).
+"""
+
+import logging
+import os
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from contextlib import contextmanager
+from collections.abc import Iterator
+
+from data_schemas.errors import RLIPv2InputError
+
+logger = logging.getLogger(__name__)
+
+LOOPBACK = "127.0.0.1"
+DEFAULT_PORT = 4200
+STARTUP_TIMEOUT_SECONDS = 180.0
+DEPLOYMENT_NAMES = ("label/label", "train-tagger/train-tagger", "pretrain/pretrain")
+
+
+def api_url(port: int) -> str:
+    return f"http://{LOOPBACK}:{port}/api"
+
+
+@contextmanager
+def running_server(port: int) -> Iterator[str]:
+    """Start ``prefect server start`` on the loopback interface; yield its API URL once healthy;
+    stop it on exit.
+
+    Raises:
+        RLIPv2InputError: the server exited or did not become healthy in time (port in use?).
+    """
+    environment = os.environ | {"PREFECT_SERVER_API_HOST": LOOPBACK}
+    environment.pop("PREFECT_API_URL", None)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "prefect", "server", "start", "--host", LOOPBACK,
+         "--port", str(port)],
+        env=environment,
+    )
+    try:
+        _wait_until_healthy(server, port)
+        yield api_url(port)
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+
+
+def serve_deployments(url: str) -> None:
+    """Register and serve the three flows as deployments of the server at ``url``; blocks,
+    running the flow runs the UI or API create, until interrupted."""
+    from prefect import serve
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    from flows.label_flow import label
+    from flows.training_flows import pretrain, train_tagger
+
+    os.environ["PREFECT_API_URL"] = url  # for the flow-run processes serve starts
+    with temporary_settings(updates={PREFECT_API_URL: url}):
+        serve(
+            label.to_deployment(name="label", description=label.description),
+            train_tagger.to_deployment(name="train-tagger", description=train_tagger.description),
+            pretrain.to_deployment(name="pretrain", description=pretrain.description),
+        )
+
+
+def _wait_until_healthy(server: subprocess.Popen, port: int) -> None:
+    deadline = time.monotonic() + STARTUP_TIMEOUT_SECONDS
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise RLIPv2InputError(
+                f"the Prefect server exited with code {server.returncode}; is port {port} in use?"
+            )
+        try:
+            with urllib.request.urlopen(f"{api_url(port)}/health", timeout=2) as response:
+                if response.status == 200:
+                    logger.info("Prefect server healthy at %s", api_url(port))
+                    return
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            pass
+        time.sleep(0.5)
+    raise RLIPv2InputError(
+        f"the Prefect server did not answer on port {port} within {STARTUP_TIMEOUT_SECONDS:.0f}s"
+    )

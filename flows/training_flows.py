@@ -1,0 +1,58 @@
+"""The ``train-tagger`` and ``pretrain`` flows, and starting pretraining after labelling."""
+
+from prefect import flow, get_run_logger
+from prefect.deployments import run_deployment
+from prefect.runtime import deployment
+
+from flows.training_parameters import PretrainParameters, TrainTaggerParameters
+from model.config_file import load_config_file
+from model.pretrain import run_pretraining
+from model.pretrain_config import PretrainConfig
+from model.training_loop import TrainingResult
+from rtagger.tagger_config import TaggerTrainingConfig
+from rtagger.train_tagger import run_tagger_training
+
+PRETRAIN_DEPLOYMENT = "pretrain/pretrain"
+"""``<flow name>/<deployment name>`` of the pretraining deployment ``rlipv2 server`` serves."""
+
+
+@flow(name="train-tagger", description="Train the R-Tagger by denoising on human scene graphs.")
+def train_tagger(parameters: TrainTaggerParameters) -> dict:
+    config = load_config_file(parameters.config_file, TaggerTrainingConfig, parameters.overrides)
+    return _report(run_tagger_training(config))
+
+
+@flow(name="pretrain", description="Pretrain RLIPv2 on human and pseudo-labelled scene graphs.")
+def pretrain(parameters: PretrainParameters) -> dict:
+    config = load_config_file(parameters.config_file, PretrainConfig, parameters.all_overrides())
+    return _report(run_pretraining(config))
+
+
+def start_pretraining(parameters: PretrainParameters) -> None:
+    """Pretrain after labelling: as a run of the pretraining deployment when this run is a
+    deployment's (it shows in the UI as its own run, on the server's workers), else as a
+    subflow of this run."""
+    if deployment.id is None:
+        pretrain(parameters)
+        return
+    follow_up = run_deployment(
+        PRETRAIN_DEPLOYMENT,
+        parameters={"parameters": parameters.model_dump(mode="json")},
+        timeout=0,
+        as_subflow=False,
+    )
+    get_run_logger().info("started pretraining run %s (%s)", follow_up.name, follow_up.id)
+
+
+def _report(result: TrainingResult) -> dict:
+    """The training result as a small JSON-able dict (the flow run's result), logged per epoch."""
+    logger = get_run_logger()
+    first_epoch = result.state.epoch - len(result.epochs) + 1
+    for number, stats in enumerate(result.epochs, start=first_epoch):
+        logger.info("epoch %d: loss %.4f (%d steps, %.1fs)", number, stats.mean_loss,
+                    stats.steps, stats.seconds)
+    return {
+        "epoch": result.state.epoch,
+        "checkpoint_dir": str(result.checkpoint_dir),
+        "losses": [stats.mean_loss for stats in result.epochs],
+    }

@@ -8,6 +8,11 @@ Subcommands:
     tag         score candidates with the R-Tagger into pseudo-labelled scene graphs
     pretrain    pretrain the RLIPv2 relation detector on scene graphs
     tiny-text-encoder  a small random RoBERTa for offline runs
+    label       the labelling flow end to end (ingest -> ... -> scene graphs), no server needed
+    server      a local Prefect server with the label, train-tagger and pretrain deployments
+    inspect     summarise a pipeline output, or show one image's records with their evidence
+    show        draw an image's boxes and relations into a PNG, or a contact sheet of several
+    export      write scene graphs as paper JSON, Visual Genome JSON or Label Studio tasks
 """
 
 import argparse
@@ -16,7 +21,18 @@ import sys
 from collections.abc import Sequence
 
 from data_schemas.errors import RLIPv2InputError
-from flows import cli_candidates, cli_demo, cli_ingest, cli_pretrain, cli_tagger
+from flows import (
+    cli_candidates,
+    cli_demo,
+    cli_export,
+    cli_ingest,
+    cli_inspect,
+    cli_label,
+    cli_pretrain,
+    cli_server,
+    cli_show,
+    cli_tagger,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -25,7 +41,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for command in (cli_demo, cli_ingest, cli_candidates, cli_tagger, cli_pretrain):
+    for command in (
+        cli_demo, cli_ingest, cli_candidates, cli_tagger, cli_pretrain, cli_label, cli_server,
+        cli_inspect, cli_show, cli_export,
+    ):
         command.register(commands)
     return parser
 
@@ -36,6 +55,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=logging.DEBUG if arguments.verbose else logging.INFO,
         format="%(levelname)s %(name)s: %(message)s",
     )
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per Prefect API call
     try:
         arguments.handler(arguments)
     except RLIPv2InputError as error:

@@ -1,0 +1,99 @@
+"""``rlipv2 export``: a run's scene graphs in the formats other tools read."""
+
+import argparse
+from enum import StrEnum
+from pathlib import Path
+
+from flows.cli_arguments import non_negative_int
+from flows.cli_inspect import confidence_cut
+from pipeline.export import (
+    COCO_ID_START,
+    DEFAULT_EXPORT_CONFIDENCE,
+    LabelStudioExport,
+    PaperJsonExport,
+    SceneGraphExporter,
+    VisualGenomeExport,
+    export_run,
+)
+from pipeline.export.label_studio import LOCAL_FILES_PREFIX
+from pipeline.inspection import locate_output
+
+
+class ExportFormat(StrEnum):
+    """The ``--to`` formats."""
+
+    PAPER_JSON = "paper-json"
+    VISUAL_GENOME = "vg"
+    LABEL_STUDIO = "label-studio"
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    export = commands.add_parser(
+        "export",
+        help="write a run's scene graphs as paper JSON, Visual Genome JSON or Label Studio tasks",
+        description=(
+            "Export the scene graphs of a run (relationships with confidence >= "
+            "--min-confidence, human ones always; every object). paper-json: one JSON file in "
+            "the RLIPv2 paper's pseudo-label format, read by its official training code. vg: a "
+            "directory with image_data.json, objects.json and relationships.json (rlipv2 ingest "
+            "vg reads it back). label-studio: a directory with tasks.json (boxes and relations "
+            "as predictions, scores attached) and the matching config.xml."
+        ),
+    )
+    export.add_argument("path", type=Path, help="run directory with scene_graphs (or the table)")
+    export.add_argument(
+        "--to", type=ExportFormat, choices=list(ExportFormat), required=True, help="format"
+    )
+    export.add_argument(
+        "-o", "--out", type=Path, required=True, help="output file (paper-json) or directory"
+    )
+    export.add_argument(
+        "--min-confidence",
+        type=confidence_cut,
+        default=DEFAULT_EXPORT_CONFIDENCE,
+        help=f"keep relations with confidence >= this ({DEFAULT_EXPORT_CONFIDENCE:g}, as RLIPv2 "
+        "pretrains); human ones always",
+    )
+    export.add_argument("--overwrite", action="store_true", help="replace an existing --out")
+    export.add_argument(
+        "--id-start",
+        type=non_negative_int,
+        default=COCO_ID_START,
+        help=f"paper-json: first object/relationship id ({COCO_ID_START:,}; the paper uses "
+        "20,000,000 for Objects365)",
+    )
+    export.add_argument(
+        "--image-url-prefix",
+        default=LOCAL_FILES_PREFIX,
+        help=f"label-studio: prefix of each image's file_name ({LOCAL_FILES_PREFIX!r}: Label "
+        "Studio local files with LOCAL_FILES_DOCUMENT_ROOT at the image root)",
+    )
+    export.add_argument(
+        "--model-version",
+        help="label-studio: name of the predictions (default: the run's tagger id)",
+    )
+    export.set_defaults(handler=_run)
+
+
+def _run(arguments: argparse.Namespace) -> None:
+    summary = export_run(
+        arguments.path,
+        arguments.out,
+        _exporter(arguments),
+        min_confidence=arguments.min_confidence,
+        overwrite=arguments.overwrite,
+    )
+    print(summary.as_text())
+
+
+def _exporter(arguments: argparse.Namespace) -> SceneGraphExporter:
+    if arguments.to is ExportFormat.PAPER_JSON:
+        return PaperJsonExport(id_start=arguments.id_start)
+    if arguments.to is ExportFormat.VISUAL_GENOME:
+        return VisualGenomeExport()
+    model_version = arguments.model_version or locate_output(arguments.path).run.manifest.get(
+        "tagger_id", "rlipv2"
+    )
+    return LabelStudioExport(
+        image_url_prefix=arguments.image_url_prefix, model_version=model_version
+    )

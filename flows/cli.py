@@ -40,6 +40,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog="rlipv2", description="Relational pseudo-labelling and RLIPv2 pretraining."
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
+    # Commands that run Prefect flows leave logging to Prefect (run and task names in each line).
+    parser.set_defaults(prefect_logging=False)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for command in (
         cli_demo, cli_ingest, cli_candidates, cli_tagger, cli_pretrain, cli_label, cli_server,
@@ -51,11 +53,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     arguments = build_parser().parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG if arguments.verbose else logging.INFO,
-        format="%(levelname)s %(name)s: %(message)s",
-    )
-    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per Prefect API call
+    if not arguments.prefect_logging:
+        logging.basicConfig(
+            level=logging.DEBUG if arguments.verbose else logging.INFO,
+            format="%(levelname)s %(name)s: %(message)s",
+        )
     try:
         arguments.handler(arguments)
     except RLIPv2InputError as error:

@@ -67,7 +67,7 @@ def register(commands: argparse._SubParsersAction) -> None:
                            help="GPU stage shards running at once (1)")
     parser.add_argument("--then-pretrain", type=Path, metavar="CONFIG",
                         help="pretrain with this rlipv2 pretrain config when labelling is done")
-    parser.set_defaults(handler=_run)
+    parser.set_defaults(handler=_run, prefect_logging=True)
 
 
 def _run(arguments: argparse.Namespace) -> None:

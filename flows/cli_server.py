@@ -19,7 +19,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--port", type=positive_int, default=DEFAULT_PORT,
                         help=f"port on 127.0.0.1 ({DEFAULT_PORT})")
-    parser.set_defaults(handler=_run)
+    parser.set_defaults(handler=_run, prefect_logging=True)
 
 
 def _run(arguments: argparse.Namespace) -> None:

@@ -45,6 +45,13 @@ def tagger_scorer(checkpoint: Path, checksum: str, device: str) -> RelationTagge
         return _tagger_scorer(checkpoint, checksum, device)
 
 
+def clear() -> None:
+    """Forget every loaded model (the next task loads afresh)."""
+    with _LOCK:
+        for loader in (_caption_parser, _phrase_matcher, _blip_captioner, _tagger_scorer):
+            loader.cache_clear()
+
+
 @cache
 def _caption_parser(config: CaptionParserConfig) -> CaptionParser:
     return build_caption_parser(config)

@@ -15,6 +15,7 @@ class RunProgress:
         self.total = stages * shards + shards
         self.finished = 0
         self.by_stage: Counter[str] = Counter()
+        self.reused_by_stage: Counter[str] = Counter()
         self.shards = shards
         self._artifact_id = create_progress_artifact(
             progress=0.0,
@@ -26,6 +27,7 @@ class RunProgress:
         """``count`` shards of ``stage`` finished, ``reused`` of them from an earlier run."""
         self.finished += count
         self.by_stage[stage] += count
+        self.reused_by_stage[stage] += reused
         percent = 100.0 * self.finished / self.total
         update_progress_artifact(self._artifact_id, progress=percent)
         get_run_logger().info(
@@ -33,6 +35,6 @@ class RunProgress:
             stage,
             self.by_stage[stage],
             self.shards,
-            f" ({reused} reused)" if reused else "",
+            f" ({self.reused_by_stage[stage]} reused)" if self.reused_by_stage[stage] else "",
             percent,
         )

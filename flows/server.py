@@ -37,7 +37,11 @@ def running_server(port: int) -> Iterator[str]:
     Raises:
         RLIPv2InputError: the server exited or did not become healthy in time (port in use?).
     """
-    environment = os.environ | {"PREFECT_SERVER_API_HOST": LOOPBACK}
+    # The UI finds the API through these settings, not through --host/--port.
+    environment = os.environ | {
+        "PREFECT_SERVER_API_HOST": LOOPBACK,
+        "PREFECT_SERVER_API_PORT": str(port),
+    }
     environment.pop("PREFECT_API_URL", None)
     server = subprocess.Popen(
         [sys.executable, "-m", "prefect", "server", "start", "--host", LOOPBACK,

@@ -1,0 +1,168 @@
+"""``rlipv2 server`` end to end: the real Prefect server and UI on the loopback interface, the
+three deployments, and a ``pretrain`` run started the way the UI's Run button starts it."""
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from uuid import UUID
+
+import httpx
+import psutil
+import pytest
+from prefect.client.orchestration import SyncPrefectClient
+from prefect.client.schemas.objects import FlowRun
+from prefect.client.schemas.responses import DeploymentResponse
+from prefect.exceptions import ObjectNotFound
+
+from flows.server import DEPLOYMENT_NAMES, LOOPBACK, api_url
+from model.data import SceneGraphSource
+from pipeline.demo_world import write_demo_world
+from pipeline.ingest import ingest_visual_genome_dataset
+from test_pretrain import write_config
+from tiny_roberta import save_tiny_roberta
+
+REPOSITORY = Path(__file__).resolve().parents[1]
+STARTUP_TIMEOUT_SECONDS = 120.0
+RUN_TIMEOUT_SECONDS = 180.0
+
+
+@dataclass(frozen=True)
+class ServerProcess:
+    process: subprocess.Popen
+    port: int
+    log_file: Path
+
+    def log_tail(self, characters: int = 4000) -> str:
+        return self.log_file.read_text(errors="replace")[-characters:]
+
+
+def free_loopback_port() -> int:
+    with socket.socket() as probe:
+        probe.bind((LOOPBACK, 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[ServerProcess]:
+    """``rlipv2 server`` in its own process group (started, not yet awaited); the whole group
+    and every descendant are killed afterwards, whatever the test's outcome."""
+    port = free_loopback_port()
+    environment = os.environ | {
+        "PREFECT_HOME": str(tmp_path / "prefect"),
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        "HF_HUB_OFFLINE": "1",
+    }
+    environment.pop("PREFECT_API_URL", None)
+    log_file = tmp_path / "server.log"
+    with log_file.open("wb") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "flows.cli", "server", "--port", str(port)],
+            cwd=REPOSITORY, env=environment, stdout=log, stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        yield ServerProcess(process, port, log_file)
+    finally:
+        _stop_process_tree(process)
+
+
+def _stop_process_tree(process: subprocess.Popen) -> None:
+    try:
+        descendants = psutil.Process(process.pid).children(recursive=True)
+    except psutil.NoSuchProcess:
+        descendants = []
+    try:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=20)
+    except ProcessLookupError:
+        pass
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=10)
+    _, alive = psutil.wait_procs(descendants, timeout=10)
+    for leftover in alive:  # a flow-run process that left the group
+        leftover.kill()
+
+
+@pytest.fixture
+def pretrain_config(tmp_path: Path) -> Path:
+    """A tiny pretraining config (2 steps) on a 12-image demo world; output under tmp/run."""
+    world = write_demo_world(tmp_path / "world", num_images=12, seed=2)
+    ingest_visual_genome_dataset(
+        world.vg_image_data_json, relationships_json=world.vg_relationships_json,
+        objects_json=world.vg_objects_json, out_dir=tmp_path / "vg", dataset="demo",
+        split="train",
+    )
+    source = SceneGraphSource(scene_graphs_dir=tmp_path / "vg" / "scene_graphs",
+                              image_root=world.images_dir)
+    return write_config(tmp_path, save_tiny_roberta(tmp_path / "roberta"), source)
+
+
+def wait_for_deployments(
+    client: SyncPrefectClient, server: ServerProcess
+) -> dict[str, DeploymentResponse]:
+    """Every deployment of ``rlipv2 server`` by name, once all are registered."""
+    deadline = time.monotonic() + STARTUP_TIMEOUT_SECONDS
+    while time.monotonic() < deadline:
+        assert server.process.poll() is None, f"the server exited:\n{server.log_tail()}"
+        try:
+            return {name: client.read_deployment_by_name(name) for name in DEPLOYMENT_NAMES}
+        except (ObjectNotFound, httpx.TransportError):  # not registered / server not up yet
+            time.sleep(0.5)
+    pytest.fail(f"deployments not registered in {STARTUP_TIMEOUT_SECONDS:.0f}s:\n"
+                f"{server.log_tail()}")
+
+
+def wait_for_final_state(
+    client: SyncPrefectClient, flow_run_id: UUID, server: ServerProcess
+) -> FlowRun:
+    deadline = time.monotonic() + RUN_TIMEOUT_SECONDS
+    while time.monotonic() < deadline:
+        flow_run = client.read_flow_run(flow_run_id)
+        if flow_run.state is not None and flow_run.state.is_final():
+            return flow_run
+        time.sleep(1)
+    pytest.fail(f"flow run not finished in {RUN_TIMEOUT_SECONDS:.0f}s:\n{server.log_tail()}")
+
+
+def test_server_serves_the_ui_and_runs_pretrain_from_its_deployment(
+    server: ServerProcess, pretrain_config: Path
+) -> None:
+    url = api_url(server.port)
+    with SyncPrefectClient(url) as client:
+        deployments = wait_for_deployments(client, server)
+        # What "Run" in the UI sends: POST /api/deployments/{id}/create_flow_run.
+        flow_run = client.create_flow_run_from_deployment(
+            deployments["pretrain/pretrain"].id,
+            parameters={"parameters": {
+                "config_file": str(pretrain_config), "relation_threshold": 0.2,
+                "overrides": ['device="cpu"'],
+            }},
+        )
+        finished = wait_for_final_state(client, flow_run.id, server)
+    assert finished.state.is_completed(), f"{finished.state!r}\n{server.log_tail()}"
+    checkpoints = pretrain_config.parent / "run" / "checkpoints"
+    assert (checkpoints / "checkpoint-000001.pt").is_file()
+
+    listening = [
+        connection for connection in psutil.net_connections(kind="inet")
+        if connection.status == psutil.CONN_LISTEN and connection.laddr.port == server.port
+    ]
+    assert listening and {c.laddr.ip for c in listening} == {LOOPBACK}, listening
+
+    with urllib.request.urlopen(f"http://{LOOPBACK}:{server.port}/", timeout=10) as response:
+        assert response.status == 200
+        assert response.headers.get_content_type() == "text/html"
+        assert '<div id="app">' in response.read().decode()
+    # The UI in the browser calls the API at the URL /ui-settings gives: it must be this port's.
+    with urllib.request.urlopen(f"http://{LOOPBACK}:{server.port}/ui-settings",
+                                timeout=10) as response:
+        assert json.load(response)["api_url"] == url

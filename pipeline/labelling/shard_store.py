@@ -91,7 +91,10 @@ class ShardStore:
         if not manifest.is_file():
             return None
         loaded = ShardManifest.model_validate_json(manifest.read_text())
-        return loaded.model_copy(update={"reused": True})
+        # The directory where it is now (the run directory may have been moved since).
+        return loaded.model_copy(
+            update={"reused": True, "directory": self.directory(stage, shard_index, key)}
+        )
 
     def compute(
         self,

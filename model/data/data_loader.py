@@ -41,6 +41,9 @@ def build_data_loader(
         batch_size=batch_size,
         sampler=sampler,
         num_workers=num_workers,
+        # Workers start from a clean server process, not a fork of this one: a fork inherits
+        # the parent's threads and at-exit hooks (Prefect's, in a flow run) in a broken state.
+        multiprocessing_context="forkserver" if num_workers > 0 else None,
         collate_fn=collator,
         drop_last=drop_last,
         pin_memory=pin_memory,

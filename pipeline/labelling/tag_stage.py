@@ -99,14 +99,7 @@ def _tag_shard(job: TagJob, scorer: RelationScorer, max_pairs_per_call: int) -> 
             TAGGED_RELATIONS.name: TAGGED_RELATIONS.rows_to_arrow(relation_rows),
             REJECTS.name: REJECTS.rows_to_arrow(reject_rows),
         },
-        counts={
-            "images": counts.images,
-            "images_with_candidates": counts.images_with_candidates,
-            "images_rejected": counts.images_rejected,
-            "pairs_scored": counts.pairs_scored,
-            "pair_texts_scored": counts.pair_texts_scored,
-            "relations_kept": counts.relations_kept,
-        },
+        counts=counts.totals(),
         histograms={
             "predicates": dict(counts.predicates.most_common()),
             "rejects": rejects_by_reason(reject_rows),

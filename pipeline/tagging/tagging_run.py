@@ -70,6 +70,17 @@ class TaggingCounts:
     relations_at_threshold: Counter[float] = field(default_factory=Counter)
     predicates: Counter[str] = field(default_factory=Counter)
 
+    def totals(self) -> dict[str, int]:
+        """The scalar counts by name."""
+        return {
+            "images": self.images,
+            "images_with_candidates": self.images_with_candidates,
+            "images_rejected": self.images_rejected,
+            "pairs_scored": self.pairs_scored,
+            "pair_texts_scored": self.pair_texts_scored,
+            "relations_kept": self.relations_kept,
+        }
+
     def add_tagged_image(
         self, candidates: list[CandidateRecord], relations: list[TaggedRelationRecord]
     ) -> None:
@@ -130,12 +141,7 @@ class TaggingSummary:
             "tagger_id": self.tagger_id,
             "save_threshold": self.save_threshold,
             "top_k_per_pair": self.top_k_per_pair,
-            "images": counts.images,
-            "images_with_candidates": counts.images_with_candidates,
-            "images_rejected": counts.images_rejected,
-            "pairs_scored": counts.pairs_scored,
-            "pair_texts_scored": counts.pair_texts_scored,
-            "relations_kept": counts.relations_kept,
+            **counts.totals(),
             "relations_at_threshold": {
                 f"{threshold:g}": counts.relations_at_threshold[threshold]
                 for threshold in self._reported_thresholds()

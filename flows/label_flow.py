@@ -10,21 +10,14 @@ from pathlib import Path
 
 from prefect import flow, get_run_logger, task
 from prefect.client.orchestration import get_client
+from prefect.filesystems import LocalFileSystem
 from prefect.futures import PrefectFuture, as_completed
 
 from data_schemas.errors import RLIPv2InputError
 from flows import loaded_models
 from flows.cli_arguments import ingested_image_root
 from flows.label_parameters import CocoSource, LabelParameters
-from flows.label_tasks import (
-    GPU_CONCURRENCY_LIMIT,
-    caption_task,
-    match_task,
-    parse_task,
-    scene_graph_task,
-    split_task,
-    tag_task,
-)
+from flows.label_tasks import GPU_CONCURRENCY_LIMIT, SHARD_TASKS
 from flows.run_progress import RunProgress
 from flows.run_report import publish_run_report
 from flows.task_runners import build_task_runner
@@ -44,9 +37,12 @@ from pipeline.labelling import (
     file_digest,
     json_digest,
 )
-from pipeline.labelling.label_plan import LabelPlan
+from pipeline.labelling.label_plan import WORK_DIR_NAME, LabelPlan
 from pipeline.labelling.model_checksums import checkpoint_checksum, model_files_checksum
 from pipeline.parsing import CaptionParserConfig
+
+RESULTS_DIR_NAME = "prefect-results"
+
 
 @flow(name="label", description="Label a detection dataset with relations (scene graphs).")
 def label(parameters: LabelParameters) -> dict:
@@ -73,6 +69,10 @@ def label(parameters: LabelParameters) -> dict:
 @flow(name="label-shards", description="The stage x shard tasks of one labelling run.")
 def label_shards(plan: LabelPlan) -> LabelRunSummary:
     """Run every stage on every shard (reusing finished shards) and publish the tables."""
+    storage = _results_storage(plan)
+    split_task, caption_task, parse_task, match_task, tag_task, scene_graph_task = (
+        shard_task.with_options(result_storage=storage) for shard_task in SHARD_TASKS
+    )
     splits = split_task(plan)
     progress = RunProgress(stages=5, shards=len(splits))
     progress.done(SPLIT_STAGE, len(splits), reused=sum(s.reused for s in splits))
@@ -88,36 +88,60 @@ def label_shards(plan: LabelPlan) -> LabelRunSummary:
         tag_task.submit(plan, shard, candidates)
         for shard, candidates in zip(splits, futures[MATCH_STAGE], strict=True)
     ]
-    stages = {SPLIT_STAGE: splits} | _wait(futures, progress)
+    stages = {SPLIT_STAGE: splits} | _wait(plan, futures, progress)
     graph_futures = [
         scene_graph_task.submit(plan, job)
         for job in plan.scene_graph_jobs(splits, stages[TAG_STAGE])
     ]
-    stages |= _wait({SCENE_GRAPH_STAGE: graph_futures}, progress)
+    stages |= _wait(plan, {SCENE_GRAPH_STAGE: graph_futures}, progress)
     return plan.publish(stages)
 
 
+def _results_storage(plan: LabelPlan) -> LocalFileSystem:
+    """Prefect's result storage of this run's shard tasks: ``OUT/work/prefect-results``, beside
+    the shards the results name, so deleting the work directory forgets both."""
+    storage = LocalFileSystem(
+        basepath=str(plan.out_dir.resolve() / WORK_DIR_NAME / RESULTS_DIR_NAME)
+    )
+    storage.save(f"rlipv2-results-{json_digest(str(plan.out_dir.resolve()))}", overwrite=True)
+    return storage
+
+
 def _wait(
-    futures: dict[str, list[PrefectFuture]], progress: RunProgress
+    plan: LabelPlan, futures: dict[str, list[PrefectFuture]], progress: RunProgress
 ) -> dict[str, list[ShardManifest]]:
     """The manifests of ``futures`` (per stage, in shard order), reporting progress as they
-    finish; a shard Prefect served from its cache counts as reused. Raises the first failure."""
+    finish; a shard Prefect served from its cache counts as reused. Raises the first failure.
+
+    Raises:
+        RLIPv2InputError: Prefect's cache names a shard output that is no longer on disk.
+    """
     stage_of = {future: stage for stage, stage_futures in futures.items() for future in stage_futures}
+    manifests: dict[PrefectFuture, ShardManifest] = {}
     for future in as_completed(list(stage_of)):
-        progress.done(stage_of[future], 1, reused=int(_reused(future)))
+        future.wait()
+        manifests[future] = _current_manifest(plan, future)
+        progress.done(stage_of[future], 1, reused=int(manifests[future].reused))
     return {
-        stage: [
-            manifest.model_copy(update={"reused": True}) if _reused(future) else manifest
-            for future in stage_futures
-            for manifest in [future.result()]
-        ]
+        stage: [manifests[future] for future in stage_futures]
         for stage, stage_futures in futures.items()
     }
 
 
-def _reused(future: PrefectFuture) -> bool:
-    state = future.state
-    return state.name == "Cached" or (state.is_completed() and future.result().reused)
+def _current_manifest(plan: LabelPlan, future: PrefectFuture) -> ShardManifest:
+    """The task's manifest; for a result Prefect served from its cache, the shard as it is on
+    disk now (where the run directory is now)."""
+    manifest: ShardManifest = future.result()
+    if future.state.name != "Cached":
+        return manifest
+    on_disk = plan.store().load(manifest.stage, manifest.shard_index, manifest.key)
+    if on_disk is None:
+        raise RLIPv2InputError(
+            f"Prefect's cache names the {manifest.stage} output of shard {manifest.shard_index}, "
+            f"which is no longer in {plan.store().root}; delete "
+            f"{plan.store().root / RESULTS_DIR_NAME} and run again"
+        )
+    return on_disk
 
 
 @task(name="ingest", persist_result=False)

@@ -2,7 +2,8 @@
 ``pipeline.labelling`` jobs.
 
 Each task's cache key is the job's own key (inputs' digests, settings, model checksum, code
-version; never the run id), so Prefect reports a finished shard as Cached on a re-run. Results
+version; never the run id), so Prefect reports a finished shard as Cached on a re-run; a shard
+whose result Prefect has not recorded is still reused from the shard store. Results
 are small :class:`~pipeline.labelling.ShardManifest` objects; the data stays in files.
 Retries happen on I/O errors only; GPU stages hold a slot of a global concurrency limit.
 """
@@ -26,7 +27,6 @@ from pipeline.labelling import (
     TAG_STAGE,
     SceneGraphJob,
     ShardManifest,
-    json_digest,
     run_caption_job,
     run_match_job,
     run_parse_job,
@@ -53,19 +53,12 @@ def retry_on_io_error(task: Task, task_run: TaskRun, state: State) -> bool:
 
 
 def _cache_key(stage: str, job_of: Callable[[dict[str, Any]], Any]):
-    """A cache-key function: the job's key and the run's output directory (the cached manifest
-    names files there), while that shard's output is complete on disk (so a deleted work
-    directory is recomputed, not served from Prefect's result cache)."""
+    """A cache-key function: the stage, shard and job key (never the run id). The label flow
+    stores the task results in the run's work directory, so deleting it forgets both."""
 
-    def cache_key(context: TaskRunContext, parameters: dict[str, Any]) -> str | None:
+    def cache_key(context: TaskRunContext, parameters: dict[str, Any]) -> str:
         job = job_of(parameters)
-        plan: LabelPlan = parameters["plan"]
-        key = job.key()
-        index = _shard_index(job)
-        if plan.store().load(stage, index, key) is None:
-            return None
-        out_dir = json_digest(str(plan.out_dir.resolve()))
-        return f"rlipv2-{stage}-{index:05d}-{key}-{out_dir}"
+        return f"rlipv2-{stage}-{_shard_index(job):05d}-{job.key()}"
 
     return cache_key
 
@@ -100,6 +93,9 @@ def caption_task(plan: LabelPlan, split: ShardManifest) -> ShardManifest:
     job = plan.caption_job(split)
     if not job.needs_gpu():
         return run_caption_job(job, plan.store(), None)
+    finished = plan.store().load(CAPTION_STAGE, split.shard_index, job.key())
+    if finished is not None:  # reused without waiting for a GPU slot or loading BLIP
+        return finished
     with concurrency(GPU_CONCURRENCY_LIMIT, occupy=1):
         return run_caption_job(job, plan.store(), loaded_models.blip_captioner(plan.blip))
 
@@ -135,12 +131,16 @@ def match_task(plan: LabelPlan, split: ShardManifest, triplets: ShardManifest) -
     **_TASK_OPTIONS,
 )
 def tag_task(plan: LabelPlan, split: ShardManifest, candidates: ShardManifest) -> ShardManifest:
+    job = plan.tag_job(split, candidates)
+    finished = plan.store().load(TAG_STAGE, split.shard_index, job.key())
+    if finished is not None:  # reused without waiting for a GPU slot or loading the tagger
+        return finished
     with concurrency(GPU_CONCURRENCY_LIMIT, occupy=1):
         scorer = loaded_models.tagger_scorer(
             plan.tagger_checkpoint, plan.tagger_checksum, plan.tagger_device
         )
         return run_tag_job(
-            plan.tag_job(split, candidates),
+            job,
             plan.store(),
             scorer,
             max_pairs_per_call=scorer.max_pairs,
@@ -155,3 +155,7 @@ def tag_task(plan: LabelPlan, split: ShardManifest, candidates: ShardManifest) -
 )
 def scene_graph_task(plan: LabelPlan, job: SceneGraphJob) -> ShardManifest:
     return run_scene_graph_job(job, plan.store())
+
+
+SHARD_TASKS = (split_task, caption_task, parse_task, match_task, tag_task, scene_graph_task)
+"""Every task of ``label-shards``, in stage order."""

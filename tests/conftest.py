@@ -1,11 +1,14 @@
-"""Shared test helpers: small dataset files written by the tests themselves."""
+"""Shared test helpers: small dataset files written by the tests themselves, the session's
+labelling world (:mod:`labelling_world`) and its temporary Prefect server."""
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from PIL import Image
 
+from labelling_world import LabellingWorld, build_labelling_world
 from tiny_blip import save_tiny_blip
 
 
@@ -35,3 +38,30 @@ def image_root(tmp_path: Path) -> Path:
 def tiny_blip_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A tiny random BLIP (hidden 32, 2 layers, 32x32 images) with a real BERT tokenizer."""
     return save_tiny_blip(tmp_path_factory.mktemp("tiny-blip"))
+
+
+@pytest.fixture(scope="session")
+def labelling_world(tmp_path_factory: pytest.TempPathFactory) -> LabellingWorld:
+    """The small labelling world of :mod:`labelling_world` (tests must not change it)."""
+    return build_labelling_world(tmp_path_factory.mktemp("labelling-world"))
+
+
+@pytest.fixture(scope="session")
+def prefect_harness(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """One temporary Prefect server and database for the session (it takes seconds to start),
+    with analytics off, no PREFECT_API_URL from the environment and a temporary PREFECT_HOME."""
+    home = tmp_path_factory.mktemp("prefect-home")
+    with pytest.MonkeyPatch.context() as environment:
+        environment.setenv("PREFECT_HOME", str(home))
+        environment.setenv("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+        environment.delenv("PREFECT_API_URL", raising=False)
+        from prefect.settings import (
+            PREFECT_HOME,
+            PREFECT_SERVER_ANALYTICS_ENABLED,
+            temporary_settings,
+        )
+        from prefect.testing.utilities import prefect_test_harness
+
+        settings = {PREFECT_HOME: home, PREFECT_SERVER_ANALYTICS_ENABLED: False}
+        with temporary_settings(updates=settings), prefect_test_harness():
+            yield

@@ -1,5 +1,6 @@
 """``rlipv2 server`` end to end: the real Prefect server and UI on the loopback interface, the
-three deployments, and a ``pretrain`` run started the way the UI's Run button starts it."""
+three deployments, a ``pretrain`` run started the way the UI's Run button starts it, and a
+``label`` run that starts pretraining as a follow-up run of the ``pretrain`` deployment."""
 
 import json
 import os
@@ -18,11 +19,14 @@ import httpx
 import psutil
 import pytest
 from prefect.client.orchestration import SyncPrefectClient
+from prefect.client.schemas.filters import DeploymentFilter, DeploymentFilterId
 from prefect.client.schemas.objects import FlowRun
+from prefect.client.schemas.sorting import FlowRunSort
 from prefect.client.schemas.responses import DeploymentResponse
 from prefect.exceptions import ObjectNotFound
 
 from flows.server import DEPLOYMENT_NAMES, LOOPBACK, api_url
+from labelling_world import LabellingWorld
 from model.data import SceneGraphSource
 from pipeline.demo_world import write_demo_world
 from pipeline.ingest import ingest_visual_genome_dataset
@@ -50,10 +54,11 @@ def free_loopback_port() -> int:
         return probe.getsockname()[1]
 
 
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[ServerProcess]:
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     """``rlipv2 server`` in its own process group (started, not yet awaited); the whole group
-    and every descendant are killed afterwards, whatever the test's outcome."""
+    and every descendant are killed after the module's tests, whatever their outcome."""
+    tmp_path = tmp_path_factory.mktemp("server")
     port = free_loopback_port()
     environment = os.environ | {
         "PREFECT_HOME": str(tmp_path / "prefect"),
@@ -166,3 +171,42 @@ def test_server_serves_the_ui_and_runs_pretrain_from_its_deployment(
     with urllib.request.urlopen(f"http://{LOOPBACK}:{server.port}/ui-settings",
                                 timeout=10) as response:
         assert json.load(response)["api_url"] == url
+
+
+def test_a_label_run_starts_pretraining_as_a_follow_up_deployment_run(
+    server: ServerProcess, labelling_world: LabellingWorld, tmp_path: Path
+) -> None:
+    follow_up = {
+        "config_file": str(labelling_world.pretrain_config),
+        "overrides": [*labelling_world.pretrain_overrides, f'output_dir="{tmp_path / "pretrain"}"',
+                      'device="cpu"'],
+        "relation_threshold": 0.0,
+    }
+    url = api_url(server.port)
+    with SyncPrefectClient(url) as client:
+        deployments = wait_for_deployments(client, server)
+        label_run = client.create_flow_run_from_deployment(
+            deployments["label/label"].id,
+            parameters={"parameters": {
+                "dataset_dir": str(labelling_world.dataset_dir),
+                "out_dir": str(tmp_path / "label"),
+                "tagger_checkpoint": str(labelling_world.tagger_checkpoint),
+                "vocabulary": "demo", "images_per_shard": 6, "tagger_device": "cpu",
+                "then_pretrain": follow_up,
+            }},
+        )
+        finished = wait_for_final_state(client, label_run.id, server)
+        assert finished.state.is_completed(), f"{finished.state!r}\n{server.log_tail()}"
+        pretrain_runs = client.read_flow_runs(
+            deployment_filter=DeploymentFilter(
+                id=DeploymentFilterId(any_=[deployments["pretrain/pretrain"].id])
+            ),
+            sort=FlowRunSort.START_TIME_DESC,  # explicit: the pinned server refuses nulls
+            limit=10,
+        )
+        follow_ups = [run for run in pretrain_runs if run.parameters["parameters"] == follow_up]
+        assert len(follow_ups) == 1, [run.parameters for run in pretrain_runs]
+        pretrained = wait_for_final_state(client, follow_ups[0].id, server)
+    assert pretrained.state.is_completed(), f"{pretrained.state!r}\n{server.log_tail()}"
+    assert (tmp_path / "label" / "scene_graphs").is_dir()
+    assert (tmp_path / "pretrain" / "checkpoints" / "checkpoint-000001.pt").is_file()

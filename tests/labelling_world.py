@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pyarrow.parquet as pq
+import pytest
 
 from model.config_file import load_config_file
 from model.random_text_encoder import save_random_text_encoder
@@ -251,6 +252,33 @@ def published_rows(out_dir: Path) -> dict[str, list[dict]]:
     """Every published table of a label run as rows in a canonical order, read with pyarrow
     alone (no schema checks of ours)."""
     return {table: _sorted_rows(out_dir / table) for table in PUBLISHED_TABLES}
+
+
+def assert_same_rows(
+    actual: Mapping[str, list[dict]], expected: Mapping[str, list[dict]]
+) -> None:
+    """The same tables with the same rows by key, scores equal to 1e-6: the tagger's float32
+    sums differ in the last bit with torch's thread count, which differs between the main
+    thread, worker threads under load and single-threaded Dask workers."""
+    assert actual.keys() == expected.keys()
+    for table in actual:
+        keyed = {tuple(row[c] for c in TABLE_KEYS[table]): row for row in actual[table]}
+        assert len(keyed) == len(actual[table]), table
+        assert keyed == {
+            tuple(row[c] for c in TABLE_KEYS[table]): _with_approximate_scores(table, row)
+            for row in expected[table]
+        }, table
+
+
+def _with_approximate_scores(table: str, row: dict) -> dict:
+    if table == "tagged_relations":
+        return row | {"score": pytest.approx(row["score"], rel=1e-6)}
+    if table == "scene_graphs":
+        return row | {"relationships": [
+            item | {"confidence": pytest.approx(item["confidence"], rel=1e-6)}
+            for item in row["relationships"]
+        ]}
+    return row
 
 
 def duplicate_keys(table: str, rows: list[Mapping]) -> list[tuple]:

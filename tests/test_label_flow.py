@@ -32,6 +32,7 @@ from labelling_world import (
     PUBLISHED_TABLES,
     REFERENCE_SAVE_THRESHOLD,
     TABLE_KEYS,
+    assert_same_rows,
     VOCABULARY,
     LabellingWorld,
     complete_shard_dirs,
@@ -150,7 +151,7 @@ def test_label_flow_writes_valid_tables_and_a_summary_that_counts_them(
     for table in PUBLISHED_TABLES:
         ds.read_table(out_dir / table, SPECS[table])  # schema name and version checked
     rows = first_run.rows
-    assert rows == labelling_world.reference_rows()
+    assert_same_rows(rows, labelling_world.reference_rows())
     assert {table: duplicate_keys(table, rows[table]) for table in TABLE_KEYS} == {
         table: [] for table in TABLE_KEYS
     }
@@ -261,19 +262,6 @@ def test_a_new_save_threshold_recomputes_only_the_tag_and_scene_graph_shards(
 # --- (4) Dask -------------------------------------------------------------------------------
 
 
-def with_approximate_scores(table: str, row: dict) -> dict:
-    """``row`` with its scores compared to 1e-6: the tagger's float32 sums differ in the last
-    bit with torch's thread count (a Dask worker runs one thread)."""
-    if table == "tagged_relations":
-        return row | {"score": pytest.approx(row["score"], rel=1e-6)}
-    if table == "scene_graphs":
-        return row | {"relationships": [
-            item | {"confidence": pytest.approx(item["confidence"], rel=1e-6)}
-            for item in row["relationships"]
-        ]}
-    return row
-
-
 def test_dask_with_two_workers_publishes_the_tables_of_the_thread_runner(
     first_run: LabelRun, tmp_path: Path
 ) -> None:
@@ -281,14 +269,7 @@ def test_dask_with_two_workers_publishes_the_tables_of_the_thread_runner(
         update={"out_dir": tmp_path / "out", "task_runner": "dask", "max_workers": 2}
     ))
     assert dask.summary == first_run.summary
-    for table in PUBLISHED_TABLES:
-        by_key = {tuple(row[c] for c in TABLE_KEYS[table]): row for row in dask.rows[table]}
-        expected = {
-            tuple(row[c] for c in TABLE_KEYS[table]): with_approximate_scores(table, row)
-            for row in first_run.rows[table]
-        }
-        assert len(by_key) == len(dask.rows[table])
-        assert by_key == expected, table
+    assert_same_rows(dask.rows, first_run.rows)
 
 
 # --- (5) training flows ---------------------------------------------------------------------

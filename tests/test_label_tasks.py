@@ -1,12 +1,19 @@
-"""The label flow's task policies: which failures are retried, when a GPU slot is taken."""
+"""The label flow's task policies: which failures are retried, when a GPU slot is taken, how
+many torch threads a worker thread uses."""
 
+import threading
 from contextlib import nullcontext
 
 import pytest
+import torch
 from prefect.states import Failed
 
 from data_schemas.errors import RLIPv2InputError
-from flows.label_tasks import gpu_slot, retry_on_io_error
+from flows.label_tasks import (
+    gpu_slot,
+    retry_on_io_error,
+    use_one_torch_thread_off_the_main_thread,
+)
 
 
 @pytest.mark.parametrize(
@@ -32,3 +39,20 @@ def test_gpu_slot_only_on_cuda(monkeypatch: pytest.MonkeyPatch) -> None:
     assert isinstance(gpu_slot("auto"), nullcontext)
     monkeypatch.setattr("torch.cuda.is_available", lambda: True)
     assert not isinstance(gpu_slot("auto"), nullcontext)
+
+
+def test_worker_threads_run_torch_on_one_thread_and_the_main_thread_is_left_alone() -> None:
+    main_threads = torch.get_num_threads()
+    use_one_torch_thread_off_the_main_thread()
+    assert torch.get_num_threads() == main_threads
+    seen: list[int] = []
+
+    def worker() -> None:
+        use_one_torch_thread_off_the_main_thread()
+        seen.append(torch.get_num_threads())
+
+    thread = threading.Thread(target=worker)
+    thread.start()
+    thread.join()
+    assert seen == [1]
+    assert torch.get_num_threads() == main_threads

@@ -15,6 +15,7 @@ from prefect.artifacts import create_markdown_artifact, create_table_artifact
 
 from data_schemas.errors import RLIPv2InputError
 from model.data.scene_graph_annotations import DEFAULT_RELATION_THRESHOLD
+from pipeline.atomic_files import save_png_atomic
 from pipeline.inspection import render_contact_sheet, sample_image_ids, summarize_run
 from pipeline.labelling import LabelRunSummary
 from pipeline.labelling.label_plan import LabelPlan
@@ -77,8 +78,7 @@ def _publish_pictures(plan: LabelPlan, cut: float) -> None:
         logger.warning("no pictures in the run report: %s", error)
         return
     report_dir = plan.out_dir / REPORT_DIR_NAME
-    report_dir.mkdir(exist_ok=True)
-    sheet.save(report_dir / "contact-sheet.png")
+    save_png_atomic(sheet, report_dir / "contact-sheet.png")
     encoded = io.BytesIO()
     sheet.save(encoded, format="JPEG", quality=85)
     data_url = "data:image/jpeg;base64," + base64.b64encode(encoded.getvalue()).decode()

@@ -19,7 +19,7 @@ from typing import Literal, TypeVar
 from tqdm import tqdm
 
 from pipeline.demo_world import formats
-from pipeline.demo_world.atomic_files import (
+from pipeline.atomic_files import (
     atomic_output,
     save_png_atomic,
     temporary_sibling,

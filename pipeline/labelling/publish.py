@@ -17,6 +17,7 @@ from pathlib import Path
 
 from data_schemas.parquet_io import shard_path
 from data_schemas.table_spec import TableSpec
+from pipeline.atomic_files import atomic_output
 
 logger = logging.getLogger(__name__)
 
@@ -31,7 +32,9 @@ def publish_run(
     for spec, files in tables.items():
         _publish_table(out_dir / spec.name, files)
     table_counts = {spec.name: len(files) for spec, files in tables.items()}
-    _write_json_atomic(out_dir / RUN_MANIFEST_NAME, {**manifest, "table_shards": table_counts})
+    with atomic_output(out_dir / RUN_MANIFEST_NAME) as handle:
+        json.dump({**manifest, "table_shards": table_counts}, handle, indent=2, default=str)
+        handle.write("\n")
     logger.info("published %s", out_dir)
     return out_dir
 
@@ -58,12 +61,3 @@ def _link_or_copy(source: Path, target: Path) -> None:
         os.link(source, target)
     except OSError:
         shutil.copy2(source, target)
-
-
-def _write_json_atomic(path: Path, payload: Mapping) -> None:
-    temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
-    try:
-        temporary.write_text(json.dumps(payload, indent=2, default=str) + "\n")
-        os.replace(temporary, path)
-    finally:
-        temporary.unlink(missing_ok=True)

@@ -84,16 +84,9 @@ def _cache_key(stage: str, job_of: Callable[[dict[str, Any]], Any]):
 
     def cache_key(context: TaskRunContext, parameters: dict[str, Any]) -> str:
         job = job_of(parameters)
-        return f"rlipv2-{stage}-{_shard_index(job):05d}-{job.key()}"
+        return f"rlipv2-{stage}-{job.shard_index:05d}-{job.key()}"
 
     return cache_key
-
-
-def _shard_index(job: Any) -> int:
-    manifest: ShardManifest = next(
-        value for value in vars(job).values() if isinstance(value, ShardManifest)
-    )
-    return manifest.shard_index
 
 
 _TASK_OPTIONS = dict(
@@ -119,7 +112,7 @@ def caption_task(plan: LabelPlan, split: ShardManifest) -> ShardManifest:
     job = plan.caption_job(split)
     if not job.needs_gpu():
         return run_caption_job(job, plan.store(), None)
-    finished = plan.store().load(CAPTION_STAGE, split.shard_index, job.key())
+    finished = plan.store().load(CAPTION_STAGE, job.shard_index, job.key())
     if finished is not None:  # reused without waiting for a GPU slot or loading BLIP
         return finished
     use_one_torch_thread_off_the_main_thread()
@@ -159,7 +152,7 @@ def match_task(plan: LabelPlan, split: ShardManifest, triplets: ShardManifest) -
 )
 def tag_task(plan: LabelPlan, split: ShardManifest, candidates: ShardManifest) -> ShardManifest:
     job = plan.tag_job(split, candidates)
-    finished = plan.store().load(TAG_STAGE, split.shard_index, job.key())
+    finished = plan.store().load(TAG_STAGE, job.shard_index, job.key())
     if finished is not None:  # reused without waiting for a GPU slot or loading the tagger
         return finished
     use_one_torch_thread_off_the_main_thread()

@@ -45,6 +45,10 @@ class CaptionJob(BaseModel):
     image_root: Path
     code_version: str
 
+    @property
+    def shard_index(self) -> int:
+        return self.split.shard_index
+
     def key(self) -> str:
         if self.source == "existing":
             inputs = {"captions": self.split.digest_of(CAPTIONS)}
@@ -82,7 +86,7 @@ def run_caption_job(
         raise ValueError(f"caption source {job.source!r} with captioner {captioner!r}")
     return store.compute(
         CAPTION_STAGE,
-        job.split.shard_index,
+        job.shard_index,
         job.key(),
         _OUTPUT_SPECS,
         lambda: _caption_shard(job, captioner),

@@ -28,6 +28,10 @@ class MatchJob(BaseModel):
     max_pairs_per_triplet: int | None
     code_version: str
 
+    @property
+    def shard_index(self) -> int:
+        return self.split.shard_index
+
     def key(self) -> str:
         return json_digest(
             {
@@ -46,7 +50,7 @@ def run_match_job(job: MatchJob, store: ShardStore, matcher: PhraseMatcher) -> S
     """The candidates of ``job``'s shard; ``matcher`` uses the synonyms of the job's digest."""
     return store.compute(
         MATCH_STAGE,
-        job.split.shard_index,
+        job.shard_index,
         job.key(),
         _OUTPUT_SPECS,
         lambda: _match_shard(job, matcher),

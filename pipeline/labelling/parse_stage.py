@@ -27,6 +27,10 @@ class ParseJob(BaseModel):
     parser: CaptionParserConfig
     code_version: str
 
+    @property
+    def shard_index(self) -> int:
+        return self.captions.shard_index
+
     def key(self) -> str:
         settings = {
             name: sorted(value) if isinstance(value, frozenset) else value
@@ -47,7 +51,7 @@ def run_parse_job(job: ParseJob, store: ShardStore, parser: CaptionParser) -> Sh
     """The triplets of ``job``'s shard, parsed by ``parser`` (built from ``job.parser``)."""
     return store.compute(
         PARSE_STAGE,
-        job.captions.shard_index,
+        job.shard_index,
         job.key(),
         _OUTPUT_SPECS,
         lambda: _parse_shard(job, parser),

@@ -31,6 +31,10 @@ class SceneGraphJob(BaseModel):
     first_relationship_id: int
     code_version: str
 
+    @property
+    def shard_index(self) -> int:
+        return self.split.shard_index
+
     def key(self) -> str:
         return json_digest(
             {
@@ -49,7 +53,7 @@ def run_scene_graph_job(job: SceneGraphJob, store: ShardStore) -> ShardManifest:
     """One scene graph per image of the shard that the tagger did not reject."""
     return store.compute(
         SCENE_GRAPH_STAGE,
-        job.split.shard_index,
+        job.shard_index,
         job.key(),
         _OUTPUT_SPECS,
         lambda: _scene_graph_shard(job),

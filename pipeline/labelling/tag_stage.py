@@ -39,6 +39,10 @@ class TagJob(BaseModel):
     image_root: Path
     code_version: str
 
+    @property
+    def shard_index(self) -> int:
+        return self.split.shard_index
+
     def key(self) -> str:
         images = self.split.read(IMAGES)
         return json_digest(
@@ -68,7 +72,7 @@ def run_tag_job(
     )
     return store.compute(
         TAG_STAGE,
-        job.split.shard_index,
+        job.shard_index,
         job.key(),
         _OUTPUT_SPECS,
         lambda: _tag_shard(job, scorer, max_pairs_per_call),

@@ -50,12 +50,5 @@ def add_config_arguments(parser: argparse.ArgumentParser) -> None:
 
 def print_training_result(result: TrainingResult) -> None:
     """One line per epoch trained by this run, then where training stands (rank 0 only)."""
-    if not result.is_main:
-        return
-    first_epoch = result.state.epoch - len(result.epochs) + 1
-    for number, stats in enumerate(result.epochs, start=first_epoch):
-        print(
-            f"epoch {number}: loss {stats.mean_loss:.4f} ({stats.steps} steps, "
-            f"{stats.seconds:.1f}s)"
-        )
-    print(f"trained to epoch {result.state.epoch}; checkpoints in {result.checkpoint_dir}")
+    if result.is_main:
+        print("\n".join(result.report_lines()))

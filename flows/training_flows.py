@@ -47,10 +47,8 @@ def start_pretraining(parameters: PretrainParameters) -> None:
 def _report(result: TrainingResult) -> dict:
     """The training result as a small JSON-able dict (the flow run's result), logged per epoch."""
     logger = get_run_logger()
-    first_epoch = result.state.epoch - len(result.epochs) + 1
-    for number, stats in enumerate(result.epochs, start=first_epoch):
-        logger.info("epoch %d: loss %.4f (%d steps, %.1fs)", number, stats.mean_loss,
-                    stats.steps, stats.seconds)
+    for line in result.report_lines():
+        logger.info("%s", line)
     return {
         "epoch": result.state.epoch,
         "checkpoint_dir": str(result.checkpoint_dir),

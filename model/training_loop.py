@@ -34,6 +34,16 @@ class TrainingResult:
     checkpoint_dir: Path
     is_main: bool
 
+    def report_lines(self) -> list[str]:
+        """One line per epoch this run trained, then where training stands."""
+        first_epoch = self.state.epoch - len(self.epochs) + 1
+        lines = [
+            f"epoch {number}: loss {stats.mean_loss:.4f} ({stats.steps} steps, "
+            f"{stats.seconds:.1f}s)"
+            for number, stats in enumerate(self.epochs, start=first_epoch)
+        ]
+        return lines + [f"trained to epoch {self.state.epoch}; checkpoints in {self.checkpoint_dir}"]
+
 
 @dataclass(frozen=True)
 class TrainingPlan:

@@ -3,6 +3,8 @@
 import argparse
 from pathlib import Path
 
+from pydantic import ValidationError
+
 from data_schemas.errors import RLIPv2InputError
 from flows.cli_arguments import non_negative_int, positive_int
 from flows.label_parameters import BlipParameters, CocoSource, LabelParameters
@@ -79,7 +81,11 @@ def _run(arguments: argparse.Namespace) -> None:
 
 
 def label_parameters(arguments: argparse.Namespace) -> LabelParameters:
-    """The flow parameters of ``rlipv2 label``'s arguments."""
+    """The flow parameters of ``rlipv2 label``'s arguments.
+
+    Raises:
+        RLIPv2InputError: an option the parameters refuse (e.g. a save threshold above 1).
+    """
     ingest = None
     if arguments.coco_instances is not None:
         if arguments.image_root is None:
@@ -91,6 +97,13 @@ def label_parameters(arguments: argparse.Namespace) -> LabelParameters:
             dataset=arguments.dataset_name,
             split=arguments.split,
         )
+    try:
+        return _parameters(arguments, ingest)
+    except ValidationError as error:
+        raise RLIPv2InputError(f"invalid label options:\n{error}") from None
+
+
+def _parameters(arguments: argparse.Namespace, ingest: CocoSource | None) -> LabelParameters:
     return LabelParameters(
         dataset_dir=arguments.dataset,
         out_dir=arguments.out,

@@ -174,3 +174,12 @@ def test_train_tagger_then_tag_writes_scene_graphs_that_pretraining_reads(
     assert len(annotations) == len({image_id for image_id, _, _ in candidate_pairs})
     assert main(["tag", str(dataset), "--candidates", str(tmp_path / "candidates"),
                  "--checkpoint", str(tmp_path / "nope.pt"), "--out", str(tmp_path / "t2")]) == 2
+
+
+def test_label_options_the_flow_parameters_refuse_are_a_clear_error(tmp_path: Path, capsys) -> None:
+    assert main(["label", "--dataset", str(tmp_path), "--out", str(tmp_path / "out"),
+                 "--tagger-checkpoint", str(tmp_path / "tagger.pt"),
+                 "--save-threshold", "2"]) == 2
+    error = capsys.readouterr().err
+    assert error.startswith("rlipv2: error: invalid label options") and "save_threshold" in error
+    assert not (tmp_path / "out").exists()

@@ -2,8 +2,8 @@
 graphs -> published tables, with a run report, and optionally a follow-up pretraining run.
 
 ``label`` resolves the parameters into a :class:`~pipeline.labelling.label_plan.LabelPlan`
-(model checksums, code version) and runs the shard tasks in the subflow ``label-shards`` on the
-chosen task runner (threads, or Dask).
+(model checksums, code version) and submits the stage x shard tasks to the chosen task runner
+(threads, or Dask), all in its own flow run.
 """
 
 from pathlib import Path
@@ -12,6 +12,7 @@ from prefect import flow, get_run_logger, task
 from prefect.client.orchestration import get_client
 from prefect.filesystems import LocalFileSystem
 from prefect.futures import PrefectFuture, as_completed
+from prefect.task_runners import TaskRunner
 
 from data_schemas.errors import RLIPv2InputError
 from flows import loaded_models
@@ -55,10 +56,10 @@ def label(parameters: LabelParameters) -> dict:
         client.upsert_global_concurrency_limit_by_name(
             GPU_CONCURRENCY_LIMIT, parameters.gpu_concurrency
         )
-    runner = build_task_runner(
+    with build_task_runner(
         parameters.task_runner, parameters.max_workers, parameters.dask_address
-    )
-    summary = label_shards.with_options(task_runner=runner)(plan)
+    ) as runner:
+        summary = _label_shards(plan, runner)
     logger.info("labelled %s:\n%s", plan.out_dir, summary.format())
     publish_run_report(plan, summary)
     if parameters.then_pretrain is not None:
@@ -66,9 +67,11 @@ def label(parameters: LabelParameters) -> dict:
     return summary.as_dict()
 
 
-@flow(name="label-shards", description="The stage x shard tasks of one labelling run.")
-def label_shards(plan: LabelPlan) -> LabelRunSummary:
-    """Run every stage on every shard (reusing finished shards) and publish the tables."""
+def _label_shards(plan: LabelPlan, runner: TaskRunner) -> LabelRunSummary:
+    """Run every stage on every shard, on ``runner`` (reusing finished shards), and publish
+    the tables. The tasks are submitted to ``runner`` directly rather than through a subflow
+    with that runner: a flow run costs about a second of its own (Prefect joins its
+    heartbeat thread, which sleeps in 1 s steps)."""
     storage = _results_storage(plan)
     split_task, caption_task, parse_task, match_task, tag_task, scene_graph_task = (
         shard_task.with_options(result_storage=storage) for shard_task in SHARD_TASKS
@@ -77,20 +80,25 @@ def label_shards(plan: LabelPlan) -> LabelRunSummary:
     progress = RunProgress(stages=5, shards=len(splits))
     progress.done(SPLIT_STAGE, len(splits), reused=sum(s.reused for s in splits))
     futures: dict[str, list[PrefectFuture]] = {
-        CAPTION_STAGE: [caption_task.submit(plan, shard) for shard in splits]
+        CAPTION_STAGE: [
+            runner.submit(caption_task, {"plan": plan, "split": shard}) for shard in splits
+        ]
     }
-    futures[PARSE_STAGE] = [parse_task.submit(plan, captions) for captions in futures[CAPTION_STAGE]]
+    futures[PARSE_STAGE] = [
+        runner.submit(parse_task, {"plan": plan, "captions": captions})
+        for captions in futures[CAPTION_STAGE]
+    ]
     futures[MATCH_STAGE] = [
-        match_task.submit(plan, shard, triplets)
+        runner.submit(match_task, {"plan": plan, "split": shard, "triplets": triplets})
         for shard, triplets in zip(splits, futures[PARSE_STAGE], strict=True)
     ]
     futures[TAG_STAGE] = [
-        tag_task.submit(plan, shard, candidates)
+        runner.submit(tag_task, {"plan": plan, "split": shard, "candidates": candidates})
         for shard, candidates in zip(splits, futures[MATCH_STAGE], strict=True)
     ]
     stages = {SPLIT_STAGE: splits} | _wait(plan, futures, progress)
     graph_futures = [
-        scene_graph_task.submit(plan, job)
+        runner.submit(scene_graph_task, {"plan": plan, "job": job})
         for job in plan.scene_graph_jobs(splits, stages[TAG_STAGE])
     ]
     stages |= _wait(plan, {SCENE_GRAPH_STAGE: graph_futures}, progress)

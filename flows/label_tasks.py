@@ -69,11 +69,14 @@ def gpu_slot(device: str) -> AbstractContextManager:
 
 
 def use_one_torch_thread_off_the_main_thread() -> None:
-    """In a worker thread, run torch's CPU operators on one intra-op thread: off the main
-    thread, torch's OpenMP parallel regions make small operators several times slower
-    (measured: 6x for a small linear + layer norm with 2 threads on 2 cores, equal with 1).
-    Shards run in parallel through the task runner's workers instead. Scores may differ from a
-    main-thread run in the last float32 bit."""
+    """In a worker thread, run torch's CPU operators on one intra-op thread: each thread that
+    enters an OpenMP parallel region gets its own team of threads, and once the main thread has
+    one (any torch operator run there, e.g. loading or training a model) a worker thread's team
+    makes small operators several times slower (measured on 2 cores: a small linear + layer
+    norm 3x slower with 2 intra-op threads than on the main thread, as fast as it before the
+    main thread's team exists; 1.4x slower with 1 thread). Shards run in parallel through
+    the task runner's workers instead. Scores may differ from a main-thread run in the last
+    float32 bit."""
     if threading.current_thread() is not threading.main_thread():
         torch.set_num_threads(1)
 
@@ -179,4 +182,4 @@ def scene_graph_task(plan: LabelPlan, job: SceneGraphJob) -> ShardManifest:
 
 
 SHARD_TASKS = (split_task, caption_task, parse_task, match_task, tag_task, scene_graph_task)
-"""Every task of ``label-shards``, in stage order."""
+"""Every shard task of the ``label`` flow, in stage order."""

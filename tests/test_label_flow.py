@@ -17,10 +17,11 @@ from prefect.client.schemas.filters import (
     ArtifactFilterFlowRunId,
     ArtifactFilterKey,
     FlowRunFilter,
+    FlowRunFilterId,
     FlowRunFilterParentFlowRunId,
 )
 from prefect.client.schemas.objects import Artifact
-from prefect.client.schemas.sorting import ArtifactSort, FlowRunSort
+from prefect.client.schemas.sorting import ArtifactSort, FlowRunSort, TaskRunSort
 
 import data_schemas as ds
 from flows.label_flow import label
@@ -92,20 +93,9 @@ def first_run(labelling_world: LabellingWorld, prefect_harness, tmp_path_factory
     return run_label(label_parameters(labelling_world, out_dir))
 
 
-def run_and_subflow_ids(flow_run_id: UUID) -> list[UUID]:
-    with get_client(sync_client=True) as client:
-        subflows = client.read_flow_runs(
-            flow_run_filter=FlowRunFilter(
-                parent_flow_run_id=FlowRunFilterParentFlowRunId(any_=[flow_run_id])
-            ),
-            sort=FlowRunSort.START_TIME_ASC,
-            limit=10,
-        )
-    return [flow_run_id, *(subflow.id for subflow in subflows)]
-
-
 def artifacts_of_run(flow_run_id: UUID, keys: list[str]) -> dict[str, list[Artifact]]:
-    """``key -> artifacts`` created by the flow run or its subflows.
+    """``key -> artifacts`` created by the flow run (the progress bar included: the shard tasks
+    run in the label flow's own run, not in a subflow).
 
     ``client.read_artifacts`` cannot be used here: with FastAPI < 0.155 (pinned in
     pyproject.toml) the server refuses the nulls it sends for filters left out, and an empty
@@ -115,7 +105,7 @@ def artifacts_of_run(flow_run_id: UUID, keys: list[str]) -> dict[str, list[Artif
     body = {
         "artifacts": ArtifactFilter(
             key=ArtifactFilterKey(any_=keys),
-            flow_run_id=ArtifactFilterFlowRunId(any_=run_and_subflow_ids(flow_run_id)),
+            flow_run_id=ArtifactFilterFlowRunId(any_=[flow_run_id]),
         ).model_dump(mode="json", exclude_unset=True),
         "sort": ArtifactSort.CREATED_DESC.value,
         "limit": 100,
@@ -219,6 +209,30 @@ def test_label_flow_reports_summary_predicates_and_progress_as_artifacts(
     [progress] = artifacts["label-progress"]
     assert progress.type == "progress"
     assert progress.data == pytest.approx(100.0)
+
+
+def test_label_flow_runs_one_task_per_stage_and_shard_in_its_own_flow_run(
+    first_run: LabelRun,
+) -> None:
+    flow_run = FlowRunFilter(id=FlowRunFilterId(any_=[first_run.flow_run_id]))
+    with get_client(sync_client=True) as client:
+        subflows = client.read_flow_runs(
+            flow_run_filter=FlowRunFilter(
+                parent_flow_run_id=FlowRunFilterParentFlowRunId(any_=[first_run.flow_run_id])
+            ),
+            sort=FlowRunSort.START_TIME_ASC,
+            limit=10,
+        )
+        task_runs = client.read_task_runs(
+            flow_run_filter=flow_run, sort=TaskRunSort.EXPECTED_START_TIME_DESC, limit=200
+        )
+    assert subflows == []
+    shard_tasks = ("caption", "parse", "match", "tag", "scene-graphs")
+    by_task = Counter(
+        next(name for name in ("resolve-plan", "split", *shard_tasks) if run.name.startswith(name))
+        for run in task_runs
+    )
+    assert by_task == {"resolve-plan": 1, "split": 1} | {name: NUM_SHARDS for name in shard_tasks}
 
 
 # --- (2), (3) reuse -------------------------------------------------------------------------

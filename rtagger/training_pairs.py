@@ -1,8 +1,13 @@
 """The R-Tagger's training pairs: each image's related pairs plus sampled unrelated ones.
 
-Slot k holds pair k (no Hungarian matching): the positive pairs of the image first, then
-negative pairs (ordered pairs of the image's related entities that have no relation), up to
-``num_pairs`` slots. Negative pairs keep all-zero relation labels.
+Slot k holds pair k (no Hungarian matching): the positive pairs of the image and negative pairs
+(ordered pairs of the image's related entities that have no relation), up to ``num_pairs``
+slots, in a random order. Negative pairs keep all-zero relation labels.
+
+The order must be random: each slot has its own learned relation-query content, so with
+positives always in the first slots the tagger learns "slot 0 is related" instead of looking
+at the pair, and at inference, where slots hold candidates in no particular order, its scores
+say nothing.
 """
 
 from collections.abc import Sequence
@@ -27,7 +32,8 @@ class SlotTargets:
 def build_slot_targets(
     targets: Sequence[RelationTarget], *, num_pairs: int, generator: torch.Generator
 ) -> SlotTargets:
-    """Positives (at most ``num_pairs``, a random subset when more) then random negatives."""
+    """Positives (at most ``num_pairs``, a random subset when more) and random negatives,
+    shuffled over the first slots; the rest are empty."""
     batch_size = len(targets)
     subject_boxes = torch.zeros(batch_size, num_pairs, 4)
     object_boxes = torch.zeros(batch_size, num_pairs, 4)
@@ -37,7 +43,7 @@ def build_slot_targets(
     slot_targets, matches = [], []
     for image, target in enumerate(targets):
         target = target.to(torch.device("cpu"))
-        positives = torch.randperm(target.num_pairs, generator=generator)[:num_pairs].sort().values
+        positives = torch.randperm(target.num_pairs, generator=generator)[:num_pairs]
         entities = _entities(target)
         subject_indices, object_indices = _entity_indices(target, entities)
         related = set(zip(subject_indices, object_indices, strict=True))
@@ -47,32 +53,33 @@ def build_slot_targets(
             for o in range(len(entities))
             if s != o and (s, o) not in related
         ]
-        order = torch.randperm(len(unrelated), generator=generator).tolist()
-        negatives = [unrelated[i] for i in order[: num_pairs - len(positives)]]
+        drawn = torch.randperm(len(unrelated), generator=generator).tolist()
+        negatives = [unrelated[i] for i in drawn[: num_pairs - len(positives)]]
         boxes = torch.stack([box for box, _ in entities]) if entities else torch.zeros(0, 4)
         labels = torch.tensor([label for _, label in entities], dtype=torch.long)
         negative_subjects = torch.tensor([s for s, _ in negatives], dtype=torch.long)
         negative_objects = torch.tensor([o for _, o in negatives], dtype=torch.long)
         count = len(positives) + len(negatives)
+        order = torch.randperm(count, generator=generator)  # slot k holds pair order[k]
         subject_boxes[image, :count] = torch.cat(
             [target.subject_boxes[positives], boxes[negative_subjects]]
-        )
+        )[order]
         object_boxes[image, :count] = torch.cat(
             [target.object_boxes[positives], boxes[negative_objects]]
-        )
+        )[order]
         subject_labels[image, :count] = torch.cat(
             [target.subject_labels[positives], labels[negative_subjects]]
-        )
+        )[order]
         object_labels[image, :count] = torch.cat(
             [target.object_labels[positives], labels[negative_objects]]
-        )
+        )[order]
         padding[image, :count] = False
         relation_labels = torch.cat(
             [
                 target.relation_labels[positives],
                 torch.zeros(len(negatives), target.relation_labels.shape[1]),
             ]
-        )
+        )[order]
         slot_targets.append(
             RelationTarget(
                 subject_boxes=subject_boxes[image, :count].clone(),

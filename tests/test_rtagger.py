@@ -92,7 +92,7 @@ def test_noised_pairs_leave_empty_slots_alone() -> None:
     assert not torch.equal(noised.subject_boxes[0, 0], pairs.subject_boxes[0, 0])
 
 
-def test_slot_targets_put_positives_first_then_unrelated_pairs() -> None:
+def test_slot_targets_hold_the_related_and_unrelated_pairs_in_a_random_slot_order() -> None:
     boxes = torch.tensor([[0.2, 0.2, 0.1, 0.1], [0.6, 0.6, 0.2, 0.2], [0.8, 0.3, 0.1, 0.2]])
     target = RelationTarget(
         subject_boxes=boxes[[0]], object_boxes=boxes[[1]],
@@ -103,13 +103,24 @@ def test_slot_targets_put_positives_first_then_unrelated_pairs() -> None:
                            subject_labels=torch.zeros(0, dtype=torch.long),
                            object_labels=torch.zeros(0, dtype=torch.long),
                            relation_labels=torch.zeros(0, 2))
-    slots = build_slot_targets([target, empty], num_pairs=4, generator=torch.Generator())
-    assert slots.pairs.padding_mask.tolist() == [[False, False, True, True], [True] * 4]
-    first = slots.targets[0]
-    assert first.num_pairs == 2 and first.relation_labels.tolist() == [[1.0, 0.0], [0.0, 0.0]]
-    assert torch.equal(first.subject_boxes[1], boxes[1]) and torch.equal(first.object_boxes[1], boxes[0])
-    assert slots.matches[0].prediction_indices.tolist() == [0, 1]
-    assert slots.targets[1].num_pairs == 0
+    related_slots = set()
+    for seed in range(20):
+        slots = build_slot_targets([target, empty], num_pairs=4,
+                                   generator=torch.Generator().manual_seed(seed))
+        assert slots.pairs.padding_mask.tolist() == [[False, False, True, True], [True] * 4]
+        first = slots.targets[0]
+        assert first.num_pairs == 2 and slots.targets[1].num_pairs == 0
+        assert slots.matches[0].prediction_indices.tolist() == [0, 1]
+        assert torch.equal(slots.pairs.subject_boxes[0, :2], first.subject_boxes)
+        assert torch.equal(slots.pairs.object_labels[0, :2], first.object_labels)
+        for slot in range(2):  # the related pair (0 -> 1) and the unrelated one (1 -> 0)
+            related = first.relation_labels[slot].tolist() == [1.0, 0.0]
+            expected = (boxes[0], boxes[1]) if related else (boxes[1], boxes[0])
+            assert first.relation_labels[slot].tolist() in ([1.0, 0.0], [0.0, 0.0])
+            assert torch.equal(first.subject_boxes[slot], expected[0])
+            assert torch.equal(first.object_boxes[slot], expected[1])
+            related_slots |= {slot} if related else set()
+    assert related_slots == {0, 1}  # the slot says nothing about the pair
 
 
 def test_duplicate_entity_mask_blocks_copies_of_the_same_entity() -> None:

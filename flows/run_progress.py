@@ -2,6 +2,7 @@
 
 import time
 from collections import Counter
+from collections.abc import Callable
 
 from prefect import get_run_logger
 from prefect.artifacts import create_progress_artifact, update_progress_artifact
@@ -14,9 +15,12 @@ hundreds of shards finishes them in a burst, each update is an API call."""
 
 class RunProgress:
     """Counts finished stage shards out of ``stages * shards`` (plus the split); logs every
-    one, updates the progress artifact at most every ``MIN_SECONDS_BETWEEN_UPDATES``."""
+    one, updates the progress artifact at most every ``MIN_SECONDS_BETWEEN_UPDATES`` seconds of
+    ``clock``."""
 
-    def __init__(self, *, stages: int, shards: int) -> None:
+    def __init__(
+        self, *, stages: int, shards: int, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self.total = stages * shards + shards
         self.finished = 0
         self.by_stage: Counter[str] = Counter()
@@ -27,7 +31,8 @@ class RunProgress:
             key=PROGRESS_ARTIFACT_KEY,
             description=f"stage shards finished, of {self.total}",
         )
-        self._last_update = time.monotonic()
+        self._clock = clock
+        self._last_update = clock()
 
     def done(self, stage: str, count: int, *, reused: int) -> None:
         """``count`` shards of ``stage`` finished, ``reused`` of them from an earlier run."""
@@ -35,7 +40,7 @@ class RunProgress:
         self.by_stage[stage] += count
         self.reused_by_stage[stage] += reused
         percent = 100.0 * self.finished / self.total
-        now = time.monotonic()
+        now = self._clock()
         if self.finished == self.total or now - self._last_update >= MIN_SECONDS_BETWEEN_UPDATES:
             update_progress_artifact(self._artifact_id, progress=percent)
             self._last_update = now

@@ -9,7 +9,7 @@ from flows.run_progress import MIN_SECONDS_BETWEEN_UPDATES, RunProgress
 
 
 class FakeClock:
-    """Stands in for ``time.monotonic``; the test moves it."""
+    """Stands in for ``time.monotonic`` as RunProgress's clock; the test moves it."""
 
     def __init__(self) -> None:
         self.now = 1000.0
@@ -22,7 +22,6 @@ class FakeClock:
 def artifact_updates(monkeypatch: pytest.MonkeyPatch) -> tuple[FakeClock, list[float]]:
     """The progress values sent to the (faked) artifact API, and the fake clock."""
     clock, updates = FakeClock(), []
-    monkeypatch.setattr(run_progress.time, "monotonic", clock)
     monkeypatch.setattr(run_progress, "create_progress_artifact", lambda **_: "artifact-id")
     monkeypatch.setattr(
         run_progress, "update_progress_artifact", lambda _id, progress: updates.append(progress)
@@ -34,9 +33,9 @@ def artifact_updates(monkeypatch: pytest.MonkeyPatch) -> tuple[FakeClock, list[f
 def test_a_burst_of_shards_updates_the_artifact_once_at_100_percent_and_logs_each(
     artifact_updates: tuple[FakeClock, list[float]], caplog: pytest.LogCaptureFixture
 ) -> None:
-    _, updates = artifact_updates
+    clock, updates = artifact_updates
     caplog.set_level(logging.INFO, logger="progress")
-    progress = RunProgress(stages=1, shards=4)  # 4 split + 4 stage shards
+    progress = RunProgress(stages=1, shards=4, clock=clock)  # 4 split + 4 stage shards
     progress.done("split", 4, reused=4)
     for _ in range(4):
         progress.done("tag", 1, reused=1)
@@ -51,7 +50,7 @@ def test_shards_a_second_apart_each_update_the_artifact(
     artifact_updates: tuple[FakeClock, list[float]],
 ) -> None:
     clock, updates = artifact_updates
-    progress = RunProgress(stages=1, shards=2)
+    progress = RunProgress(stages=1, shards=2, clock=clock)
     for stage in ("split", "tag", "tag"):
         clock.now += MIN_SECONDS_BETWEEN_UPDATES
         progress.done(stage, 2 if stage == "split" else 1, reused=0)

@@ -1,6 +1,6 @@
 """Training targets and label texts of a batch."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import torch
 
@@ -41,6 +41,9 @@ class RelationTarget:
         object_labels: (num_gt_pairs,) int64.
         relation_labels: (num_gt_pairs, num_relation_texts) float multi-hot over
             ``LabelTexts.relation_texts``.
+        unrelated_boxes: (num_unrelated, 4) cxcywh in [0, 1]: the image's objects in no
+            relation (the R-Tagger pairs them into negatives; the criterion ignores them).
+        unrelated_labels: (num_unrelated,) int64 indices into ``LabelTexts.entity_texts``.
     """
 
     subject_boxes: torch.Tensor
@@ -48,6 +51,10 @@ class RelationTarget:
     subject_labels: torch.Tensor
     object_labels: torch.Tensor
     relation_labels: torch.Tensor
+    unrelated_boxes: torch.Tensor = field(default_factory=lambda: torch.zeros(0, 4))
+    unrelated_labels: torch.Tensor = field(
+        default_factory=lambda: torch.zeros(0, dtype=torch.int64)
+    )
 
     def __post_init__(self) -> None:
         num_pairs = self.subject_boxes.shape[0]
@@ -61,6 +68,11 @@ class RelationTarget:
         )
         if not shapes_ok:
             raise ValueError("RelationTarget tensors disagree on the number of pairs")
+        num_unrelated = self.unrelated_boxes.shape[0]
+        if self.unrelated_boxes.shape != (num_unrelated, 4) or self.unrelated_labels.shape != (
+            num_unrelated,
+        ):
+            raise ValueError("RelationTarget unrelated boxes and labels disagree")
 
     @property
     def num_pairs(self) -> int:
@@ -73,4 +85,6 @@ class RelationTarget:
             subject_labels=self.subject_labels.to(device),
             object_labels=self.object_labels.to(device),
             relation_labels=self.relation_labels.to(device),
+            unrelated_boxes=self.unrelated_boxes.to(device),
+            unrelated_labels=self.unrelated_labels.to(device),
         )

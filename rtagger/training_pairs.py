@@ -1,8 +1,12 @@
 """The R-Tagger's training pairs: each image's related pairs plus sampled unrelated ones.
 
 Slot k holds pair k (no Hungarian matching): the positive pairs of the image and negative pairs
-(ordered pairs of the image's related entities that have no relation), up to ``num_pairs``
-slots, in a random order. Negative pairs keep all-zero relation labels.
+(ordered pairs of the image's entities that have no relation, the entities in no relation at all
+included, as the paper's code pairs all of an image's boxes), up to ``num_pairs`` slots, in a
+random order. Negative pairs keep all-zero relation labels.
+
+Entities in no relation matter: at inference the candidates pair every entity a caption names,
+and in a detection dataset most of those are bystanders (two persons, only one rides the horse).
 
 The order must be random: each slot has its own learned relation-query content, so with
 positives always in the first slots the tagger learns "slot 0 is related" instead of looking
@@ -103,11 +107,12 @@ def build_slot_targets(
 
 
 def _entities(target: RelationTarget) -> list[tuple[torch.Tensor, int]]:
-    """The distinct (box, label) entities among the image's subjects and objects."""
+    """The distinct (box, label) entities of the image: subjects, objects, unrelated ones."""
     seen: dict[tuple, tuple[torch.Tensor, int]] = {}
     for boxes, labels in (
         (target.subject_boxes, target.subject_labels),
         (target.object_boxes, target.object_labels),
+        (target.unrelated_boxes, target.unrelated_labels),
     ):
         for box, label in zip(boxes, labels, strict=True):
             seen.setdefault((*box.tolist(), int(label)), (box, int(label)))

@@ -166,6 +166,29 @@ def test_confidence_filter_and_pair_grouping(mixed_source: SceneGraphSource) -> 
     assert pairs["horse", "man"].predicates == ("under",)
     assert pairs["man", "horse"].subject_box == MAN and pairs["man", "horse"].object_box == HORSE
     assert counts.pairs_kept == 3
+    assert annotation.unrelated_entities == ()  # man, horse and hat are all related
+
+
+def test_objects_in_no_kept_relation_are_unrelated_entities(
+    tmp_path: Path, image_root: Path
+) -> None:
+    objects = [
+        scene_object(1, "man", MAN), scene_object(2, "horse", HORSE), scene_object(3, "hat", HAT),
+        scene_object(4, "man", (40, 30, 50, 46)), scene_object(5, "man", (40, 30, 50, 46)),
+        scene_object(6, NO_OBJECT_TEXT, (1, 1, 3, 3)), scene_object(7, "horse", MAN),
+    ]
+    relationships = [relationship(1, 1, 2, "riding", None), relationship(2, 1, 3, "wearing", 0.1)]
+    source = SceneGraphSource(
+        write_scene_graphs(tmp_path / "sg", [scene_graph(1, "a.png", (64, 48), objects,
+                                                         relationships)]),
+        image_root,
+    )
+    (annotation,), _ = read_scene_graph_annotations(source, relation_threshold=0.2)
+    assert [(entity.name, entity.box) for entity in annotation.unrelated_entities] == [
+        ("hat", HAT),  # its relationship is below the threshold
+        ("man", (40, 30, 50, 46)),  # once, though annotated twice
+        ("horse", MAN),  # the man's box, but another name
+    ]  # the object called "no objects" is left out
 
 
 def test_threshold_zero_keeps_every_image(mixed_source: SceneGraphSource) -> None:
@@ -276,13 +299,38 @@ def test_crop_keeps_only_pairs_whose_boxes_stay_valid() -> None:
     assert cropped[0, 1].tolist() == [5.0, 5.0, 32.0, 24.0]  # clipped to the region
 
 
+def test_extra_boxes_follow_the_image_but_do_not_choose_the_crop() -> None:
+    transform = build_train_transform(TransformConfig(
+        shorter_sides=(48,), max_size=200, eval_shorter_side=48, flip_probability=1.0,
+        crop=CropConfig(probability=1.0, pre_crop_shorter_sides=(48,), min_size=16, max_size=24),
+    ))
+    pair_boxes = torch.tensor([[[0.0, 0.0, 64.0, 48.0], [0.0, 0.0, 64.0, 48.0]]])
+    extra = torch.tensor([[0.0, 0.0, 8.0, 6.0], [56.0, 42.0, 64.0, 48.0], [0.0, 0.0, 64.0, 48.0]])
+    outcomes = set()
+    for seed in range(30):
+        generator = torch.Generator().manual_seed(seed)
+        out = transform(striped_image(64, 48), pair_boxes, generator, extra_boxes=extra)
+        plain = transform(striped_image(64, 48), pair_boxes, torch.Generator().manual_seed(seed))
+        assert torch.equal(out.image, plain.image)  # extra boxes draw nothing
+        assert torch.equal(out.pair_boxes, plain.pair_boxes) and out.kept_pairs.tolist() == [True]
+        assert out.extra_boxes.shape == (3, 4) and plain.extra_boxes.shape == (0, 4)
+        assert out.kept_extra[2] and torch.allclose(out.extra_boxes[2], out.pair_boxes[0, 0])
+        kept = out.kept_extra[:2].tolist()
+        assert kept != [True, True]  # opposite corners never share a 24-pixel window
+        for box, keep in zip(out.extra_boxes[:2], kept, strict=True):
+            if keep:
+                assert box.min() >= 0 and box.max() <= 1 and (box[2:] > 0).all()
+        outcomes.add(tuple(kept))
+    assert {(False, False), (True, False), (False, True)} <= outcomes
+
+
 def test_paired_transform_with_crop_keeps_consistent_pairs(demo_source: SceneGraphSource) -> None:
     config = demo_config(demo_source, transform=TransformConfig(
         shorter_sides=(64,), max_size=120, eval_shorter_side=64,
         crop=CropConfig(probability=1.0, pre_crop_shorter_sides=(200,), min_size=60, max_size=90),
     ))
     dataset = build_pretrain_dataset(config)
-    cropped_any = False
+    cropped_any = cropped_unrelated_any = False
     for index in range(len(dataset)):
         original = dataset.annotations[index]
         sample = dataset[index]
@@ -292,7 +340,11 @@ def test_paired_transform_with_crop_keeps_consistent_pairs(demo_source: SceneGra
             assert boxes.min() >= 0 and boxes.max() <= 1 and (boxes[:, 2:] > 0).all()
         names = {(pair.subject_name, pair.object_name) for pair in original.pairs}
         assert set(zip(sample.subject_names, sample.object_names)) <= names
-    assert cropped_any
+        unrelated = [entity.name for entity in original.unrelated_entities]
+        assert len(sample.unrelated_boxes) == len(sample.unrelated_names) <= len(unrelated)
+        assert set(sample.unrelated_names) <= set(unrelated)
+        cropped_unrelated_any |= len(sample.unrelated_names) < len(unrelated)
+    assert cropped_any and cropped_unrelated_any
 
 
 def test_flip_mirrors_side_predicates(tmp_path: Path, image_root: Path) -> None:
@@ -437,6 +489,22 @@ def test_collate_targets_point_at_their_texts() -> None:
         assert torch.equal(target.subject_boxes, sample.subject_boxes)
     moved = batch.to("cpu")
     assert moved.targets[0].relation_labels.device.type == "cpu"
+
+
+def test_collate_labels_unrelated_entities_with_their_texts() -> None:
+    sample = pretrain_sample(8, 10, [("person", "thing 1")], [("holding",)], seed=1)
+    bystanders = torch.rand(2, 4)
+    sample = PretrainSample(**{**vars(sample), "unrelated_boxes": bystanders,
+                               "unrelated_names": ("dog", "person")})
+    collator = PretrainCollator(
+        vocabulary=VOCABULARY, text_sampling=TextSamplingConfig(total_texts=0), seed=0
+    )
+    batch = collator([sample])
+    (target,) = batch.targets
+    assert batch.label_texts.entity_texts == ("person", "thing 1", "dog", NO_OBJECT_TEXT)
+    assert target.unrelated_labels.tolist() == [2, 0]
+    assert torch.equal(target.unrelated_boxes, bystanders)
+    assert target.num_pairs == 1  # the criterion's targets are unchanged
 
 
 def test_data_loader_end_to_end_on_the_demo_world(demo_source: SceneGraphSource) -> None:

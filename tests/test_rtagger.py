@@ -123,6 +123,31 @@ def test_slot_targets_hold_the_related_and_unrelated_pairs_in_a_random_slot_orde
     assert related_slots == {0, 1}  # the slot says nothing about the pair
 
 
+def test_slot_targets_pair_the_entities_in_no_relation_into_negatives() -> None:
+    boxes = torch.tensor([[0.2, 0.2, 0.1, 0.1], [0.6, 0.6, 0.2, 0.2], [0.8, 0.3, 0.1, 0.2]])
+    target = RelationTarget(
+        subject_boxes=boxes[[0]], object_boxes=boxes[[1]],
+        subject_labels=torch.tensor([0]), object_labels=torch.tensor([1]),
+        relation_labels=torch.tensor([[1.0, 0.0]]),
+        unrelated_boxes=boxes[[2, 0]], unrelated_labels=torch.tensor([0, 0]),  # 2nd is entity 0
+    )
+    slots = build_slot_targets([target], num_pairs=8, generator=torch.Generator().manual_seed(0))
+    (filled,) = slots.targets
+    pairs = {
+        (tuple(subject.tolist()), tuple(object_.tolist())): labels.tolist()
+        for subject, object_, labels in zip(
+            filled.subject_boxes, filled.object_boxes, filled.relation_labels, strict=True
+        )
+    }
+    entity = [tuple(box.tolist()) for box in boxes]
+    expected = {(entity[s], entity[o]) for s in range(3) for o in range(3) if s != o}
+    assert set(pairs) == expected and filled.num_pairs == 6  # the duplicate counts once
+    assert pairs[entity[0], entity[1]] == [1.0, 0.0]
+    assert all(labels == [0.0, 0.0] for pair, labels in pairs.items()
+               if pair != (entity[0], entity[1]))
+    assert slots.pairs.padding_mask.tolist() == [[False] * 6 + [True] * 2]
+
+
 def test_duplicate_entity_mask_blocks_copies_of_the_same_entity() -> None:
     boxes = torch.tensor([[[0.1, 0.1, 0.1, 0.1], [0.5, 0.5, 0.1, 0.1], [0.1, 0.1, 0.1, 0.1]]])
     mask = duplicate_entity_attention_mask(boxes, torch.tensor([[3, 3, 3]]), num_heads=2)

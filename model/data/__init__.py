@@ -32,6 +32,7 @@ from model.data.scene_graph_annotations import (
     RelationFilterCounts,
     RelationPair,
     SceneGraphSource,
+    UnrelatedEntity,
     keeps_relationship,
     read_scene_graph_annotations,
 )
@@ -80,6 +81,7 @@ __all__ = [
     "TextSamplingConfig",
     "TransformConfig",
     "TransformedImage",
+    "UnrelatedEntity",
     "build_data_loader",
     "build_eval_transform",
     "build_label_vocabulary",

@@ -58,6 +58,8 @@ class PretrainBatch:
                     subject_labels=target.subject_labels.pin_memory(),
                     object_labels=target.object_labels.pin_memory(),
                     relation_labels=target.relation_labels.pin_memory(),
+                    unrelated_boxes=target.unrelated_boxes.pin_memory(),
+                    unrelated_labels=target.unrelated_labels.pin_memory(),
                 )
                 for target in self.targets
             ),
@@ -98,6 +100,10 @@ def relation_target(sample: PretrainSample, label_texts: LabelTexts) -> Relation
             [entity_index[name] for name in sample.object_names], dtype=torch.int64
         ),
         relation_labels=relation_labels,
+        unrelated_boxes=sample.unrelated_boxes,
+        unrelated_labels=torch.tensor(
+            [entity_index[name] for name in sample.unrelated_names], dtype=torch.int64
+        ),
     )
 
 
@@ -124,7 +130,11 @@ class PretrainCollator:
             mixed_seed(self.seed, *(sample.random_seed for sample in samples))
         )
         label_texts = sample_label_texts(
-            [name for sample in samples for name in sample.subject_names + sample.object_names],
+            [
+                name
+                for sample in samples
+                for name in sample.subject_names + sample.object_names + sample.unrelated_names
+            ],
             [predicate for sample in samples for pair in sample.predicates for predicate in pair],
             vocabulary=self.vocabulary,
             config=self.text_sampling,

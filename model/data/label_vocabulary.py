@@ -112,7 +112,8 @@ def sample_label_texts(
     """A batch's label texts: its own texts (deduplicated, in first-seen order), then negatives.
 
     Args:
-        entity_names: subject and object names of every pair of the batch (repeats allowed).
+        entity_names: subject and object names of every pair of the batch, and the names of
+            its unrelated entities (repeats allowed).
         predicates: predicates of every pair of the batch (repeats allowed).
         generator: the only source of randomness; the same seed gives the same texts.
 

@@ -3,7 +3,8 @@
 Human annotations (``confidence`` None) and pseudo-labels share the table; a relationship is kept
 iff ``confidence is None or confidence >= relation_threshold`` (RLIPv2 pre-trains with 0.20).
 Kept relationships are grouped into unique ordered (subject, object) pairs, each with the set of
-its predicates; an image left without any pair is dropped.
+its predicates; an image left without any pair is dropped. The image's other objects are kept
+as its unrelated entities (the R-Tagger's negatives).
 """
 
 import logging
@@ -48,8 +49,18 @@ class RelationPair:
 
 
 @dataclass(frozen=True)
+class UnrelatedEntity:
+    """An object of an image that is in none of its kept relationships; ``box`` as in
+    :class:`RelationPair`. The R-Tagger pairs it into negatives; pre-training ignores it."""
+
+    name: str
+    box: Box
+
+
+@dataclass(frozen=True)
 class ImageAnnotation:
-    """An image file, its size as recorded in the table, and its relation pairs (at least one)."""
+    """An image file, its size as recorded in the table, its relation pairs (at least one) and
+    its other objects."""
 
     image_path: Path
     dataset: str
@@ -57,6 +68,7 @@ class ImageAnnotation:
     width: int
     height: int
     pairs: tuple[RelationPair, ...]
+    unrelated_entities: tuple[UnrelatedEntity, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -121,6 +133,22 @@ def group_relation_pairs(
     return pairs, relations_kept
 
 
+def unrelated_entities(
+    row: Mapping, pairs: tuple[RelationPair, ...]
+) -> tuple[UnrelatedEntity, ...]:
+    """The row's objects that are no pair's subject or object (compared by name and box), once
+    each; objects called :data:`NO_OBJECT_TEXT` are left out, as no text may name them."""
+    related = {(pair.subject_name, pair.subject_box) for pair in pairs}
+    related |= {(pair.object_name, pair.object_box) for pair in pairs}
+    entities: dict[tuple[str, Box], None] = {}
+    for scene_object in row["objects"]:
+        name = scene_object["category_name"]
+        box = (scene_object["x1"], scene_object["y1"], scene_object["x2"], scene_object["y2"])
+        if name != NO_OBJECT_TEXT and (name, box) not in related:
+            entities[(name, box)] = None
+    return tuple(UnrelatedEntity(name=name, box=box) for name, box in entities)
+
+
 def _relation_pair(
     row: Mapping,
     objects: Mapping[int, Mapping],
@@ -173,6 +201,7 @@ def annotate_rows(
                     width=row["width"],
                     height=row["height"],
                     pairs=pairs,
+                    unrelated_entities=unrelated_entities(row, pairs),
                 )
             )
     counts = RelationFilterCounts(

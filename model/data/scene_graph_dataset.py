@@ -11,7 +11,7 @@ so that they see the new epoch).
 """
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
@@ -47,6 +47,12 @@ class SceneGraphSample:
             dtype=torch.float32,
         )
 
+    def unrelated_boxes(self) -> torch.Tensor:
+        """(num_unrelated, 4) float32 xyxy absolute, in ``annotation.unrelated_entities`` order."""
+        return torch.tensor(
+            [entity.box for entity in self.annotation.unrelated_entities], dtype=torch.float32
+        ).reshape(-1, 4)
+
 
 @dataclass(frozen=True)
 class PretrainSample:
@@ -63,6 +69,9 @@ class PretrainSample:
         dataset: the ``dataset`` column of the image's table row.
         image_id: the image's id within ``dataset``.
         random_seed: the seed of this item's augmentation; collation derives text sampling from it.
+        unrelated_boxes: (num_unrelated, 4) float32 cxcywh in [0, 1]: the image's objects in no
+            relation that survived the transform.
+        unrelated_names: num_unrelated entity names.
     """
 
     image: torch.Tensor
@@ -74,6 +83,8 @@ class PretrainSample:
     dataset: str
     image_id: int
     random_seed: int
+    unrelated_boxes: torch.Tensor = field(default_factory=lambda: torch.zeros(0, 4))
+    unrelated_names: tuple[str, ...] = ()
 
     @property
     def num_pairs(self) -> int:
@@ -106,9 +117,12 @@ def transform_sample(
     generator: torch.Generator,
     random_seed: int,
 ) -> PretrainSample:
-    """Apply ``transform`` to the image and pair boxes; keep the pairs it keeps."""
-    transformed = transform(sample.image, sample.pair_boxes(), generator)
+    """Apply ``transform`` to the image, pair boxes and unrelated boxes; keep what it keeps."""
+    transformed = transform(
+        sample.image, sample.pair_boxes(), generator, extra_boxes=sample.unrelated_boxes()
+    )
     kept = transformed.kept_pairs.tolist()
+    unrelated = sample.annotation.unrelated_entities
     pairs = [pair for pair, keep in zip(sample.annotation.pairs, kept, strict=True) if keep]
     mirror = transformed.flipped and transform.mirror_left_right_predicates
     pair_boxes = transformed.pair_boxes[transformed.kept_pairs]  # (num_kept_pairs, 2, 4)
@@ -127,6 +141,12 @@ def transform_sample(
         dataset=sample.annotation.dataset,
         image_id=sample.annotation.image_id,
         random_seed=random_seed,
+        unrelated_boxes=transformed.extra_boxes[transformed.kept_extra],
+        unrelated_names=tuple(
+            entity.name
+            for entity, keep in zip(unrelated, transformed.kept_extra.tolist(), strict=True)
+            if keep
+        ),
     )
 
 

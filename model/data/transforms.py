@@ -101,12 +101,17 @@ class TransformedImage:
             of ``image``; rows of dropped pairs are meaningless.
         kept_pairs: (num_pairs,) bool, False = the pair was cropped away.
         flipped: the image was mirrored horizontally.
+        extra_boxes: (num_extra, 4) float32 cxcywh in [0, 1], the ``extra_boxes`` passed in;
+            rows of dropped boxes are meaningless.
+        kept_extra: (num_extra,) bool, False = the box was cropped away.
     """
 
     image: torch.Tensor
     pair_boxes: torch.Tensor
     kept_pairs: torch.Tensor
     flipped: bool
+    extra_boxes: torch.Tensor
+    kept_extra: torch.Tensor
 
 
 def horizontal_flip(image: Image.Image, boxes: torch.Tensor) -> tuple[Image.Image, torch.Tensor]:
@@ -229,31 +234,67 @@ class PairedTransform:
         self.std = std
 
     def __call__(
-        self, image: Image.Image, pair_boxes: torch.Tensor, generator: torch.Generator
+        self,
+        image: Image.Image,
+        pair_boxes: torch.Tensor,
+        generator: torch.Generator,
+        *,
+        extra_boxes: torch.Tensor | None = None,
     ) -> TransformedImage:
-        """``pair_boxes``: (num_pairs, 2, 4) float32 xyxy in absolute pixels of ``image``."""
-        kept_pairs = torch.ones(pair_boxes.shape[0], dtype=torch.bool)
+        """
+        Args:
+            pair_boxes: (num_pairs, 2, 4) float32 xyxy in absolute pixels of ``image``.
+            extra_boxes: None, or (num_extra, 4) float32 xyxy absolute: other boxes that follow
+                the image (the R-Tagger's objects in no relation). They do not choose the crop:
+                a crop is accepted when it keeps a pair.
+        """
+        num_pairs = pair_boxes.shape[0]
+        if extra_boxes is None:
+            extra_boxes = torch.zeros(0, 4)
+        boxes = torch.cat([pair_boxes.reshape(-1, 4), extra_boxes])  # (2 * num_pairs + extra, 4)
+        kept = torch.ones(boxes.shape[0], dtype=torch.bool)
         flipped = _draw(generator) < self.flip_probability
         if flipped:
-            image, pair_boxes = horizontal_flip(image, pair_boxes)
+            image, boxes = horizontal_flip(image, boxes)
         if self.crop is not None and _draw(generator) < self.crop.probability:
-            image, pair_boxes, kept_pairs = _random_crop(image, pair_boxes, self.crop, generator)
+            image, boxes, kept = _random_crop(image, boxes, num_pairs, self.crop, generator)
         shorter_side = self.shorter_sides[_randint(0, len(self.shorter_sides) - 1, generator)]
-        image, pair_boxes = resize(image, pair_boxes, shorter_side, self.max_size)
+        image, boxes = resize(image, boxes, shorter_side, self.max_size)
+        boxes = xyxy_to_normalised_cxcywh(boxes, image.width, image.height)
         return TransformedImage(
             image=image_to_normalised_tensor(image, self.mean, self.std),
-            pair_boxes=xyxy_to_normalised_cxcywh(pair_boxes, image.width, image.height),
-            kept_pairs=kept_pairs,
+            pair_boxes=boxes[: 2 * num_pairs].view(num_pairs, 2, 4),
+            kept_pairs=_pairs_kept(kept, num_pairs),
             flipped=flipped,
+            extra_boxes=boxes[2 * num_pairs :],
+            kept_extra=kept[2 * num_pairs :],
         )
 
+
+def _pairs_kept(kept_boxes: torch.Tensor, num_pairs: int) -> torch.Tensor:
+    """(2 * num_pairs + extra,) bool per box -> (num_pairs,): both boxes of the pair kept."""
+    return kept_boxes[: 2 * num_pairs].view(num_pairs, 2).all(dim=-1)
+
+
 def _random_crop(
-    image: Image.Image, pair_boxes: torch.Tensor, config: CropConfig, generator: torch.Generator
+    image: Image.Image,
+    boxes: torch.Tensor,
+    num_pairs: int,
+    config: CropConfig,
+    generator: torch.Generator,
 ) -> tuple[Image.Image, torch.Tensor, torch.Tensor]:
-    """The crop branch of :class:`PairedTransform`; returns (image, pair_boxes, kept_pairs)."""
+    """The crop branch of :class:`PairedTransform`.
+
+    Args:
+        boxes: (2 * num_pairs + extra, 4) xyxy absolute: the pairs' subject and object boxes
+            interleaved, then the extra boxes.
+
+    Returns:
+        The image, the boxes in its pixels, and (2 * num_pairs + extra,) bool: the box stays.
+    """
     sides = config.pre_crop_shorter_sides
     shorter_side = sides[_randint(0, len(sides) - 1, generator)]
-    image, pair_boxes = resize(image, pair_boxes, shorter_side, None)
+    image, boxes = resize(image, boxes, shorter_side, None)
     for _ in range(config.max_attempts):
         region = random_crop_region(
             image.width,
@@ -262,11 +303,10 @@ def _random_crop(
             max_size=config.max_size,
             generator=generator,
         )
-        cropped, cropped_boxes, valid_boxes = crop(image, pair_boxes, region)
-        kept_pairs = valid_boxes.all(dim=-1)  # (num_pairs,): both boxes of the pair stay valid
-        if kept_pairs.any():
-            return cropped, cropped_boxes, kept_pairs
-    return image, pair_boxes, torch.ones(pair_boxes.shape[0], dtype=torch.bool)
+        cropped, cropped_boxes, valid_boxes = crop(image, boxes, region)
+        if _pairs_kept(valid_boxes, num_pairs).any():
+            return cropped, cropped_boxes, valid_boxes
+    return image, boxes, torch.ones(boxes.shape[0], dtype=torch.bool)
 
 
 def build_train_transform(config: TransformConfig) -> PairedTransform:

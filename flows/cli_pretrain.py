@@ -33,7 +33,8 @@ def register(commands: argparse._SubParsersAction) -> None:
         description=(
             "Write a small randomly initialised RoBERTa (with a byte-level BPE trained on the "
             "label texts of the given scene graphs) to OUT, for offline runs where "
-            "roberta-base cannot be downloaded. It has no pretrained knowledge."
+            "roberta-base cannot be downloaded. It has no pretrained knowledge; it is only "
+            "fitted so that its pooled features of those texts differ from each other."
         ),
     )
     encoder.add_argument("out", type=Path, help="output directory")

@@ -92,13 +92,21 @@ def test_noised_pairs_leave_empty_slots_alone() -> None:
     assert not torch.equal(noised.subject_boxes[0, 0], pairs.subject_boxes[0, 0])
 
 
-def test_slot_targets_hold_the_related_and_unrelated_pairs_in_a_random_slot_order() -> None:
-    boxes = torch.tensor([[0.2, 0.2, 0.1, 0.1], [0.6, 0.6, 0.2, 0.2], [0.8, 0.3, 0.1, 0.2]])
-    target = RelationTarget(
-        subject_boxes=boxes[[0]], object_boxes=boxes[[1]],
+SLOT_BOXES = torch.tensor([[0.2, 0.2, 0.1, 0.1], [0.6, 0.6, 0.2, 0.2], [0.8, 0.3, 0.1, 0.2]])
+
+
+def one_relation(**unrelated: torch.Tensor) -> RelationTarget:
+    """Entity 0 (label 0) -> entity 1 (label 1) of SLOT_BOXES, with the first of two texts."""
+    return RelationTarget(
+        subject_boxes=SLOT_BOXES[[0]], object_boxes=SLOT_BOXES[[1]],
         subject_labels=torch.tensor([0]), object_labels=torch.tensor([1]),
-        relation_labels=torch.tensor([[1.0, 0.0]]),
+        relation_labels=torch.tensor([[1.0, 0.0]]), **unrelated,
     )
+
+
+def test_slot_targets_hold_the_related_and_unrelated_pairs_in_a_random_slot_order() -> None:
+    boxes = SLOT_BOXES
+    target = one_relation()
     empty = RelationTarget(subject_boxes=torch.zeros(0, 4), object_boxes=torch.zeros(0, 4),
                            subject_labels=torch.zeros(0, dtype=torch.long),
                            object_labels=torch.zeros(0, dtype=torch.long),
@@ -124,13 +132,9 @@ def test_slot_targets_hold_the_related_and_unrelated_pairs_in_a_random_slot_orde
 
 
 def test_slot_targets_pair_the_entities_in_no_relation_into_negatives() -> None:
-    boxes = torch.tensor([[0.2, 0.2, 0.1, 0.1], [0.6, 0.6, 0.2, 0.2], [0.8, 0.3, 0.1, 0.2]])
-    target = RelationTarget(
-        subject_boxes=boxes[[0]], object_boxes=boxes[[1]],
-        subject_labels=torch.tensor([0]), object_labels=torch.tensor([1]),
-        relation_labels=torch.tensor([[1.0, 0.0]]),
-        unrelated_boxes=boxes[[2, 0]], unrelated_labels=torch.tensor([0, 0]),  # 2nd is entity 0
-    )
+    boxes = SLOT_BOXES
+    target = one_relation(unrelated_boxes=boxes[[2, 0]],
+                          unrelated_labels=torch.tensor([0, 0]))  # the 2nd is entity 0 again
     slots = build_slot_targets([target], num_pairs=8, generator=torch.Generator().manual_seed(0))
     (filled,) = slots.targets
     pairs = {

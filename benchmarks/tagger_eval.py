@@ -13,7 +13,12 @@ text names that pair's predicate: the predicate itself or a phrase captions use 
 ("beside" for "next to", "carrying" for "holding"; the demo vocabulary lists them). Recall is
 over all ground-truth relations of the held-out images; ``of reachable`` is recall over those
 the candidates hold (a relation no caption mentions cannot be tagged): what the tagger itself
-finds.
+finds. A second table ranks each tagger's relations by score: average precision over the
+reachable relations, and the best precision any threshold gives at >= 0.9 of them.
+
+The taggers are tiny (hidden 64) with a random RoBERTa whose label features are spread apart
+(``model.random_text_encoder``); it learns at the transformer's rate, as nothing in it is
+pretrained.
 
     .venv/bin/python benchmarks/tagger_eval.py --train-images 200 --eval-images 50 --steps 300
 """
@@ -22,7 +27,6 @@ import argparse
 import logging
 import shutil
 import tempfile
-import time
 from pathlib import Path
 
 from PIL import Image
@@ -65,8 +69,10 @@ def blank_copy(images: Path, destination: Path) -> Path:
 
 def train_tagger(work: Path, name: str, scene_graphs: Path, images: Path, encoder: Path,
                  denoising: DenoisingConfig, steps: int, num_images: int) -> Path:
-    """Train for about ``steps`` steps of batch 4 (whole epochs); returns the last checkpoint."""
+    """Train for about ``steps`` steps of batch 4 (whole epochs), the learning rate x0.1 for
+    the last quarter (the paper: 20 epochs, drop at 15); returns the last checkpoint."""
     epochs = max(1, round(steps * BATCH_SIZE / num_images))
+    lr_drop_epoch = max(1, round(0.75 * epochs))
     config = TaggerTrainingConfig(
         model=DetectorConfig(
             backbone=BackboneConfig(hidden_dim=64, hidden_sizes=(16, 32, 64, 128),
@@ -80,9 +86,10 @@ def train_tagger(work: Path, name: str, scene_graphs: Path, images: Path, encode
                                 text_sampling=TextSamplingConfig(total_texts=40)),
         output_dir=work / name,
         denoising=denoising,
+        # the random text encoder learns from scratch: at the transformer's rate
         optimization=OptimizationConfig(learning_rate=3e-4, backbone_learning_rate=3e-4,
-                                        text_encoder_learning_rate=3e-5, max_grad_norm=1.0,
-                                        epochs=epochs, lr_drop_epoch=epochs),
+                                        text_encoder_learning_rate=3e-4, max_grad_norm=1.0,
+                                        epochs=epochs, lr_drop_epoch=lr_drop_epoch),
         batch_size=BATCH_SIZE, num_workers=0, device="auto",
     )
     run_tagger_training(config)
@@ -98,6 +105,31 @@ def triplets(rows: list[dict], relation_column: str) -> set[tuple[int, int, str]
     return {(row["subject_entity_id"], row["object_entity_id"],
              PREDICATE_OF_PHRASE.get(row[relation_column], row[relation_column]))
             for row in rows}
+
+
+def best_scores(rows: list[dict]) -> dict[tuple[int, int, str], float]:
+    """The highest score of each (subject, object, predicate) among tagged rows."""
+    scores: dict[tuple[int, int, str], float] = {}
+    for row in rows:
+        (key,) = triplets([row], "relation")
+        scores[key] = max(scores.get(key, 0.0), row["score"])
+    return scores
+
+
+def ranking_figures(scores: dict[tuple[int, int, str], float], truth: set,
+                    num_reachable: int) -> tuple[float, float, float]:
+    """Threshold-free figures of a tagger's ranking: average precision over the reachable
+    relations, and the best precision whose recall of them is >= 0.9, with its threshold
+    (0.0, 0.0 when no threshold reaches that recall)."""
+    ranked = sorted(scores.items(), key=lambda item: -item[1])
+    hits, precision_sum, best = 0, 0.0, (0.0, 0.0)
+    for rank, (key, score) in enumerate(ranked, start=1):
+        if key in truth:
+            hits += 1
+            precision_sum += hits / rank
+            if hits >= 0.9 * num_reachable and hits / rank > best[0]:
+                best = (hits / rank, score)
+    return precision_sum / max(num_reachable, 1), *best
 
 
 def main() -> None:
@@ -131,7 +163,8 @@ def main() -> None:
         candidates = triplets(
             read_table(work / "candidates" / CANDIDATES.name, CANDIDATES).to_pylist(), "relation"
         )
-        rows = [("(a) all candidates", "-", candidates, 0.0)]
+        rows = [("(a) all candidates", "-", candidates)]
+        rankings = {}
         blank_train = blank_copy(train.images_dir, work / "train_blank")
         blank_eval = blank_copy(held_out.images_dir, work / "eval_blank")
         variants = {
@@ -141,7 +174,6 @@ def main() -> None:
                                  DenoisingConfig(box_noise_scale=0.0, label_noise_probability=0.0)),
         }
         for name, (train_images, eval_images, denoising) in variants.items():
-            started = time.perf_counter()
             checkpoint = train_tagger(
                 work, name.replace(" ", "_"), work / "train_vg" / "scene_graphs", train_images,
                 encoder, denoising, arguments.steps, arguments.train_images,
@@ -154,17 +186,21 @@ def main() -> None:
             table = read_table(out / TAGGED_RELATIONS.name, TAGGED_RELATIONS).to_pylist()
             for threshold in THRESHOLDS:
                 kept = triplets([row for row in table if row["score"] >= threshold], "relation")
-                rows.append((name, f"{threshold:.2f}", kept, time.perf_counter() - started))
+                rows.append((name, f"{threshold:.2f}", kept))
+            rankings[name] = ranking_figures(best_scores(table), truth, len(candidates & truth))
             shutil.rmtree(out)
     print(f"held-out: {arguments.eval_images} images, {len(truth)} ground-truth relations; "
           f"taggers trained {arguments.steps} steps on {arguments.train_images} images")
     reachable = candidates & truth
     print(f"{'variant':<20} {'threshold':>9} {'kept':>6} {'precision':>9} {'recall':>7} "
           f"{'of reachable':>12}")
-    for name, threshold, kept, _ in rows:
+    for name, threshold, kept in rows:
         correct = len(kept & truth)
         print(f"{name:<20} {threshold:>9} {len(kept):>6} {correct / max(len(kept), 1):>9.3f} "
               f"{correct / max(len(truth), 1):>7.3f} {correct / max(len(reachable), 1):>12.3f}")
+    print(f"\n{'variant':<20} {'AP of reachable':>15}  best precision at >= 0.9 of reachable")
+    for name, (average_precision, precision, threshold) in rankings.items():
+        print(f"{name:<20} {average_precision:>15.3f}  {precision:.3f} (score >= {threshold:.2f})")
 
 
 if __name__ == "__main__":

@@ -133,7 +133,7 @@ def group_relation_pairs(
     return pairs, relations_kept
 
 
-def unrelated_entities(
+def objects_in_no_pair(
     row: Mapping, pairs: tuple[RelationPair, ...]
 ) -> tuple[UnrelatedEntity, ...]:
     """The row's objects that are no pair's subject or object (compared by name and box), once
@@ -201,7 +201,7 @@ def annotate_rows(
                     width=row["width"],
                     height=row["height"],
                     pairs=pairs,
-                    unrelated_entities=unrelated_entities(row, pairs),
+                    unrelated_entities=objects_in_no_pair(row, pairs),
                 )
             )
     counts = RelationFilterCounts(

@@ -100,18 +100,21 @@ PREDICATE_OF_PHRASE = {phrase: predicate.name for predicate in DEMO_PREDICATES
                        for phrase in predicate.caption_phrases}
 
 
+def triplet(row: dict, relation_column: str) -> tuple[int, int, str]:
+    """(subject, object, predicate) of a row; a caption phrase stands for its predicate."""
+    return (row["subject_entity_id"], row["object_entity_id"],
+            PREDICATE_OF_PHRASE.get(row[relation_column], row[relation_column]))
+
+
 def triplets(rows: list[dict], relation_column: str) -> set[tuple[int, int, str]]:
-    """(subject, object, predicate) of each row; a caption phrase stands for its predicate."""
-    return {(row["subject_entity_id"], row["object_entity_id"],
-             PREDICATE_OF_PHRASE.get(row[relation_column], row[relation_column]))
-            for row in rows}
+    return {triplet(row, relation_column) for row in rows}
 
 
 def best_scores(rows: list[dict]) -> dict[tuple[int, int, str], float]:
     """The highest score of each (subject, object, predicate) among tagged rows."""
     scores: dict[tuple[int, int, str], float] = {}
     for row in rows:
-        (key,) = triplets([row], "relation")
+        key = triplet(row, "relation")
         scores[key] = max(scores.get(key, 0.0), row["score"])
     return scores
 
@@ -163,6 +166,7 @@ def main() -> None:
         candidates = triplets(
             read_table(work / "candidates" / CANDIDATES.name, CANDIDATES).to_pylist(), "relation"
         )
+        reachable = candidates & truth
         rows = [("(a) all candidates", "-", candidates)]
         rankings = {}
         blank_train = blank_copy(train.images_dir, work / "train_blank")
@@ -187,11 +191,10 @@ def main() -> None:
             for threshold in THRESHOLDS:
                 kept = triplets([row for row in table if row["score"] >= threshold], "relation")
                 rows.append((name, f"{threshold:.2f}", kept))
-            rankings[name] = ranking_figures(best_scores(table), truth, len(candidates & truth))
+            rankings[name] = ranking_figures(best_scores(table), truth, len(reachable))
             shutil.rmtree(out)
     print(f"held-out: {arguments.eval_images} images, {len(truth)} ground-truth relations; "
           f"taggers trained {arguments.steps} steps on {arguments.train_images} images")
-    reachable = candidates & truth
     print(f"{'variant':<20} {'threshold':>9} {'kept':>6} {'precision':>9} {'recall':>7} "
           f"{'of reachable':>12}")
     for name, threshold, kept in rows:

@@ -69,9 +69,10 @@ class RelationTarget:
         if not shapes_ok:
             raise ValueError("RelationTarget tensors disagree on the number of pairs")
         num_unrelated = self.unrelated_boxes.shape[0]
-        if self.unrelated_boxes.shape != (num_unrelated, 4) or self.unrelated_labels.shape != (
-            num_unrelated,
-        ):
+        unrelated_ok = self.unrelated_boxes.shape == (num_unrelated, 4) and (
+            self.unrelated_labels.shape == (num_unrelated,)
+        )
+        if not unrelated_ok:
             raise ValueError("RelationTarget unrelated boxes and labels disagree")
 
     @property

@@ -8,9 +8,9 @@ Freshly initialised, it maps every short text to nearly the same pooled feature 
 attention weights start near uniform and the ``<s>`` token's own embedding dominates its
 output), so a detector could not tell its label texts apart until the encoder had learnt to.
 A pretrained encoder gives distinct texts distinct features. The stand-in is therefore first
-fitted, for a few hundred steps, to spread the pooled features of its own texts apart (for a
-few dozen texts, mean |cosine| about 0.1): it then knows which texts differ, still not what they
-mean.
+fitted to spread the pooled features of its own texts apart, until their root-mean-square
+cosine is at most 0.15 (a few hundred steps for a few dozen texts): it then knows which texts
+differ, still not what they mean.
 """
 
 from collections.abc import Iterable
@@ -32,12 +32,12 @@ def save_random_text_encoder(
     num_heads: int = 2,
     vocab_size: int = 500,
     seed: int = 0,
-    spread_steps: int = 300,
+    spread_max_steps: int = 2000,
 ) -> Path:
     """Train a byte-level BPE on ``texts``, build a random ``RobertaModel`` over it, spread its
-    pooled features of ``texts`` apart (``spread_steps`` Adam steps; 0 leaves it as drawn), and
-    save both to ``directory`` (``from_pretrained(directory)`` loads them). Returns
-    ``directory``."""
+    pooled features of ``texts`` apart (:func:`spread_pooled_features`, at most
+    ``spread_max_steps`` steps; 0 leaves it as drawn), and save both to ``directory``
+    (``from_pretrained(directory)`` loads them). Returns ``directory``."""
     texts = list(dict.fromkeys(texts))
     directory.mkdir(parents=True, exist_ok=True)
     bpe = ByteLevelBPETokenizer()
@@ -59,7 +59,7 @@ def save_random_text_encoder(
     with torch.random.fork_rng():
         torch.manual_seed(seed)
         model = RobertaModel(config)
-        spread_pooled_features(model, tokenizer, texts, steps=spread_steps)
+        spread_pooled_features(model, tokenizer, texts, max_steps=spread_max_steps)
     model.save_pretrained(directory)
     tokenizer.save_pretrained(directory)
     return directory
@@ -88,28 +88,32 @@ def spread_pooled_features(
     tokenizer: RobertaTokenizerFast,
     texts: list[str],
     *,
-    steps: int,
+    max_steps: int,
+    target_rms_cosine: float = 0.15,
     learning_rate: float = 3e-4,
 ) -> None:
     """Fit ``model`` in place so that the ``pooler_output`` of each of ``texts`` points away
-    from the others': Adam on the mean squared cosine between distinct texts' features.
+    from the others': Adam on the mean squared cosine between distinct texts' features, until
+    its square root is at most ``target_rms_cosine`` or after ``max_steps`` steps.
 
     Runs in eval mode (no dropout, so that the fit is deterministic given the torch seed);
     a padded batch gives each text the feature it gets alone, as the attention mask hides the
     padding.
     """
-    if steps < 0:
-        raise ValueError(f"steps must be >= 0, got {steps}")
-    if steps == 0 or len(texts) < 2:
+    if max_steps < 0:
+        raise ValueError(f"max_steps must be >= 0, got {max_steps}")
+    if max_steps == 0 or len(texts) < 2:
         return
     model.eval()
     batch = tokenizer(texts, return_tensors="pt", padding=True)
     distinct = ~torch.eye(len(texts), dtype=torch.bool)
     optimizer = torch.optim.Adam(model.parameters(), lr=learning_rate)
-    for _ in range(steps):
+    for _ in range(max_steps):
         features = torch.nn.functional.normalize(model(**batch).pooler_output, dim=-1)
         cosine = features @ features.T  # (num_texts, num_texts)
         loss = cosine[distinct].square().mean()
+        if loss.item() <= target_rms_cosine**2:
+            break
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()

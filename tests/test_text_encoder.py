@@ -69,16 +69,17 @@ def test_saved_directory_holds_model_and_tokenizer(tmp_path: Path) -> None:
     assert RobertaConfig.from_pretrained(directory).hidden_size == 32
 
 
-@pytest.mark.parametrize("spread_steps", [0, 300])
-def test_random_encoder_spreads_its_texts_apart(tmp_path: Path, spread_steps: int) -> None:
+@pytest.mark.parametrize("spread_max_steps", [0, 2000])
+def test_random_encoder_spreads_its_texts_apart(tmp_path: Path, spread_max_steps: int) -> None:
     texts = ["person", "horse", "dog", "kite", "bench", "on", "under", "above", "riding",
              "holding", "next to", "sitting on", "in front of", "no objects"]
-    directory = save_random_text_encoder(tmp_path / "encoder", texts, spread_steps=spread_steps)
+    directory = save_random_text_encoder(tmp_path / "encoder", texts,
+                                         spread_max_steps=spread_max_steps)
     encoder = build_text_encoder(TextEncoderConfig(name_or_path=str(directory))).eval()
     with torch.no_grad():
         features = torch.nn.functional.normalize(encoder(texts), dim=-1)
     cosine = (features @ features.T)[~torch.eye(len(texts), dtype=torch.bool)]
-    if spread_steps == 0:  # as drawn, every text looks alike: what the spread is for
+    if spread_max_steps == 0:  # as drawn, every text looks alike: what the spread is for
         assert cosine.min() > 0.9
-    else:
-        assert cosine.abs().mean() < 0.2 and cosine.max() < 0.7
+    else:  # the fit stops at a root-mean-square cosine of 0.15
+        assert cosine.square().mean().sqrt() <= 0.15 and cosine.max() < 0.7

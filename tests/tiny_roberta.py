@@ -44,4 +44,4 @@ def save_tiny_roberta(directory: Path) -> Path:
     """A random RoBERTa of width 32 with a BPE trained on :func:`label_texts`, saved into
     ``directory`` through the package's own writer, as drawn: the tests that use it check
     mechanics, not learning, and spreading ~400 texts would cost each of them seconds."""
-    return save_random_text_encoder(directory, label_texts(), spread_steps=0)
+    return save_random_text_encoder(directory, label_texts(), spread_max_steps=0)

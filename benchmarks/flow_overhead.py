@@ -42,7 +42,7 @@ from flows.label_parameters import LabelParameters
 from model.config_file import load_config_file
 from model.random_text_encoder import save_random_text_encoder
 from pipeline.demo_world import write_demo_world
-from pipeline.demo_world.vocabulary import DEMO_CATEGORIES, DEMO_PREDICATES
+from pipeline.demo_world.vocabulary import demo_label_texts
 from pipeline.ingest import ingest_coco_dataset, ingest_visual_genome_dataset
 from pipeline.labelling import (
     CAPTION_STAGE,
@@ -148,9 +148,7 @@ def demo_inputs(work: Path, num_images: int) -> tuple[Path, Path]:
                                  relationships_json=world.vg_relationships_json,
                                  objects_json=world.vg_objects_json, out_dir=work / "vg",
                                  dataset="demo_vg", split="train")
-    texts = ([category.name for category in DEMO_CATEGORIES]
-             + [predicate.name for predicate in DEMO_PREDICATES] + ["no objects"])
-    encoder = save_random_text_encoder(work / "text_encoder", texts)
+    encoder = save_random_text_encoder(work / "text_encoder", demo_label_texts() + ["no objects"])
     config = load_config_file(
         REPOSITORY / "configs" / "tagger_demo.toml",
         TaggerTrainingConfig,

@@ -42,7 +42,7 @@ from model.optimization import OptimizationConfig, build_optimizer
 from model.random_text_encoder import save_random_text_encoder
 from model.text_encoder import TextEncoderConfig
 from pipeline.demo_world import write_demo_world
-from pipeline.demo_world.vocabulary import DEMO_CATEGORIES, DEMO_PREDICATES
+from pipeline.demo_world.vocabulary import demo_label_texts
 from pipeline.ingest import ingest_visual_genome_dataset
 
 WINDOW = 20
@@ -65,8 +65,8 @@ def prepare(work_dir: Path, num_images: int) -> tuple[SceneGraphSource, Path]:
         objects_json=world.vg_objects_json, out_dir=work_dir / "vg", dataset="demo",
         split="train",
     )
-    texts = [c.name for c in DEMO_CATEGORIES] + [p.name for p in DEMO_PREDICATES] + ["no objects"]
-    encoder = save_random_text_encoder(work_dir / "text_encoder", texts, hidden_size=64)
+    encoder = save_random_text_encoder(work_dir / "text_encoder",
+                                       demo_label_texts() + ["no objects"], hidden_size=64)
     return SceneGraphSource(work_dir / "vg" / "scene_graphs", world.images_dir), encoder
 
 

@@ -43,7 +43,7 @@ from model.text_encoder import TextEncoderConfig
 from pipeline.candidate_run import run_candidate_stages
 from pipeline.captioning.existing_captions import read_existing_captions
 from pipeline.demo_world import write_demo_world
-from pipeline.demo_world.vocabulary import DEMO_CATEGORIES, DEMO_PREDICATES
+from pipeline.demo_world.vocabulary import DEMO_PREDICATES, demo_label_texts
 from pipeline.ingest import ingest_coco_dataset, ingest_visual_genome_dataset
 from pipeline.matching import PhraseMatcher, builtin_synonym_table
 from pipeline.parsing import CaptionParserConfig, build_caption_parser
@@ -158,9 +158,8 @@ def main() -> None:
                              parser=build_caption_parser(CaptionParserConfig()),
                              matcher=PhraseMatcher(builtin_synonym_table("demo")),
                              max_pairs_per_triplet=None, rows_per_shard=100_000, overwrite=True)
-        texts = ([category.name for category in DEMO_CATEGORIES]
-                 + list(PREDICATE_OF_PHRASE) + ["no objects"])
-        encoder = save_random_text_encoder(work / "text_encoder", texts, hidden_size=64)
+        encoder = save_random_text_encoder(work / "text_encoder",
+                                           demo_label_texts() + ["no objects"], hidden_size=64)
         truth = triplets(read_table(work / "eval_vg" / RELATIONS.name, RELATIONS).to_pylist(),
                          "predicate")
         candidates = triplets(

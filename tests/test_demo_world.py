@@ -14,6 +14,7 @@ from PIL import Image
 from pycocotools.coco import COCO
 
 from pipeline.demo_world import DemoWorldPaths, write_coco_shaped_annotations, write_demo_world
+from pipeline.demo_world.formats import vg_relationships
 from pipeline.demo_world.captions import write_captions
 from pipeline.demo_world.drawing import draw_scene
 from pipeline.demo_world.layout import place_pair
@@ -150,15 +151,32 @@ def test_visual_genome_relations_point_at_objects_of_their_own_image(
         item["relationship_id"] for entry in relationships for item in entry["relationships"]
     ]
     assert relationship_ids == list(range(1, len(relationship_ids) + 1))
-    predicate_names = {predicate.name for predicate in DEMO_PREDICATES}
+    predicate_phrases = {phrase for predicate in DEMO_PREDICATES
+                         for phrase in predicate.caption_phrases}
     for entry in relationships:
         assert 1 <= len(entry["relationships"]) <= 4
         objects = objects_by_image[entry["image_id"]]
         for relationship in entry["relationships"]:
-            assert relationship["predicate"] in predicate_names
+            assert relationship["predicate"] in predicate_phrases
             for role in ("subject", "object"):
                 assert objects[relationship[role]["object_id"]] == relationship[role]
             assert relationship["subject"]["object_id"] != relationship["object"]["object_id"]
+
+
+def test_visual_genome_predicates_are_phrased_like_free_form_annotations() -> None:
+    """Each relation is written with a phrase of its own predicate; over many relations both
+    the predicate names and their paraphrases occur."""
+    scenes = _sampled_scenes(200)
+    used: Counter[str] = Counter()
+    for scene in scenes:
+        object_ids = range(1, len(scene.objects) + 1)
+        written = vg_relationships(scene, object_ids, 1, random.Random(scene.image_id))
+        for relation, relationship in zip(scene.relations, written["relationships"], strict=True):
+            assert relationship["predicate"] in relation.predicate.caption_phrases
+            used[relationship["predicate"]] += 1
+    names = {predicate.name for predicate in DEMO_PREDICATES}
+    assert len(set(used) & names) >= 8
+    assert {"carrying", "beside", "on top of"} <= set(used) - names
 
 
 def test_captions_file_has_several_captions_per_image(world: DemoWorldPaths) -> None:

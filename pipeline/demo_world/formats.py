@@ -6,6 +6,7 @@ entity's VG ``object_id`` equals its COCO annotation ``id``; callers hand out th
 scene object.
 """
 
+import random
 from collections.abc import Sequence
 from typing import TypedDict
 
@@ -158,15 +159,19 @@ def vg_objects(scene: DemoScene, object_ids: Sequence[int]) -> VgImageObjects:
 
 
 def vg_relationships(
-    scene: DemoScene, object_ids: Sequence[int], first_relationship_id: int
+    scene: DemoScene, object_ids: Sequence[int], first_relationship_id: int, rng: random.Random
 ) -> VgImageRelationships:
-    """The ground-truth relations, numbered from ``first_relationship_id`` in scene order."""
+    """The ground-truth relations, numbered from ``first_relationship_id`` in scene order.
+
+    Like Visual Genome's annotators, who type free-form predicates, each relation is written
+    with one of its predicate's phrases drawn from ``rng`` ("carrying" as well as "holding").
+    """
     _check_ids(scene, object_ids)
     objects = _vg_objects(scene, object_ids)
     relationships = [
         VgRelationship(
             relationship_id=first_relationship_id + offset,
-            predicate=relation.predicate.name,
+            predicate=rng.choice(relation.predicate.caption_phrases),
             subject=objects[relation.subject_index],
             object=objects[relation.object_index],
         )

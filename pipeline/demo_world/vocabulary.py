@@ -247,3 +247,11 @@ def category_synonym_table() -> dict[str, list[str]]:
         category.name: list(dict.fromkeys(category.synonyms + category.plural_synonyms))
         for category in DEMO_CATEGORIES
     }
+
+
+def demo_label_texts() -> list[str]:
+    """Every label text the demo world's annotations use: category names, then every phrase of
+    every predicate (its Visual Genome relations are written with all of them)."""
+    return [category.name for category in DEMO_CATEGORIES] + [
+        phrase for predicate in DEMO_PREDICATES for phrase in predicate.caption_phrases
+    ]

@@ -1,8 +1,9 @@
 """Write the demo world to disk: PNG images, COCO instances and captions, Visual Genome relations.
 
 Everything is a function of ``(num_images, seed)``: image ``i`` is sampled from
-``random.Random(f"{seed}:{i}")`` and captioned from ``random.Random(f"{seed}:{i}:captions")``
-(string seeds hash with SHA-512, independent of ``PYTHONHASHSEED``), so the output files are
+``random.Random(f"{seed}:{i}")``, captioned from ``random.Random(f"{seed}:{i}:captions")``, and
+its Visual Genome predicates are phrased from ``random.Random(f"{seed}:{i}:annotators")`` (string
+seeds hash with SHA-512, independent of ``PYTHONHASHSEED``), so the output files are
 byte-identical across runs and processes. Every file is written atomically.
 """
 
@@ -114,7 +115,9 @@ def write_demo_world(out_dir: Path, *, num_images: int, seed: int) -> DemoWorldP
         captions.extend(formats.coco_captions(image_id, scene_captions, len(captions) + 1))
         vg_images.append(formats.vg_image(scene, file_name))
         vg_objects.append(formats.vg_objects(scene, object_ids))
-        vg_relationships.append(formats.vg_relationships(scene, object_ids, next_relationship_id))
+        vg_relationships.append(formats.vg_relationships(
+            scene, object_ids, next_relationship_id, random.Random(f"{seed}:{image_id}:annotators")
+        ))
         next_object_id += len(scene.objects)
         next_relationship_id += len(scene.relations)
     categories = formats.coco_categories()

@@ -1,41 +1,80 @@
 """The ``rlipv2`` command line.
 
-Subcommands:
-    demo-data   write the synthetic demo world (images + COCO/VG annotation files)
-    ingest      read COCO, Objects365 or Visual Genome files into versioned Parquet tables
-    candidates  caption, parse and match an ingested dataset into relation candidates
-    train-tagger  train the R-Tagger by denoising on human scene graphs
-    tag         score candidates with the R-Tagger into pseudo-labelled scene graphs
-    pretrain    pretrain the RLIPv2 relation detector on scene graphs
-    tiny-text-encoder  a small random RoBERTa for offline runs
-    label       the labelling flow end to end (ingest -> ... -> scene graphs), no server needed
-    server      a local Prefect server with the label, train-tagger and pretrain deployments
-    inspect     summarise a pipeline output, or show one image's records with their evidence
-    show        draw an image's boxes and relations into a PNG, or a contact sheet of several
-    export      write scene graphs as paper JSON, Visual Genome JSON or Label Studio tasks
+Each subcommand's arguments are configured by a function of a ``flows.cli_*`` module, and only
+the module of the command being run is imported: the stages behind the commands import torch,
+transformers, spaCy and Prefect, which takes seconds, so ``rlipv2 --help`` and a mistyped command
+answer at once.
 """
 
 import argparse
+import importlib
 import logging
 import sys
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from data_schemas.errors import RLIPv2InputError
-from flows import (
-    cli_candidates,
-    cli_demo,
-    cli_export,
-    cli_ingest,
-    cli_inspect,
-    cli_label,
-    cli_pretrain,
-    cli_server,
-    cli_show,
-    cli_tagger,
-)
 
 
-def build_parser() -> argparse.ArgumentParser:
+@dataclass(frozen=True)
+class Subcommand:
+    """Where a subcommand's arguments are configured, and its line in ``rlipv2 --help``."""
+
+    module: str
+    configure: str
+    summary: str
+
+
+SUBCOMMANDS: dict[str, Subcommand] = {
+    "demo-data": Subcommand("flows.cli_demo", "configure", "write the synthetic demo world"),
+    "ingest": Subcommand(
+        "flows.cli_ingest", "configure", "read dataset files into Parquet tables"
+    ),
+    "candidates": Subcommand(
+        "flows.cli_candidates", "configure",
+        "caption, parse and match a dataset into relation candidates",
+    ),
+    "train-tagger": Subcommand(
+        "flows.cli_tagger", "configure_train_tagger",
+        "train the R-Tagger by denoising on human scene graphs",
+    ),
+    "tag": Subcommand(
+        "flows.cli_tagger", "configure_tag",
+        "score caption candidates with a trained R-Tagger -> scene graphs",
+    ),
+    "pretrain": Subcommand(
+        "flows.cli_pretrain", "configure_pretrain",
+        "pretrain the RLIPv2 relation detector on Parquet scene graphs",
+    ),
+    "tiny-text-encoder": Subcommand(
+        "flows.cli_pretrain", "configure_tiny_text_encoder",
+        "write a small random RoBERTa for offline runs",
+    ),
+    "label": Subcommand(
+        "flows.cli_label", "configure",
+        "label a dataset with relations end to end (the Prefect labelling flow)",
+    ),
+    "server": Subcommand(
+        "flows.cli_server", "configure",
+        "start a local Prefect server + UI serving label, train-tagger and pretrain",
+    ),
+    "inspect": Subcommand(
+        "flows.cli_inspect", "configure",
+        "summarise a pipeline output, or show one image's records",
+    ),
+    "show": Subcommand(
+        "flows.cli_show", "configure",
+        "draw an image's boxes and relations into a PNG (or a contact sheet)",
+    ),
+    "export": Subcommand(
+        "flows.cli_export", "configure",
+        "write a run's scene graphs as paper JSON, Visual Genome JSON or Label Studio tasks",
+    ),
+}
+
+
+def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
+    """The parser of ``argv``: the subcommand it names gets its arguments, the others only a name."""
     parser = argparse.ArgumentParser(
         prog="rlipv2", description="Relational pseudo-labelling and RLIPv2 pretraining."
     )
@@ -43,16 +82,18 @@ def build_parser() -> argparse.ArgumentParser:
     # Commands that run Prefect flows leave logging to Prefect (run and task names in each line).
     parser.set_defaults(prefect_logging=False)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for command in (
-        cli_demo, cli_ingest, cli_candidates, cli_tagger, cli_pretrain, cli_label, cli_server,
-        cli_inspect, cli_show, cli_export,
-    ):
-        command.register(commands)
+    named = next((word for word in argv if not word.startswith("-")), None)
+    for name, subcommand in SUBCOMMANDS.items():
+        command = commands.add_parser(name, help=subcommand.summary)
+        if name == named:
+            module = importlib.import_module(subcommand.module)
+            getattr(module, subcommand.configure)(command)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    arguments = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else argv
+    arguments = build_parser(argv).parse_args(argv)
     if not arguments.prefect_logging:
         logging.basicConfig(
             level=logging.DEBUG if arguments.verbose else logging.INFO,

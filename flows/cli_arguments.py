@@ -3,9 +3,12 @@
 import argparse
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from data_schemas.errors import RLIPv2InputError
-from model.training_loop import TrainingResult
+
+if TYPE_CHECKING:  # imports torch: only the training commands need it, and they import it
+    from model.training_loop import TrainingResult
 
 
 def positive_int(text: str) -> int:
@@ -48,7 +51,7 @@ def add_config_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def print_training_result(result: TrainingResult) -> None:
+def print_training_result(result: "TrainingResult") -> None:
     """One line per epoch trained by this run, then where training stands (rank 0 only)."""
     if result.is_main:
         print("\n".join(result.report_lines()))

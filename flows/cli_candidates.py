@@ -21,15 +21,12 @@ from pipeline.matching import PhraseMatcher, builtin_synonym_table, load_synonym
 from pipeline.parsing import CaptionParserConfig, build_caption_parser
 
 
-def register(commands: argparse._SubParsersAction) -> None:
-    parser = commands.add_parser(
-        "candidates",
-        help="caption, parse and match a dataset into relation candidates",
-        description=(
-            "Caption the images of an ingested dataset (with BLIP, or reuse its captions), "
-            "parse the captions into (subject, relation, object) triplets and match them to "
-            "the annotated boxes: writes captions, triplets and candidates tables under --out."
-        ),
+def configure(parser: argparse.ArgumentParser) -> None:
+    """The arguments of ``rlipv2 candidates``."""
+    parser.description = (
+        "Caption the images of an ingested dataset (with BLIP, or reuse its captions), "
+        "parse the captions into (subject, relation, object) triplets and match them to "
+        "the annotated boxes: writes captions, triplets and candidates tables under --out."
     )
     parser.add_argument("dataset", type=Path, help="an ingested dataset directory")
     parser.add_argument("--out", type=Path, required=True, help="output directory")

@@ -8,15 +8,12 @@ from flows.cli_arguments import non_negative_int, positive_int
 from pipeline.demo_world import write_demo_world
 
 
-def register(commands: argparse._SubParsersAction) -> None:
-    demo = commands.add_parser(
-        "demo-data",
-        help="write the synthetic demo world",
-        description=(
-            "Write the synthetic relational demo world: PNG images drawn with PIL, COCO "
-            "instances and captions JSON, and Visual Genome files with the ground-truth "
-            "relations. Deterministic for a given --seed."
-        ),
+def configure(demo: argparse.ArgumentParser) -> None:
+    """The arguments of ``rlipv2 demo-data``."""
+    demo.description = (
+        "Write the synthetic relational demo world: PNG images drawn with PIL, COCO "
+        "instances and captions JSON, and Visual Genome files with the ground-truth "
+        "relations. Deterministic for a given --seed."
     )
     demo.add_argument("out", type=Path, help="output directory")
     demo.add_argument("--images", type=positive_int, default=64, help="number of images (64)")

@@ -27,18 +27,15 @@ class ExportFormat(StrEnum):
     LABEL_STUDIO = "label-studio"
 
 
-def register(commands: argparse._SubParsersAction) -> None:
-    export = commands.add_parser(
-        "export",
-        help="write a run's scene graphs as paper JSON, Visual Genome JSON or Label Studio tasks",
-        description=(
-            "Export the scene graphs of a run (relationships with confidence >= "
-            "--min-confidence, human ones always; every object). paper-json: one JSON file in "
-            "the RLIPv2 paper's pseudo-label format, read by its official training code. vg: a "
-            "directory with image_data.json, objects.json and relationships.json (rlipv2 ingest "
-            "vg reads it back). label-studio: a directory with tasks.json (boxes and relations "
-            "as predictions, scores attached) and the matching config.xml."
-        ),
+def configure(export: argparse.ArgumentParser) -> None:
+    """The arguments of ``rlipv2 export``."""
+    export.description = (
+        "Export the scene graphs of a run (relationships with confidence >= "
+        "--min-confidence, human ones always; every object). paper-json: one JSON file in "
+        "the RLIPv2 paper's pseudo-label format, read by its official training code. vg: a "
+        "directory with image_data.json, objects.json and relationships.json (rlipv2 ingest "
+        "vg reads it back). label-studio: a directory with tasks.json (boxes and relations "
+        "as predictions, scores attached) and the matching config.xml."
     )
     export.add_argument("path", type=Path, help="run directory with scene_graphs (or the table)")
     export.add_argument(

@@ -11,16 +11,13 @@ from pipeline.ingest import (
 )
 
 
-def register(commands: argparse._SubParsersAction) -> None:
-    ingest = commands.add_parser(
-        "ingest",
-        help="read dataset files into Parquet tables",
-        description=(
-            "Read dataset annotation files into versioned Parquet tables (images, categories, "
-            "entities, captions, relations, scene_graphs, rejects) under --out. Crowd and "
-            "degenerate boxes are dropped, boxes clipped to the image; every dropped record is "
-            "kept in the rejects table with its reason. The output appears only when complete."
-        ),
+def configure(ingest: argparse.ArgumentParser) -> None:
+    """The arguments of ``rlipv2 ingest``."""
+    ingest.description = (
+        "Read dataset annotation files into versioned Parquet tables (images, categories, "
+        "entities, captions, relations, scene_graphs, rejects) under --out. Crowd and "
+        "degenerate boxes are dropped, boxes clipped to the image; every dropped record is "
+        "kept in the rejects table with its reason. The output appears only when complete."
     )
     formats = ingest.add_subparsers(dest="format", required=True, metavar="FORMAT")
     coco = formats.add_parser("coco", help="COCO instances JSON (+ optional captions JSON)")

@@ -28,18 +28,15 @@ def add_dataset_argument(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def register(commands: argparse._SubParsersAction) -> None:
-    inspect = commands.add_parser(
-        "inspect",
-        help="summarise a pipeline output, or show one image's records",
-        description=(
-            "Summarise any Parquet output of the pipeline: a run or dataset directory (every "
-            "table in it), a table directory or one shard file. Per table: rows, images, "
-            "relations per image, most frequent predicates and entity pairs, a confidence "
-            "histogram, rejects by reason, schema version. With --image-id: that image's "
-            "captions, triplets, candidates and kept relations with their evidence, gathered "
-            "from the run and the directories its manifest names."
-        ),
+def configure(inspect: argparse.ArgumentParser) -> None:
+    """The arguments of ``rlipv2 inspect``."""
+    inspect.description = (
+        "Summarise any Parquet output of the pipeline: a run or dataset directory (every "
+        "table in it), a table directory or one shard file. Per table: rows, images, "
+        "relations per image, most frequent predicates and entity pairs, a confidence "
+        "histogram, rejects by reason, schema version. With --image-id: that image's "
+        "captions, triplets, candidates and kept relations with their evidence, gathered "
+        "from the run and the directories its manifest names."
     )
     inspect.add_argument("path", type=Path, help="run directory, table directory or shard file")
     inspect.add_argument("--image-id", type=int, help="show this image's records")

@@ -13,16 +13,13 @@ from pipeline.captioning.blip_config import DEFAULT_BLIP_MODEL
 from pipeline.tagging import DEFAULT_SAVE_THRESHOLD
 
 
-def register(commands: argparse._SubParsersAction) -> None:
-    parser = commands.add_parser(
-        "label",
-        help="label a dataset with relations end to end (the Prefect labelling flow)",
-        description=(
-            "Run the labelling flow: (ingest ->) caption -> parse -> match -> tag -> scene "
-            "graphs, shard by shard, writing one table directory per stage under --out. "
-            "Finished shards are reused when run again with the same inputs and settings, so "
-            "a killed run resumes. Needs no server: Prefect starts a temporary one."
-        ),
+def configure(parser: argparse.ArgumentParser) -> None:
+    """The arguments of ``rlipv2 label``."""
+    parser.description = (
+        "Run the labelling flow: (ingest ->) caption -> parse -> match -> tag -> scene "
+        "graphs, shard by shard, writing one table directory per stage under --out. "
+        "Finished shards are reused when run again with the same inputs and settings, so "
+        "a killed run resumes. Needs no server: Prefect starts a temporary one."
     )
     parser.add_argument("--dataset", type=Path, required=True,
                         help="an ingested dataset; with --coco-instances, where to ingest it")

@@ -13,29 +13,25 @@ from model.random_text_encoder import save_random_text_encoder
 from pipeline.image_groups import table_rows
 
 
-def register(commands: argparse._SubParsersAction) -> None:
-    pretrain = commands.add_parser(
-        "pretrain",
-        help="pretrain the RLIPv2 relation detector on Parquet scene graphs",
-        description=(
-            "Train the RLIPv2 detector (ALIF + ParSeD) on scene_graphs tables, human and "
-            "pseudo-labelled (kept at confidence >= data.relation_threshold). Resumes from the "
-            "newest checkpoint in <output_dir>/checkpoints. Multi-GPU: launch with "
-            "`torchrun --nproc-per-node N -m flows.cli pretrain ...`."
-        ),
+def configure_pretrain(pretrain: argparse.ArgumentParser) -> None:
+    """The arguments of ``rlipv2 pretrain``."""
+    pretrain.description = (
+        "Train the RLIPv2 detector (ALIF + ParSeD) on scene_graphs tables, human and "
+        "pseudo-labelled (kept at confidence >= data.relation_threshold). Resumes from the "
+        "newest checkpoint in <output_dir>/checkpoints. Multi-GPU: launch with "
+        "`torchrun --nproc-per-node N -m flows.cli pretrain ...`."
     )
     add_config_arguments(pretrain)
     pretrain.set_defaults(handler=_run_pretrain)
 
-    encoder = commands.add_parser(
-        "tiny-text-encoder",
-        help="write a small random RoBERTa for offline runs",
-        description=(
-            "Write a small randomly initialised RoBERTa (with a byte-level BPE trained on the "
-            "label texts of the given scene graphs) to OUT, for offline runs where "
-            "roberta-base cannot be downloaded. It has no pretrained knowledge; it is only "
-            "fitted so that its pooled features of those texts differ from each other."
-        ),
+
+def configure_tiny_text_encoder(encoder: argparse.ArgumentParser) -> None:
+    """The arguments of ``rlipv2 tiny-text-encoder``."""
+    encoder.description = (
+        "Write a small randomly initialised RoBERTa (with a byte-level BPE trained on the "
+        "label texts of the given scene graphs) to OUT, for offline runs where "
+        "roberta-base cannot be downloaded. It has no pretrained knowledge; it is only "
+        "fitted so that its pooled features of those texts differ from each other."
     )
     encoder.add_argument("out", type=Path, help="output directory")
     encoder.add_argument(

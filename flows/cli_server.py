@@ -6,16 +6,13 @@ from flows.cli_arguments import positive_int
 from flows.server import DEFAULT_PORT, DEPLOYMENT_NAMES, running_server, serve_deployments
 
 
-def register(commands: argparse._SubParsersAction) -> None:
-    parser = commands.add_parser(
-        "server",
-        help="start a local Prefect server + UI serving label, train-tagger and pretrain",
-        description=(
-            "Start a Prefect server (SQLite under PREFECT_HOME, bound to 127.0.0.1 only) and "
-            "serve the label, train-tagger and pretrain flows as deployments. Open the printed "
-            "URL, pick a deployment, press Run and fill in its parameters; the runs execute in "
-            "this process. Stop with Ctrl-C."
-        ),
+def configure(parser: argparse.ArgumentParser) -> None:
+    """The arguments of ``rlipv2 server``."""
+    parser.description = (
+        "Start a Prefect server (SQLite under PREFECT_HOME, bound to 127.0.0.1 only) and "
+        "serve the label, train-tagger and pretrain flows as deployments. Open the printed "
+        "URL, pick a deployment, press Run and fill in its parameters; the runs execute in "
+        "this process. Stop with Ctrl-C."
     )
     parser.add_argument("--port", type=positive_int, default=DEFAULT_PORT,
                         help=f"port on 127.0.0.1 ({DEFAULT_PORT})")

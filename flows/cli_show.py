@@ -10,16 +10,13 @@ from pipeline.inspection import render_contact_sheet, render_run_image, sample_i
 from pipeline.inspection.run_pictures import DEFAULT_TILE_SIZE
 
 
-def register(commands: argparse._SubParsersAction) -> None:
-    show = commands.add_parser(
-        "show",
-        help="draw an image's boxes and relations into a PNG (or a contact sheet)",
-        description=(
-            "Draw the scene graph of an image of a run over the image: boxes with category "
-            "labels, and an arrow per relation labelled with predicate and confidence. One "
-            "--image-id gives a picture of the image's size; several, or --random N, a contact "
-            "sheet. Images are read from the image root recorded at ingest (or --image-root)."
-        ),
+def configure(show: argparse.ArgumentParser) -> None:
+    """The arguments of ``rlipv2 show``."""
+    show.description = (
+        "Draw the scene graph of an image of a run over the image: boxes with category "
+        "labels, and an arrow per relation labelled with predicate and confidence. One "
+        "--image-id gives a picture of the image's size; several, or --random N, a contact "
+        "sheet. Images are read from the image root recorded at ingest (or --image-root)."
     )
     show.add_argument("path", type=Path, help="run directory (or one of its tables)")
     images = show.add_mutually_exclusive_group(required=True)

@@ -17,28 +17,24 @@ from rtagger.tagger_scorer import load_tagger_scorer
 from rtagger.train_tagger import run_tagger_training
 
 
-def register(commands: argparse._SubParsersAction) -> None:
-    train = commands.add_parser(
-        "train-tagger",
-        help="train the R-Tagger by denoising on human scene graphs",
-        description=(
-            "Train the Relation Tagger on scene_graphs tables of human relations (e.g. Visual "
-            "Genome, or the demo world's): input boxes are jittered and labels flipped, and the "
-            "tagger learns to reconstruct them and to predict each pair's relations. Resumes "
-            "from <output_dir>/checkpoints."
-        ),
+def configure_train_tagger(train: argparse.ArgumentParser) -> None:
+    """The arguments of ``rlipv2 train-tagger``."""
+    train.description = (
+        "Train the Relation Tagger on scene_graphs tables of human relations (e.g. Visual "
+        "Genome, or the demo world's): input boxes are jittered and labels flipped, and the "
+        "tagger learns to reconstruct them and to predict each pair's relations. Resumes "
+        "from <output_dir>/checkpoints."
     )
     add_config_arguments(train)
     train.set_defaults(handler=_run_train)
 
-    tag = commands.add_parser(
-        "tag",
-        help="score caption candidates with a trained R-Tagger -> scene graphs",
-        description=(
-            "Score every (candidate pair, relation text) of each image with a trained tagger; "
-            "write tagged_relations (scores down to --save-threshold) and scene_graphs "
-            "(what rlipv2 pretrain reads) under --out."
-        ),
+
+def configure_tag(tag: argparse.ArgumentParser) -> None:
+    """The arguments of ``rlipv2 tag``."""
+    tag.description = (
+        "Score every (candidate pair, relation text) of each image with a trained tagger; "
+        "write tagged_relations (scores down to --save-threshold) and scene_graphs "
+        "(what rlipv2 pretrain reads) under --out."
     )
     tag.add_argument("dataset", type=Path, help="the ingested dataset directory")
     tag.add_argument("--candidates", type=Path, required=True, help="a candidates run directory")

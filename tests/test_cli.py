@@ -1,14 +1,17 @@
 """The ``rlipv2`` command line: demo world -> ingest, and clear errors without tracebacks."""
 
+import argparse
+import importlib
 import json
 import subprocess
 import sys
 from pathlib import Path
 
 import duckdb
+import pytest
 
 import data_schemas as ds
-from flows.cli import main
+from flows.cli import SUBCOMMANDS, main
 from model.data import SceneGraphSource, read_scene_graph_annotations
 
 
@@ -16,6 +19,38 @@ def run_cli(*arguments: str) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "flows.cli", *arguments], capture_output=True, text=True, check=False
     )
+
+
+def test_help_lists_every_command_without_importing_the_stages() -> None:
+    script = (
+        "import sys\n"
+        "from flows.cli import main\n"
+        "try:\n"
+        "    main(['--help'])\n"
+        "except SystemExit as exit:\n"
+        "    assert exit.code == 0, exit.code\n"
+        "print(sorted(m for m in ('torch', 'transformers', 'spacy', 'prefect') if m in sys.modules))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+    )
+    listed = {line.split()[0] for line in result.stdout.splitlines() if line.startswith("    ")}
+    assert listed >= set(SUBCOMMANDS)
+    assert result.stdout.splitlines()[-1] == "[]"
+
+
+@pytest.mark.parametrize("name", list(SUBCOMMANDS))
+def test_each_command_help_shows_its_own_description(name: str, capsys) -> None:
+    subcommand = SUBCOMMANDS[name]
+    configured = argparse.ArgumentParser()
+    getattr(importlib.import_module(subcommand.module), subcommand.configure)(configured)
+    with pytest.raises(SystemExit) as exit:
+        main([name, "--help"])
+    assert exit.value.code == 0
+    shown = capsys.readouterr().out
+    assert shown.startswith(f"usage: rlipv2 {name}")
+    # argparse re-wraps the description, at spaces and after hyphens
+    assert "".join(configured.description.split()) in "".join(shown.split())
 
 
 def test_malformed_json_gives_one_line_error_and_exit_code_2(tmp_path: Path) -> None:

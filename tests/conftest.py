@@ -48,8 +48,9 @@ def labelling_world(tmp_path_factory: pytest.TempPathFactory) -> LabellingWorld:
 
 @pytest.fixture(scope="session")
 def prefect_harness(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
-    """One temporary Prefect server and database for the session (it takes seconds to start),
-    with analytics off, no PREFECT_API_URL from the environment and a temporary PREFECT_HOME."""
+    """One temporary Prefect server and database for the session, with analytics off, no
+    PREFECT_API_URL from the environment and a temporary PREFECT_HOME. The server takes seconds
+    to start, over 30 (Prefect's default wait) on a busy 2-core machine: it gets 180."""
     home = tmp_path_factory.mktemp("prefect-home")
     with pytest.MonkeyPatch.context() as environment:
         environment.setenv("PREFECT_HOME", str(home))
@@ -63,5 +64,5 @@ def prefect_harness(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
         from prefect.testing.utilities import prefect_test_harness
 
         settings = {PREFECT_HOME: home, PREFECT_SERVER_ANALYTICS_ENABLED: False}
-        with temporary_settings(updates=settings), prefect_test_harness():
+        with temporary_settings(updates=settings), prefect_test_harness(server_startup_timeout=180):
             yield

@@ -9,6 +9,7 @@ answer at once.
 import argparse
 import importlib
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -99,6 +100,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             level=logging.DEBUG if arguments.verbose else logging.INFO,
             format="%(levelname)s %(name)s: %(message)s",
         )
+    elif arguments.verbose:
+        _log_prefect_runs_at_debug()
     try:
         arguments.handler(arguments)
     except RLIPv2InputError as error:
@@ -108,6 +111,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("rlipv2: interrupted", file=sys.stderr)
         return 130
     return 0
+
+
+def _log_prefect_runs_at_debug() -> None:
+    """``-v`` for the commands that run Prefect flows: Prefect's loggers, and the stage loggers
+    that follow them (:mod:`flows.stage_logs`), at DEBUG in this process and in the flow-run
+    processes it starts."""
+    os.environ["PREFECT_LOGGING_LEVEL"] = "DEBUG"
+    logging.getLogger("prefect").setLevel(logging.DEBUG)
 
 
 if __name__ == "__main__":

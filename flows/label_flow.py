@@ -21,6 +21,7 @@ from flows.label_parameters import CocoSource, LabelParameters
 from flows.label_tasks import GPU_CONCURRENCY_LIMIT, SHARD_TASKS
 from flows.run_progress import RunProgress
 from flows.run_report import publish_run_report
+from flows.stage_logs import route_stage_logs
 from flows.task_runners import build_task_runner
 from flows.training_flows import start_pretraining
 from pipeline.captioning import BlipCaptionerConfig
@@ -48,6 +49,7 @@ RESULTS_DIR_NAME = "prefect-results"
 @flow(name="label", description="Label a detection dataset with relations (scene graphs).")
 def label(parameters: LabelParameters) -> dict:
     """Label ``parameters.dataset_dir`` into ``parameters.out_dir``; returns the run summary."""
+    route_stage_logs()
     logger = get_run_logger()
     if parameters.ingest is not None:
         ingest_task(parameters.ingest, parameters.dataset_dir, parameters.ingest_rows_per_shard)

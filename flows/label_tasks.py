@@ -24,6 +24,7 @@ from prefect.states import State
 
 from data_schemas.errors import RLIPv2InputError
 from flows import loaded_models
+from flows.stage_logs import route_stage_logs
 from pipeline.labelling import (
     CAPTION_STAGE,
     MATCH_STAGE,
@@ -102,6 +103,7 @@ _TASK_OPTIONS = dict(
 
 @task(name="split", **_TASK_OPTIONS)
 def split_task(plan: LabelPlan) -> list[ShardManifest]:
+    route_stage_logs()
     return run_split_job(plan.split_job(), plan.store())
 
 
@@ -112,6 +114,7 @@ def split_task(plan: LabelPlan) -> list[ShardManifest]:
     **_TASK_OPTIONS,
 )
 def caption_task(plan: LabelPlan, split: ShardManifest) -> ShardManifest:
+    route_stage_logs()
     job = plan.caption_job(split)
     if not job.needs_gpu():
         return run_caption_job(job, plan.store(), None)
@@ -130,6 +133,7 @@ def caption_task(plan: LabelPlan, split: ShardManifest) -> ShardManifest:
     **_TASK_OPTIONS,
 )
 def parse_task(plan: LabelPlan, captions: ShardManifest) -> ShardManifest:
+    route_stage_logs()
     parser = loaded_models.caption_parser(plan.parser)
     return run_parse_job(plan.parse_job(captions), plan.store(), parser)
 
@@ -143,6 +147,7 @@ def parse_task(plan: LabelPlan, captions: ShardManifest) -> ShardManifest:
     **_TASK_OPTIONS,
 )
 def match_task(plan: LabelPlan, split: ShardManifest, triplets: ShardManifest) -> ShardManifest:
+    route_stage_logs()
     matcher = loaded_models.phrase_matcher(plan.vocabulary, plan.synonyms_file)
     return run_match_job(plan.match_job(split, triplets), plan.store(), matcher)
 
@@ -154,6 +159,7 @@ def match_task(plan: LabelPlan, split: ShardManifest, triplets: ShardManifest) -
     **_TASK_OPTIONS,
 )
 def tag_task(plan: LabelPlan, split: ShardManifest, candidates: ShardManifest) -> ShardManifest:
+    route_stage_logs()
     job = plan.tag_job(split, candidates)
     finished = plan.store().load(TAG_STAGE, job.shard_index, job.key())
     if finished is not None:  # reused without waiting for a GPU slot or loading the tagger
@@ -178,6 +184,7 @@ def tag_task(plan: LabelPlan, split: ShardManifest, candidates: ShardManifest) -
     **_TASK_OPTIONS,
 )
 def scene_graph_task(plan: LabelPlan, job: SceneGraphJob) -> ShardManifest:
+    route_stage_logs()
     return run_scene_graph_job(job, plan.store())
 
 

@@ -4,6 +4,7 @@ from prefect import flow, get_run_logger
 from prefect.deployments import run_deployment
 from prefect.runtime import deployment
 
+from flows.stage_logs import route_stage_logs
 from flows.training_parameters import PretrainParameters, TrainTaggerParameters
 from model.config_file import load_config_file
 from model.pretrain import run_pretraining
@@ -18,12 +19,14 @@ PRETRAIN_DEPLOYMENT = "pretrain/pretrain"
 
 @flow(name="train-tagger", description="Train the R-Tagger by denoising on human scene graphs.")
 def train_tagger(parameters: TrainTaggerParameters) -> dict:
+    route_stage_logs()
     config = load_config_file(parameters.config_file, TaggerTrainingConfig, parameters.overrides)
     return _report(run_tagger_training(config))
 
 
 @flow(name="pretrain", description="Pretrain RLIPv2 on human and pseudo-labelled scene graphs.")
 def pretrain(parameters: PretrainParameters) -> dict:
+    route_stage_logs()
     config = load_config_file(parameters.config_file, PretrainConfig, parameters.all_overrides())
     return _report(run_pretraining(config))
 

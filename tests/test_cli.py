@@ -3,6 +3,8 @@
 import argparse
 import importlib
 import json
+import logging
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -218,3 +220,18 @@ def test_label_options_the_flow_parameters_refuse_are_a_clear_error(tmp_path: Pa
     error = capsys.readouterr().err
     assert error.startswith("rlipv2: error: invalid label options") and "save_threshold" in error
     assert not (tmp_path / "out").exists()
+
+
+def test_verbose_puts_the_prefect_runs_of_a_command_at_debug(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    prefect_logger = logging.getLogger("prefect")
+    level = prefect_logger.level
+    monkeypatch.setenv("PREFECT_LOGGING_LEVEL", "INFO")
+    try:
+        main(["-v", "label", "--dataset", str(tmp_path), "--out", str(tmp_path / "out"),
+              "--tagger-checkpoint", str(tmp_path / "tagger.pt"), "--save-threshold", "2"])
+        assert prefect_logger.level == logging.DEBUG
+    finally:
+        prefect_logger.setLevel(level)
+    assert os.environ["PREFECT_LOGGING_LEVEL"] == "DEBUG"  # served flow-run processes inherit it

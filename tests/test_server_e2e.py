@@ -19,7 +19,12 @@ import httpx
 import psutil
 import pytest
 from prefect.client.orchestration import SyncPrefectClient
-from prefect.client.schemas.filters import DeploymentFilter, DeploymentFilterId
+from prefect.client.schemas.filters import (
+    DeploymentFilter,
+    DeploymentFilterId,
+    LogFilter,
+    LogFilterFlowRunId,
+)
 from prefect.client.schemas.objects import FlowRun
 from prefect.client.schemas.sorting import FlowRunSort
 from prefect.client.schemas.responses import DeploymentResponse
@@ -36,6 +41,7 @@ from tiny_roberta import save_tiny_roberta
 REPOSITORY = Path(__file__).resolve().parents[1]
 STARTUP_TIMEOUT_SECONDS = 120.0
 RUN_TIMEOUT_SECONDS = 180.0
+LOG_TIMEOUT_SECONDS = 30.0
 
 
 @dataclass(frozen=True)
@@ -138,6 +144,19 @@ def wait_for_final_state(
     pytest.fail(f"flow run not finished in {RUN_TIMEOUT_SECONDS:.0f}s:\n{server.log_tail()}")
 
 
+def wait_for_log_line(client: SyncPrefectClient, flow_run_id: UUID, start: str) -> bool:
+    """Whether a line of the run's logs starts with ``start`` within a few seconds (a run
+    process sends its logs in batches, the last ones after its final state)."""
+    run_logs = LogFilter(flow_run_id=LogFilterFlowRunId(any_=[flow_run_id]))
+    deadline = time.monotonic() + LOG_TIMEOUT_SECONDS
+    while time.monotonic() < deadline:
+        logs = client.read_logs(run_logs, limit=200, offset=0)
+        if any(log.message.startswith(start) for log in logs):
+            return True
+        time.sleep(0.5)
+    return False
+
+
 def test_server_serves_the_ui_and_runs_pretrain_from_its_deployment(
     server: ServerProcess, pretrain_config: Path
 ) -> None:
@@ -153,7 +172,9 @@ def test_server_serves_the_ui_and_runs_pretrain_from_its_deployment(
             }},
         )
         finished = wait_for_final_state(client, flow_run.id, server)
-    assert finished.state.is_completed(), f"{finished.state!r}\n{server.log_tail()}"
+        assert finished.state.is_completed(), f"{finished.state!r}\n{server.log_tail()}"
+        # The model package's own lines are on the run's page, not only Prefect's.
+        assert wait_for_log_line(client, flow_run.id, "loading the label-text encoder")
     checkpoints = pretrain_config.parent / "run" / "checkpoints"
     assert (checkpoints / "checkpoint-000001.pt").is_file()
 

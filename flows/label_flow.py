@@ -58,8 +58,9 @@ def label(parameters: LabelParameters) -> dict:
         client.upsert_global_concurrency_limit_by_name(
             GPU_CONCURRENCY_LIMIT, parameters.gpu_concurrency
         )
+        api_url = str(client.api_url)
     with build_task_runner(
-        parameters.task_runner, parameters.max_workers, parameters.dask_address
+        parameters.task_runner, parameters.max_workers, parameters.dask_address, api_url
     ) as runner:
         summary = _label_shards(plan, runner)
     logger.info("labelled %s:\n%s", plan.out_dir, summary.format())

@@ -20,7 +20,7 @@ from prefect.client.schemas.filters import (
     FlowRunFilterId,
     FlowRunFilterParentFlowRunId,
 )
-from prefect.client.schemas.objects import Artifact
+from prefect.client.schemas.objects import Artifact, TaskRun
 from prefect.client.schemas.sorting import ArtifactSort, FlowRunSort, TaskRunSort
 
 import data_schemas as ds
@@ -119,6 +119,16 @@ def artifacts_of_run(flow_run_id: UUID, keys: list[str]) -> dict[str, list[Artif
     return found
 
 
+def task_runs_of(flow_run_id: UUID) -> list[TaskRun]:
+    """The flow run's task runs on the session's server."""
+    with get_client(sync_client=True) as client:
+        return client.read_task_runs(
+            flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[flow_run_id])),
+            sort=TaskRunSort.EXPECTED_START_TIME_DESC,
+            limit=200,
+        )
+
+
 def progress_lines(records: list[logging.LogRecord]) -> dict[str, str]:
     """``stage -> its last progress log line`` among ``records``, without the run's percent
     (``"parse: 3/3 shards (3 reused)"``)."""
@@ -214,7 +224,6 @@ def test_label_flow_reports_summary_predicates_and_progress_as_artifacts(
 def test_label_flow_runs_one_task_per_stage_and_shard_in_its_own_flow_run(
     first_run: LabelRun,
 ) -> None:
-    flow_run = FlowRunFilter(id=FlowRunFilterId(any_=[first_run.flow_run_id]))
     with get_client(sync_client=True) as client:
         subflows = client.read_flow_runs(
             flow_run_filter=FlowRunFilter(
@@ -223,9 +232,7 @@ def test_label_flow_runs_one_task_per_stage_and_shard_in_its_own_flow_run(
             sort=FlowRunSort.START_TIME_ASC,
             limit=10,
         )
-        task_runs = client.read_task_runs(
-            flow_run_filter=flow_run, sort=TaskRunSort.EXPECTED_START_TIME_DESC, limit=200
-        )
+    task_runs = task_runs_of(first_run.flow_run_id)
     assert subflows == []
     shard_tasks = ("caption", "parse", "match", "tag", "scene-graphs")
     by_task = Counter(
@@ -284,6 +291,9 @@ def test_dask_with_two_workers_publishes_the_tables_of_the_thread_runner(
     ))
     assert dask.summary == first_run.summary
     assert_same_rows(dask.rows, first_run.rows)
+    # The workers report to the flow's server (not temporary servers of their own).
+    names = {task_run.name for task_run in task_runs_of(dask.flow_run_id)}
+    assert {f"tag-{shard:05d}" for shard in range(NUM_SHARDS)} <= names
 
 
 # --- (5) training flows ---------------------------------------------------------------------

@@ -35,6 +35,10 @@ SUBCOMMANDS: dict[str, Subcommand] = {
         "flows.cli_candidates", "configure",
         "caption, parse and match a dataset into relation candidates",
     ),
+    "wordnet-synonyms": Subcommand(
+        "flows.cli_synonyms", "configure",
+        "propose synonyms for a table's categories from WordNet, for review",
+    ),
     "train-tagger": Subcommand(
         "flows.cli_tagger", "configure_train_tagger",
         "train the R-Tagger by denoising on human scene graphs",

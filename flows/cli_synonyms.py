@@ -1,0 +1,94 @@
+"""``rlipv2 wordnet-synonyms``: widen a synonym table with WordNet, into a file for review."""
+
+import argparse
+import json
+from pathlib import Path
+
+from data_schemas.errors import RLIPv2InputError
+from flows.cli_arguments import positive_int
+from pipeline.matching import builtin_synonym_table, load_synonym_file
+from pipeline.matching.wordnet_nouns import DEFAULT_WORDNET_DIR, load_wordnet_nouns
+from pipeline.matching.wordnet_synonyms import (
+    DEFAULT_HYPONYM_DEPTH,
+    widen_with_wordnet,
+    widening_document,
+)
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    """The arguments of ``rlipv2 wordnet-synonyms``."""
+    parser.description = (
+        "Propose synonyms for each category of a synonym table from WordNet (the category's "
+        "sense, its other words and its hyponyms' words) and write them to a JSON file to "
+        "review, then pass to candidates or label with --synonyms. Categories whose sense "
+        "is ambiguous get nothing until chosen with --sense."
+    )
+    parser.add_argument("--out", type=Path, required=True, help="the JSON file to write")
+    parser.add_argument(
+        "--vocabulary",
+        choices=("coco", "objects365", "demo"),
+        default="coco",
+        help="built-in synonym table to widen (coco)",
+    )
+    parser.add_argument("--synonyms", type=Path, help="JSON file of extra synonyms to widen too")
+    parser.add_argument(
+        "--wordnet-dir",
+        type=Path,
+        default=DEFAULT_WORDNET_DIR,
+        help=f"WordNet 3.0 database (index.noun, data.noun; {DEFAULT_WORDNET_DIR}: "
+        "apt-get install wordnet-base)",
+    )
+    parser.add_argument(
+        "--depth",
+        type=positive_int,
+        default=DEFAULT_HYPONYM_DEPTH,
+        help=f"hyponym levels below each category's sense ({DEFAULT_HYPONYM_DEPTH})",
+    )
+    parser.add_argument(
+        "--sense",
+        action="append",
+        default=[],
+        metavar="CATEGORY=N",
+        help="use the N-th WordNet sense for CATEGORY (numbers as listed under 'ambiguous')",
+    )
+    parser.add_argument("--overwrite", action="store_true", help="replace an existing --out")
+    parser.set_defaults(handler=_run)
+
+
+def _run(arguments: argparse.Namespace) -> None:
+    if arguments.out.exists() and not arguments.overwrite:
+        raise RLIPv2InputError(f"{arguments.out} exists; pass --overwrite to replace it")
+    table = builtin_synonym_table(arguments.vocabulary)
+    if arguments.synonyms is not None:
+        table = table.extended_with(load_synonym_file(arguments.synonyms))
+    widenings = widen_with_wordnet(
+        table,
+        load_wordnet_nouns(arguments.wordnet_dir),
+        depth=arguments.depth,
+        senses=_sense_choices(arguments.sense),
+    )
+    document = widening_document(
+        widenings, dataset=f"{arguments.vocabulary}-wordnet", source=str(arguments.wordnet_dir)
+    )
+    arguments.out.parent.mkdir(parents=True, exist_ok=True)
+    arguments.out.write_text(json.dumps(document, indent=1) + "\n")
+    added = sum(len(widening.added) for widening in widenings)
+    print(f"{added:,} synonyms for {len(document['categories'])} of {len(widenings)} "
+          f"categories written to {arguments.out}; review them, then pass "
+          f"--synonyms {arguments.out}")
+    for entry in document["ambiguous"]:
+        print(f"ambiguous: {entry['name']} ({entry['word']!r}); choose with "
+              f"--sense '{entry['name']}=N':")
+        for sense in entry["senses"]:
+            print(f"  {sense}")
+
+
+def _sense_choices(choices: list[str]) -> dict[str, int]:
+    """``--sense CATEGORY=N`` options as ``{category: N}``."""
+    senses = {}
+    for choice in choices:
+        category, separator, number = choice.rpartition("=")
+        if not separator or not category or not number.isdigit():
+            raise RLIPv2InputError(f"--sense {choice!r}: expected CATEGORY=N, e.g. mouse=4")
+        senses[category] = int(number)
+    return senses

@@ -3,9 +3,10 @@
 import argparse
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, get_args
 
 from data_schemas.errors import RLIPv2InputError
+from pipeline.matching.synonym_table import BuiltinVocabulary
 
 if TYPE_CHECKING:  # imports torch: only the training commands need it, and they import it
     from model.training_loop import TrainingResult
@@ -27,6 +28,14 @@ def _int_at_least(text: str, minimum: int) -> int:
     if value < minimum:
         raise argparse.ArgumentTypeError(f"must be >= {minimum}, got {value}")
     return value
+
+
+def add_synonym_table_arguments(group: argparse._ActionsContainer) -> None:
+    """``--vocabulary`` (a built-in synonym table) and ``--synonyms`` (a file extending it);
+    :func:`pipeline.matching.synonym_table` reads the pair."""
+    group.add_argument("--vocabulary", choices=get_args(BuiltinVocabulary), default="coco",
+                       help="built-in synonym table (coco)")
+    group.add_argument("--synonyms", type=Path, help="JSON file of extra synonyms")
 
 
 def ingested_image_root(dataset: Path) -> Path:

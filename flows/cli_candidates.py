@@ -10,14 +10,19 @@ from data_schemas.images import IMAGES, ImageRecord
 from data_schemas.parquet_io import read_table
 from data_schemas.rejects import RejectRecord
 from data_schemas.relations import RELATIONS
-from flows.cli_arguments import ingested_image_root, non_negative_int, positive_int
+from flows.cli_arguments import (
+    add_synonym_table_arguments,
+    ingested_image_root,
+    non_negative_int,
+    positive_int,
+)
 from pipeline.candidate_recall import measure_candidate_recall
 from pipeline.candidate_run import run_candidate_stages
 from pipeline.captioning.blip_config import DEFAULT_BLIP_MODEL
 from pipeline.captioning.existing_captions import read_existing_captions
 from pipeline.image_groups import table_rows
 from pipeline.ingest import DEFAULT_ROWS_PER_SHARD
-from pipeline.matching import PhraseMatcher, builtin_synonym_table, load_synonym_file
+from pipeline.matching import PhraseMatcher, synonym_table
 from pipeline.parsing import CaptionParserConfig, build_caption_parser
 
 
@@ -54,13 +59,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "--image-root", type=Path, help="image directory (default: the one given at ingest)"
     )
     matching = parser.add_argument_group("matching")
-    matching.add_argument(
-        "--vocabulary",
-        choices=("coco", "objects365", "demo"),
-        default="coco",
-        help="built-in synonym table (coco)",
-    )
-    matching.add_argument("--synonyms", type=Path, help="JSON file of extra synonyms")
+    add_synonym_table_arguments(matching)
     matching.add_argument(
         "--max-pairs-per-triplet",
         type=positive_int,
@@ -79,9 +78,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def _run(arguments: argparse.Namespace) -> None:
-    table = builtin_synonym_table(arguments.vocabulary)
-    if arguments.synonyms is not None:
-        table = table.extended_with(load_synonym_file(arguments.synonyms))
+    table = synonym_table(arguments.vocabulary, arguments.synonyms)
     summary = run_candidate_stages(
         arguments.dataset,
         arguments.out,

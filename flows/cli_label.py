@@ -6,7 +6,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from data_schemas.errors import RLIPv2InputError
-from flows.cli_arguments import non_negative_int, positive_int
+from flows.cli_arguments import add_synonym_table_arguments, non_negative_int, positive_int
 from flows.label_parameters import BlipParameters, CocoSource, LabelParameters
 from flows.training_parameters import PretrainParameters
 from pipeline.captioning.blip_config import DEFAULT_BLIP_MODEL
@@ -45,9 +45,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     blip.add_argument("--seed", type=non_negative_int, default=0, help="sampling seed (0)")
     blip.add_argument("--blip-device", default="auto", help="auto, cpu, cuda, ... (auto)")
     matching = parser.add_argument_group("matching")
-    matching.add_argument("--vocabulary", choices=("coco", "objects365", "demo"), default="coco",
-                          help="built-in synonym table (coco)")
-    matching.add_argument("--synonyms", type=Path, help="JSON file of extra synonyms")
+    add_synonym_table_arguments(matching)
     matching.add_argument("--max-pairs-per-triplet", type=positive_int,
                           help="drop a triplet giving more ordered pairs than this")
     tagging = parser.add_argument_group("tagging")

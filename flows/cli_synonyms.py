@@ -5,8 +5,8 @@ import json
 from pathlib import Path
 
 from data_schemas.errors import RLIPv2InputError
-from flows.cli_arguments import positive_int
-from pipeline.matching import builtin_synonym_table, load_synonym_file
+from flows.cli_arguments import add_synonym_table_arguments, positive_int
+from pipeline.matching import synonym_table
 from pipeline.matching.wordnet_nouns import DEFAULT_WORDNET_DIR, load_wordnet_nouns
 from pipeline.matching.wordnet_synonyms import (
     DEFAULT_HYPONYM_DEPTH,
@@ -24,13 +24,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "is ambiguous get nothing until chosen with --sense."
     )
     parser.add_argument("--out", type=Path, required=True, help="the JSON file to write")
-    parser.add_argument(
-        "--vocabulary",
-        choices=("coco", "objects365", "demo"),
-        default="coco",
-        help="built-in synonym table to widen (coco)",
-    )
-    parser.add_argument("--synonyms", type=Path, help="JSON file of extra synonyms to widen too")
+    add_synonym_table_arguments(parser)
     parser.add_argument(
         "--wordnet-dir",
         type=Path,
@@ -58,11 +52,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
 def _run(arguments: argparse.Namespace) -> None:
     if arguments.out.exists() and not arguments.overwrite:
         raise RLIPv2InputError(f"{arguments.out} exists; pass --overwrite to replace it")
-    table = builtin_synonym_table(arguments.vocabulary)
-    if arguments.synonyms is not None:
-        table = table.extended_with(load_synonym_file(arguments.synonyms))
     widenings = widen_with_wordnet(
-        table,
+        synonym_table(arguments.vocabulary, arguments.synonyms),
         load_wordnet_nouns(arguments.wordnet_dir),
         depth=arguments.depth,
         senses=_sense_choices(arguments.sense),

@@ -41,6 +41,7 @@ from pipeline.labelling import (
 )
 from pipeline.labelling.label_plan import WORK_DIR_NAME, LabelPlan
 from pipeline.labelling.model_checksums import checkpoint_checksum, model_files_checksum
+from pipeline.matching import synonym_table
 from pipeline.parsing import CaptionParserConfig
 
 RESULTS_DIR_NAME = "prefect-results"
@@ -199,7 +200,7 @@ def resolve_plan(parameters: LabelParameters) -> LabelPlan:
     if parameters.captioner == "blip":
         blip = BlipCaptionerConfig(**parameters.blip.model_dump())
         blip_checksum = model_files_checksum(blip.model)
-    table = loaded_models.synonym_table(parameters.vocabulary, parameters.synonyms_file)
+    table = synonym_table(parameters.vocabulary, parameters.synonyms_file)
     return LabelPlan(
         dataset_dir=parameters.dataset_dir,
         out_dir=parameters.out_dir,

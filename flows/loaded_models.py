@@ -11,17 +11,11 @@ from pathlib import Path
 
 from pipeline.captioning import BlipCaptionerConfig, build_blip_captioner
 from pipeline.captioning.captioner import Captioner
-from pipeline.matching import PhraseMatcher, builtin_synonym_table, load_synonym_file
-from pipeline.matching.synonym_table import BuiltinVocabulary, SynonymTable
+from pipeline.matching import BuiltinVocabulary, PhraseMatcher, synonym_table
 from pipeline.parsing import CaptionParser, CaptionParserConfig, build_caption_parser
 from rtagger.tagger_scorer import RelationTaggerScorer, load_tagger_scorer
 
 _LOCK = threading.Lock()
-
-
-def synonym_table(vocabulary: BuiltinVocabulary, synonyms_file: Path | None) -> SynonymTable:
-    table = builtin_synonym_table(vocabulary)
-    return table if synonyms_file is None else table.extended_with(load_synonym_file(synonyms_file))
 
 
 def caption_parser(config: CaptionParserConfig) -> CaptionParser:

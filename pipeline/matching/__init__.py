@@ -7,6 +7,7 @@ from pipeline.matching.synonym_table import (
     SynonymTable,
     builtin_synonym_table,
     load_synonym_file,
+    synonym_table,
 )
 
 __all__ = [
@@ -21,4 +22,5 @@ __all__ = [
     "build_candidates",
     "builtin_synonym_table",
     "load_synonym_file",
+    "synonym_table",
 ]

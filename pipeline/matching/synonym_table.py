@@ -59,6 +59,16 @@ def builtin_synonym_table(vocabulary: BuiltinVocabulary) -> SynonymTable:
     return _table_from_json(json.loads(package_file.read_text()), source=str(package_file))
 
 
+def synonym_table(vocabulary: BuiltinVocabulary, synonyms_file: Path | None) -> SynonymTable:
+    """The built-in table of ``vocabulary``, extended with ``synonyms_file`` when given.
+
+    Raises:
+        RLIPv2InputError: the synonym file cannot be read (see :func:`load_synonym_file`).
+    """
+    table = builtin_synonym_table(vocabulary)
+    return table if synonyms_file is None else table.extended_with(load_synonym_file(synonyms_file))
+
+
 def load_synonym_file(path: Path) -> SynonymTable:
     """Read a user synonym file (either format described in the module docstring).
 

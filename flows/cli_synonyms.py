@@ -6,6 +6,7 @@ from pathlib import Path
 
 from data_schemas.errors import RLIPv2InputError
 from flows.cli_arguments import add_synonym_table_arguments, positive_int
+from pipeline.atomic_files import atomic_output
 from pipeline.matching import synonym_table
 from pipeline.matching.wordnet_nouns import DEFAULT_WORDNET_DIR, load_wordnet_nouns
 from pipeline.matching.wordnet_synonyms import (
@@ -51,7 +52,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def _run(arguments: argparse.Namespace) -> None:
     if arguments.out.exists() and not arguments.overwrite:
-        raise RLIPv2InputError(f"{arguments.out} exists; pass --overwrite to replace it")
+        raise RLIPv2InputError(f"{arguments.out} already exists; pass --overwrite to replace it")
     widenings = widen_with_wordnet(
         synonym_table(arguments.vocabulary, arguments.synonyms),
         load_wordnet_nouns(arguments.wordnet_dir),
@@ -61,8 +62,9 @@ def _run(arguments: argparse.Namespace) -> None:
     document = widening_document(
         widenings, dataset=f"{arguments.vocabulary}-wordnet", source=str(arguments.wordnet_dir)
     )
-    arguments.out.parent.mkdir(parents=True, exist_ok=True)
-    arguments.out.write_text(json.dumps(document, indent=1) + "\n")
+    with atomic_output(arguments.out) as out:  # indented, for review
+        json.dump(document, out, indent=1)
+        out.write("\n")
     added = sum(len(widening.added) for widening in widenings)
     print(f"{added:,} synonyms for {len(document['categories'])} of {len(widenings)} "
           f"categories written to {arguments.out}; review them, then pass "

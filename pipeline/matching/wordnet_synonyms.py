@@ -118,10 +118,11 @@ def _category_sense(
     """The category with its sense and nothing added yet: the ``chosen``-th sense of the first
     of ``words`` (the name first) WordNet has, else the sense of that word whose word family
     holds the most of ``words`` (ambiguous when several hold equally many)."""
-    word = next((word for word in words if wordnet.senses(word)), None)
+    word, candidates = next(
+        ((word, senses) for word in words if (senses := wordnet.senses(word))), (None, [])
+    )
     if word is None:
         return CategoryWidening(category=category, word=None, sense=None, ambiguous=(), added=())
-    candidates = wordnet.senses(word)
     if chosen is not None:
         if not 1 <= chosen <= len(candidates):
             raise RLIPv2InputError(
@@ -144,9 +145,15 @@ def _category_sense(
     return CategoryWidening(category=category, word=word, sense=best[0][1], ambiguous=(), added=())
 
 
+def _family(sense: NounSynset, wordnet: WordNetNouns, depth: int) -> Iterator[NounSynset]:
+    """``sense`` and its hyponyms down to ``depth`` levels."""
+    yield sense
+    yield from wordnet.hyponym_closure(sense, depth)
+
+
 def _family_words(sense: NounSynset, wordnet: WordNetNouns, depth: int) -> Iterator[str]:
-    """The lower-cased words of ``sense`` and of its hyponyms down to ``depth`` levels."""
-    for member in (sense, *wordnet.hyponym_closure(sense, depth)):
+    """The lower-cased words of ``sense``'s family."""
+    for member in _family(sense, wordnet, depth):
         for word in member.words:
             yield word.lower()
 
@@ -154,7 +161,7 @@ def _family_words(sense: NounSynset, wordnet: WordNetNouns, depth: int) -> Itera
 def _sense_words(sense: NounSynset, wordnet: WordNetNouns, depth: int) -> list[str]:
     """The common-noun words of ``sense`` and of its hyponyms that mainly mean that synset."""
     words = []
-    for member in (sense, *wordnet.hyponym_closure(sense, depth)):
+    for member in _family(sense, wordnet, depth):
         for word in member.words:
             if not _COMMON_NOUN.fullmatch(word):
                 continue

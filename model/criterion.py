@@ -7,8 +7,12 @@ pair slots are assigned to ground-truth pairs (by the matcher, or as given), the
   target their pair's labels; unmatched slots target "no objects" (the last entity text),
   whose class weight is ``eos_coefficient``. Mean weighted by class weight (PyTorch's
   ``cross_entropy`` with ``weight``).
-- ``relations``: :func:`model.focal_loss.binary_focal_loss` on the relation logits,
-  normalised by the number of positive (slot, relation) labels in the batch.
+- ``relations``: :func:`model.focal_loss.quality_focal_loss` on the relation logits,
+  normalised by the number of positive (slot, relation) targets in the batch. The targets of a
+  matched slot are its pair's multi-hot relations plus RLIPv1's pseudo-labels (RPL), scaled by
+  the slot's box quality (RQL), as in RLIPv2's pre-training (see
+  :mod:`model.relation_soft_targets`); with both off they are the hard labels of RLIPv2's
+  R-Tagger (CornerNet's focal loss).
 - ``boxes_l1``: L1 distance of matched subject and object boxes (cxcywh in [0, 1], summed over
   the 4 coordinates and over subject and object), divided by the number of ground-truth pairs
   in the batch (at least 1).
@@ -23,13 +27,12 @@ Unmatched slots (``unmatched_slots``):
 
 Box losses only ever use matched slots.
 
-RLIPv2's pre-training runs ``relations`` on soft targets (RQL: labels scaled by the matched
-pair's GIoU quality; RPL: pseudo-labels from text similarity) with a quality-focal loss; this
-criterion implements the hard-label CornerNet form (RLIPv2's ``_neg_loss``, as its R-Tagger uses).
+Unlike RLIPv2, the soft targets never carry gradients (RLIPv2's pseudo-labels are computed
+from the text features without detaching them).
 """
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import Literal, get_args
 
@@ -38,7 +41,7 @@ from torch import nn
 from torch.nn import functional
 
 from model.box_ops import cxcywh_to_xyxy, elementwise_generalized_iou
-from model.focal_loss import binary_focal_loss
+from model.focal_loss import quality_focal_loss
 from model.matched_pairs import MatchedPairs, gather_matched_pairs, validate_matches
 from model.matcher import (
     MatcherConfig,
@@ -48,6 +51,12 @@ from model.matcher import (
     validate_targets,
 )
 from model.outputs import RelationDetectionOutput, RelationPredictions
+from model.relation_soft_targets import (
+    PAPER_PSEUDO_LABEL_THRESHOLD,
+    box_quality,
+    pseudo_relation_labels,
+    relation_text_closeness,
+)
 from model.targets import RelationTarget
 
 UnmatchedSlots = Literal["no_object", "ignored"]
@@ -73,13 +82,18 @@ class CriterionOutput:
 @dataclass(frozen=True)
 class CriterionConfig:
     """Loss weights (a name left out is not computed) and loss hyper-parameters; the defaults
-    are RLIPv2's (3 decoder layers)."""
+    are RLIPv2's pre-training (3 decoder layers, RQL and RPL relation targets)."""
 
     num_decoder_layers: int = 3
     loss_weights: Mapping[str, float] = field(default_factory=lambda: dict(PAPER_LOSS_WEIGHTS))
     eos_coefficient: float = 0.1
     focal_gamma: float = 2.0
     unmatched_slots: UnmatchedSlots = "no_object"
+    relation_quality_targets: bool = True
+    """RQL: scale a matched slot's relation targets by its box quality."""
+    relation_pseudo_labels: bool = True
+    """RPL: add pseudo-labels for relation texts close to the pair's ground truth."""
+    pseudo_label_threshold: float = PAPER_PSEUDO_LABEL_THRESHOLD
     matcher: MatcherConfig = field(default_factory=MatcherConfig)
 
     def __post_init__(self) -> None:
@@ -88,6 +102,7 @@ class CriterionConfig:
             eos_coefficient=self.eos_coefficient,
             focal_gamma=self.focal_gamma,
             unmatched_slots=self.unmatched_slots,
+            pseudo_label_threshold=self.pseudo_label_threshold,
         )
 
 
@@ -122,6 +137,9 @@ class RelationCriterion(nn.Module):
         eos_coefficient: float = 0.1,
         focal_gamma: float = 2.0,
         unmatched_slots: UnmatchedSlots = "no_object",
+        relation_quality_targets: bool = True,
+        relation_pseudo_labels: bool = True,
+        pseudo_label_threshold: float = PAPER_PSEUDO_LABEL_THRESHOLD,
     ) -> None:
         super().__init__()
         _check_hyper_parameters(
@@ -129,6 +147,7 @@ class RelationCriterion(nn.Module):
             eos_coefficient=eos_coefficient,
             focal_gamma=focal_gamma,
             unmatched_slots=unmatched_slots,
+            pseudo_label_threshold=pseudo_label_threshold,
         )
         self.loss_functions: dict[str, LossFunction] = {
             "entity_classes": self.loss_entity_classes,
@@ -151,6 +170,9 @@ class RelationCriterion(nn.Module):
         self.eos_coefficient = eos_coefficient
         self.focal_gamma = focal_gamma
         self.unmatched_slots = unmatched_slots
+        self.relation_quality_targets = relation_quality_targets
+        self.relation_pseudo_labels = relation_pseudo_labels
+        self.pseudo_label_threshold = pseudo_label_threshold
 
     def forward(
         self,
@@ -179,15 +201,43 @@ class RelationCriterion(nn.Module):
             validate_matches(matches, output.final, targets)
         total = output.final.subject_logits.new_zeros(())
         terms: dict[str, torch.Tensor] = {}
+        closeness = (
+            relation_text_closeness(output.relation_text_features)
+            if self.relation_pseudo_labels
+            else None
+        )  # (num_relation_texts, num_relation_texts)
         for layer, predictions in enumerate(output.layers):
             layer_matches = self.matcher(predictions, targets) if matches is None else matches
-            matched = gather_matched_pairs(layer_matches, targets, predictions.subject_boxes.device)
+            matched = self._soften_relation_targets(
+                predictions,
+                gather_matched_pairs(layer_matches, targets, predictions.subject_boxes.device),
+                closeness,
+            )
             for name in self.loss_weights:
                 key = loss_term_key(name, layer)
                 term = self.loss_functions[name](predictions, matched)
                 total = total + self.layer_loss_weights[key] * term
                 terms[key] = term.detach()
         return CriterionOutput(total=total, terms=terms)
+
+    def _soften_relation_targets(
+        self,
+        predictions: RelationPredictions,
+        matched: MatchedPairs,
+        closeness: torch.Tensor | None,
+    ) -> MatchedPairs:
+        """``matched`` with RPL added to and RQL applied on its relation targets, as configured."""
+        relation_targets = matched.relation_targets
+        if closeness is not None:
+            relation_targets = relation_targets + pseudo_relation_labels(
+                matched.relation_labels, closeness, threshold=self.pseudo_label_threshold
+            )
+        if self.relation_quality_targets:
+            quality = box_quality(
+                *_matched_boxes(predictions, matched), matched.subject_boxes, matched.object_boxes
+            )  # (num_matched,)
+            relation_targets = relation_targets * quality.unsqueeze(-1)
+        return replace(matched, relation_targets=relation_targets)
 
     def loss_entity_classes(
         self, predictions: RelationPredictions, matched: MatchedPairs
@@ -200,15 +250,15 @@ class RelationCriterion(nn.Module):
     def loss_relations(
         self, predictions: RelationPredictions, matched: MatchedPairs
     ) -> torch.Tensor:
-        """Focal loss of the relation logits, normalised by the number of positive labels."""
+        """Focal loss of the relation logits, normalised by the number of positive targets."""
         logits = predictions.relation_logits  # (batch, num_pairs, num_relation_texts)
-        relation_labels = matched.relation_labels.to(logits.dtype)
+        relation_targets = matched.relation_targets.to(logits.dtype)
         if self.unmatched_slots == "ignored":
             matched_logits = logits[matched.image_indices, matched.slot_indices]
-            return binary_focal_loss(matched_logits, relation_labels, gamma=self.focal_gamma)
-        labels = torch.zeros_like(logits)
-        labels[matched.image_indices, matched.slot_indices] = relation_labels
-        return binary_focal_loss(logits, labels, gamma=self.focal_gamma)
+            return quality_focal_loss(matched_logits, relation_targets, gamma=self.focal_gamma)
+        targets = torch.zeros_like(logits)
+        targets[matched.image_indices, matched.slot_indices] = relation_targets
+        return quality_focal_loss(logits, targets, gamma=self.focal_gamma)
 
     def loss_boxes_l1(
         self, predictions: RelationPredictions, matched: MatchedPairs
@@ -261,11 +311,19 @@ def build_criterion(config: CriterionConfig) -> RelationCriterion:
         eos_coefficient=config.eos_coefficient,
         focal_gamma=config.focal_gamma,
         unmatched_slots=config.unmatched_slots,
+        relation_quality_targets=config.relation_quality_targets,
+        relation_pseudo_labels=config.relation_pseudo_labels,
+        pseudo_label_threshold=config.pseudo_label_threshold,
     )
 
 
 def _check_hyper_parameters(
-    *, num_decoder_layers: int, eos_coefficient: float, focal_gamma: float, unmatched_slots: str
+    *,
+    num_decoder_layers: int,
+    eos_coefficient: float,
+    focal_gamma: float,
+    unmatched_slots: str,
+    pseudo_label_threshold: float,
 ) -> None:
     if num_decoder_layers < 1:
         raise ValueError(f"num_decoder_layers must be >= 1, got {num_decoder_layers}")
@@ -273,6 +331,8 @@ def _check_hyper_parameters(
         raise ValueError(f"eos_coefficient must be in (0, 1], got {eos_coefficient}")
     if focal_gamma < 0:
         raise ValueError(f"focal_gamma must be >= 0, got {focal_gamma}")
+    if not 0.0 <= pseudo_label_threshold < 1.0:
+        raise ValueError(f"pseudo_label_threshold must be in [0, 1), got {pseudo_label_threshold}")
     if unmatched_slots not in get_args(UnmatchedSlots):
         raise ValueError(
             f"unmatched_slots must be one of {get_args(UnmatchedSlots)}, got {unmatched_slots!r}"

@@ -17,7 +17,10 @@ class MatchedPairs:
     Attributes:
         image_indices, slot_indices: (num_matched,) int64, the matched slots.
         subject_labels, object_labels: (num_matched,) int64 entity text indices.
-        relation_labels: (num_matched, num_relation_texts) multi-hot.
+        relation_labels: (num_matched, num_relation_texts) multi-hot ground truth.
+        relation_targets: (num_matched, num_relation_texts) in [0, 1], what the relation loss
+            trains towards: ``relation_labels`` as floats, unless the criterion softened them
+            (:mod:`model.relation_soft_targets`).
         subject_boxes, object_boxes: (num_matched, 4) cxcywh in [0, 1].
         num_pairs: ground-truth pairs in the batch, at least 1 (the box-loss normaliser).
     """
@@ -27,6 +30,7 @@ class MatchedPairs:
     subject_labels: torch.Tensor
     object_labels: torch.Tensor
     relation_labels: torch.Tensor
+    relation_targets: torch.Tensor
     subject_boxes: torch.Tensor
     object_boxes: torch.Tensor
     num_pairs: int
@@ -71,12 +75,14 @@ def gather_matched_pairs(
         ]
         return torch.cat(rows).to(device)
 
+    relation_labels = gather(lambda target: target.relation_labels)
     return MatchedPairs(
         image_indices=image_indices.to(device),
         slot_indices=slot_indices.to(device),
         subject_labels=gather(lambda target: target.subject_labels),
         object_labels=gather(lambda target: target.object_labels),
-        relation_labels=gather(lambda target: target.relation_labels),
+        relation_labels=relation_labels,
+        relation_targets=relation_labels.float(),
         subject_boxes=gather(lambda target: target.subject_boxes),
         object_boxes=gather(lambda target: target.object_boxes),
         num_pairs=max(sum(target.num_pairs for target in targets), 1),

@@ -31,9 +31,17 @@ class RelationPredictions:
 
 @dataclass(frozen=True)
 class RelationDetectionOutput:
-    """Predictions of every decoder layer; the last one is the model's answer."""
+    """Predictions of every decoder layer; the last one is the model's answer.
+
+    Attributes:
+        layers: one :class:`RelationPredictions` per decoder layer.
+        relation_text_features: (num_relation_texts, text_dim) the text encoder's pooled
+            features of the relation texts, before fusion (the criterion's pseudo-labels
+            measure text closeness on them).
+    """
 
     layers: tuple[RelationPredictions, ...]
+    relation_text_features: torch.Tensor
 
     @property
     def final(self) -> RelationPredictions:

@@ -30,11 +30,14 @@ class EncodedBatch:
         text_stages: (num_stages, batch, num_texts, hidden_dim) label-text features resized
             to the decoder width; texts are the entity texts then the relation texts.
         num_entity_texts: how many of the texts are entity texts.
+        relation_text_features: (num_relation_texts, text_dim) the text encoder's pooled
+            features of the relation texts, before fusion.
     """
 
     memory: VisualMemory
     text_stages: torch.Tensor
     num_entity_texts: int
+    relation_text_features: torch.Tensor
 
 
 class RelationDetector(nn.Module):
@@ -119,10 +122,12 @@ class RelationDetector(nn.Module):
             level_start_index=flattened.level_start_index,
             valid_ratios=flattened.valid_ratios,
         )
+        num_entity_texts = len(label_texts.entity_texts)
         return EncodedBatch(
             memory=memory,
             text_stages=self.text_resizer(fused.language_stages),
-            num_entity_texts=len(label_texts.entity_texts),
+            num_entity_texts=num_entity_texts,
+            relation_text_features=text_features[num_entity_texts:],
         )
 
     def decode(self, queries: PairQueries, encoded: EncodedBatch) -> RelationDetectionOutput:
@@ -145,7 +150,9 @@ class RelationDetector(nn.Module):
                     relation_logits=self.relation_classifier(relation_states, relation_texts),
                 )
             )
-        return RelationDetectionOutput(layers=tuple(layers))
+        return RelationDetectionOutput(
+            layers=tuple(layers), relation_text_features=encoded.relation_text_features
+        )
 
     def parameter_groups(self, optimization: OptimizationConfig) -> list[dict]:
         """AdamW groups, each at its learning rate of ``optimization``: the backbone body, the

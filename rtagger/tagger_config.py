@@ -24,20 +24,26 @@ class DenoisingConfig:
             raise ValueError("need box_noise_scale >= 0 and label_noise_probability in [0, 1]")
 
 
+def tagger_criterion_config() -> CriterionConfig:
+    """RLIPv2's tagger losses: only filled slots are trained, on hard relation labels."""
+    return CriterionConfig(
+        unmatched_slots="ignored", relation_quality_targets=False, relation_pseudo_labels=False
+    )
+
+
 @dataclass(frozen=True)
 class TaggerTrainingConfig:
     """Everything an R-Tagger training run needs. The tagger is the RLIPv2-ParSeD detector
     (dim_feedforward 1024 in the paper's tagger scripts); ``model.num_pairs`` slots per image
     hold the related pairs and sampled unrelated ones. Only matched (non-empty) slots enter the
-    class and relation losses (``criterion.unmatched_slots = "ignored"``)."""
+    class and relation losses (``criterion.unmatched_slots = "ignored"``), and the relation loss
+    trains on hard labels, as RLIPv2's tagger does (no RQL or RPL soft targets)."""
 
     model: DetectorConfig
     data: PretrainDataConfig
     output_dir: Path
     denoising: DenoisingConfig = field(default_factory=DenoisingConfig)
-    criterion: CriterionConfig = field(
-        default_factory=lambda: CriterionConfig(unmatched_slots="ignored")
-    )
+    criterion: CriterionConfig = field(default_factory=tagger_criterion_config)
     optimization: OptimizationConfig = field(default_factory=OptimizationConfig)
     batch_size: int = 4
     num_workers: int = 2

@@ -14,7 +14,7 @@ from model.criterion import (
     build_layer_loss_weights,
     loss_term_key,
 )
-from model.focal_loss import binary_focal_loss
+from model.focal_loss import quality_focal_loss
 from model.matcher import MatcherConfig, PairMatch, build_matcher
 from model.outputs import RelationDetectionOutput, RelationPredictions
 from model.targets import RelationTarget
@@ -39,6 +39,17 @@ NO_PAIRS = RelationTarget(
     object_labels=torch.zeros(0, dtype=torch.int64),
     relation_labels=torch.zeros(0, NUM_RELATION_TEXTS),
 )
+
+
+ORTHOGONAL_RELATION_TEXTS = torch.eye(NUM_RELATION_TEXTS)
+"""Relation-text features equally far apart: no text is close to another, so no pseudo-labels."""
+
+
+def detection_output(
+    layers: tuple[RelationPredictions, ...],
+    relation_text_features: torch.Tensor = ORTHOGONAL_RELATION_TEXTS,
+) -> RelationDetectionOutput:
+    return RelationDetectionOutput(layers=layers, relation_text_features=relation_text_features)
 
 
 def criterion(num_layers: int = 1, **overrides) -> RelationCriterion:
@@ -96,7 +107,7 @@ def term(output, name: str, layer: int = 0) -> float:
 def test_perfect_predictions_give_zero_box_losses_and_tiny_class_losses():
     targets = [TWO_PAIRS, TWO_PAIRS]
     layer = perfect_layer(targets, [[3, 1], [0, 2]])
-    result = criterion()(RelationDetectionOutput(layers=(layer,)), targets)
+    result = criterion()(detection_output(layers=(layer,)), targets)
     assert term(result, "boxes_l1") == pytest.approx(0.0, abs=1e-6)
     assert term(result, "boxes_giou") == pytest.approx(0.0, abs=1e-6)
     assert term(result, "entity_classes") < 1e-6
@@ -111,7 +122,7 @@ def test_box_losses_are_normalised_by_the_number_of_pairs():
         layer, subject_boxes=layer.subject_boxes + torch.tensor([0.1, 0.0, 0.0, 0.0])
     )
     given = [PairMatch(torch.tensor([0, 1]), torch.tensor([0, 1])), PairMatch(*_empty_indices())]
-    result = criterion()(RelationDetectionOutput(layers=(shifted,)), targets, matches=given)
+    result = criterion()(detection_output(layers=(shifted,)), targets, matches=given)
     # Two subjects, each 0.1 off in x, over two ground-truth pairs.
     assert term(result, "boxes_l1") == pytest.approx(0.1)
     assert term(result, "boxes_giou") > 0
@@ -128,7 +139,7 @@ def test_entity_loss_weights_no_object_slots_by_the_eos_coefficient():
     )
     # Uniform logits: every slot's cross-entropy is log(num_entity_texts), so the weighted
     # mean is too, whatever the class weights; subject + object doubles it.
-    result = criterion()(RelationDetectionOutput(layers=(layer,)), [TWO_PAIRS])
+    result = criterion()(detection_output(layers=(layer,)), [TWO_PAIRS])
     assert term(result, "entity_classes") == pytest.approx(2 * math.log(NUM_ENTITY_TEXTS))
     # One confident wrong "no objects" slot: its weight 0.1 against 1 for each matched slot.
     wrong = logits.clone()
@@ -136,7 +147,7 @@ def test_entity_loss_weights_no_object_slots_by_the_eos_coefficient():
     layer = dataclasses.replace(layer, subject_logits=wrong)
     given = [PairMatch(torch.tensor([0, 1]), torch.tensor([0, 1]))]
     result = criterion(eos_coefficient=0.1)(
-        RelationDetectionOutput(layers=(layer,)), [TWO_PAIRS], matches=given
+        detection_output(layers=(layer,)), [TWO_PAIRS], matches=given
     )
     uniform = math.log(NUM_ENTITY_TEXTS)
     confident_wrong = math.log(math.exp(CONFIDENT) + NUM_ENTITY_TEXTS - 1)
@@ -146,13 +157,16 @@ def test_entity_loss_weights_no_object_slots_by_the_eos_coefficient():
 
 def test_relation_focal_loss_hand_values():
     # p = 0.5: positive log(0.5) * 0.25, negative likewise; normalised by 1 positive.
-    value = binary_focal_loss(torch.zeros(2), torch.tensor([1.0, 0.0]))
+    value = quality_focal_loss(torch.zeros(2), torch.tensor([1.0, 0.0]))
     assert value.item() == pytest.approx(2 * 0.25 * math.log(2))
     # No positive: the negatives' sum is not divided.
-    value = binary_focal_loss(torch.zeros(3), torch.zeros(3))
+    value = quality_focal_loss(torch.zeros(3), torch.zeros(3))
     assert value.item() == pytest.approx(3 * 0.25 * math.log(2))
-    assert binary_focal_loss(torch.zeros(0, 3), torch.zeros(0, 3)).item() == 0.0
-    assert torch.isfinite(binary_focal_loss(torch.tensor([-1e4, 1e4]), torch.tensor([1.0, 0.0])))
+    # A soft target 0.6 at p = 0.5: |0.6 - 0.5|^2 * log(2) (the cross-entropy at p = 0.5).
+    value = quality_focal_loss(torch.zeros(1), torch.tensor([0.6]))
+    assert value.item() == pytest.approx(0.01 * math.log(2))
+    assert quality_focal_loss(torch.zeros(0, 3), torch.zeros(0, 3)).item() == 0.0
+    assert torch.isfinite(quality_focal_loss(torch.tensor([-1e4, 1e4]), torch.tensor([1.0, 0.0])))
 
 
 def test_loss_decreases_under_sgd_toward_fixed_targets():
@@ -177,7 +191,7 @@ def test_loss_decreases_under_sgd_toward_fixed_targets():
             object_logits=parameters["object_logits"],
             relation_logits=parameters["relation_logits"],
         )
-        result = loss_function(RelationDetectionOutput(layers=(layer, layer)), targets)
+        result = loss_function(detection_output(layers=(layer, layer)), targets)
         optimizer.zero_grad()
         result.total.backward()
         optimizer.step()
@@ -192,7 +206,7 @@ def test_batch_without_pairs_gives_finite_losses_and_zero_box_losses():
     leaf = layer.subject_logits.requires_grad_()
     for unmatched_slots in ("no_object", "ignored"):
         result = criterion(unmatched_slots=unmatched_slots)(
-            RelationDetectionOutput(layers=(layer,)), [NO_PAIRS, NO_PAIRS]
+            detection_output(layers=(layer,)), [NO_PAIRS, NO_PAIRS]
         )
         assert torch.isfinite(result.total)
         assert term(result, "boxes_l1") == 0.0 and term(result, "boxes_giou") == 0.0
@@ -211,16 +225,16 @@ def test_every_layer_gets_the_final_layer_weights():
     loss_function = build_criterion(CriterionConfig(num_decoder_layers=3))
     assert loss_function.layer_loss_weights == expected
     layer = perfect_layer([TWO_PAIRS], [[0, 1]])
-    result = loss_function(RelationDetectionOutput(layers=(layer,) * 3), [TWO_PAIRS])
+    result = loss_function(detection_output(layers=(layer,) * 3), [TWO_PAIRS])
     assert set(result.terms) == set(expected)
     with pytest.raises(ValueError, match="3 decoder layers"):
-        loss_function(RelationDetectionOutput(layers=(layer,)), [TWO_PAIRS])
+        loss_function(detection_output(layers=(layer,)), [TWO_PAIRS])
 
 
 def test_total_is_the_weighted_sum_of_the_terms():
     generator = torch.Generator().manual_seed(2)
     layers = (random_layer(1, generator), random_layer(1, generator))
-    output = RelationDetectionOutput(layers=layers)
+    output = detection_output(layers=layers)
     loss_function = criterion(num_layers=2)
     result = loss_function(output, [TWO_PAIRS])
     weighted = sum(
@@ -247,14 +261,14 @@ def test_unknown_or_invalid_weights_raise_at_construction():
 def test_a_left_out_loss_is_not_computed():
     layer = perfect_layer([TWO_PAIRS], [[0, 1]])
     result = criterion(loss_weights={"boxes_l1": 2.5})(
-        RelationDetectionOutput(layers=(layer,)), [TWO_PAIRS]
+        detection_output(layers=(layer,)), [TWO_PAIRS]
     )
     assert set(result.terms) == {loss_term_key("boxes_l1", 0)}
 
 
 def test_given_matches_are_used_instead_of_the_matcher():
     layer = perfect_layer([TWO_PAIRS], [[2, 3]])
-    output = RelationDetectionOutput(layers=(layer, layer))
+    output = detection_output(layers=(layer, layer))
     matched = criterion(num_layers=2)(output, [TWO_PAIRS])
     assert term(matched, "boxes_l1", layer=1) == pytest.approx(0.0, abs=1e-6)
     # Slot k <-> pair k, as in denoising training: slots 0 and 1 hold the default boxes.
@@ -269,7 +283,7 @@ def test_given_matches_are_used_instead_of_the_matcher():
         assert term(result, "boxes_l1", layer_index) == pytest.approx(expected_l1, rel=1e-5)
     with pytest.raises(ValueError, match="outside"):
         criterion()(
-            RelationDetectionOutput(layers=(layer,)),
+            detection_output(layers=(layer,)),
             [TWO_PAIRS],
             matches=[PairMatch(torch.tensor([NUM_SLOTS]), torch.tensor([0]))],
         )
@@ -290,7 +304,7 @@ def test_ignored_unmatched_slots_do_not_change_the_class_losses():
     for unmatched_slots in ("ignored", "no_object"):
         loss_function = criterion(unmatched_slots=unmatched_slots)
         results[unmatched_slots] = [
-            loss_function(RelationDetectionOutput(layers=(predictions,)), [TWO_PAIRS], given)
+            loss_function(detection_output(layers=(predictions,)), [TWO_PAIRS], given)
             for predictions in (layer, changed)
         ]
     for name in ("relations", "entity_classes"):

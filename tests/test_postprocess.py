@@ -26,7 +26,9 @@ def random_output(seed: int = 0) -> RelationDetectionOutput:
     earlier = RelationPredictions(
         **{name: torch.full_like(value, float("nan")) for name, value in vars(final).items()}
     )  # must be ignored
-    return RelationDetectionOutput(layers=(earlier, final))
+    return RelationDetectionOutput(
+        layers=(earlier, final), relation_text_features=torch.eye(NUM_RELATION_TEXTS)
+    )
 
 
 IMAGE_SIZES = torch.tensor([[100, 200], [50, 40]])  # (height, width)

@@ -74,6 +74,8 @@ def test_detector_output_shapes_and_ranges(text_encoder_dir: Path, fusion: Fusio
     texts = LabelTexts(("person", "horse", "no objects"), ("riding", "next to"))
     output = detector(torch.randn(2, 3, 64, 96), pixel_mask, texts)
     assert len(output.layers) == 3
+    text_dim = detector.text_encoder.text_dim
+    assert output.relation_text_features.shape == (2, text_dim)  # "riding", "next to"
     for layer in output.layers:
         assert layer.subject_boxes.shape == layer.object_boxes.shape == (2, 6, 4)
         assert layer.subject_logits.shape == layer.object_logits.shape == (2, 6, 3)
@@ -84,8 +86,20 @@ def test_detector_output_shapes_and_ranges(text_encoder_dir: Path, fusion: Fusio
     assert detector.relation_classifier.query_bias.grad is not None
 
 
+@pytest.mark.parametrize(
+    ("soft_targets", "most_remaining"),
+    [
+        (False, 0.8),
+        # RQL scales relation targets by box quality, low for untrained boxes: the relation
+        # term starts small (~0.03 per layer instead of ~4.5), so the total falls more slowly.
+        (True, 0.97),
+    ],
+)
 def test_training_steps_on_the_demo_world_reduce_the_loss(
-    text_encoder_dir: Path, demo_scene_graphs: SceneGraphSource
+    text_encoder_dir: Path,
+    demo_scene_graphs: SceneGraphSource,
+    soft_targets: bool,
+    most_remaining: float,
 ) -> None:
     torch.manual_seed(0)
     data_config = PretrainDataConfig(
@@ -98,7 +112,9 @@ def test_training_steps_on_the_demo_world_reduce_the_loss(
                                num_workers=0, seed=0, distributed=False)
     batch = next(iter(loader))
     detector = build_relation_detector(tiny_detector_config(text_encoder_dir))
-    criterion = build_criterion(CriterionConfig())
+    criterion = build_criterion(
+        CriterionConfig(relation_quality_targets=soft_targets, relation_pseudo_labels=soft_targets)
+    )
     optimizer = torch.optim.AdamW(detector.parameters(), lr=1e-3)
     scaler = torch.amp.GradScaler("cpu", enabled=False)
 
@@ -114,7 +130,7 @@ def test_training_steps_on_the_demo_world_reduce_the_loss(
     first = step()
     for _ in range(12):
         last = step()
-    assert last.mean_loss < 0.8 * first.mean_loss, (first.mean_loss, last.mean_loss)
+    assert last.mean_loss < most_remaining * first.mean_loss, (first.mean_loss, last.mean_loss)
 
 
 def write_config(tmp_path: Path, text_encoder_dir: Path, source: SceneGraphSource) -> Path:

@@ -14,7 +14,7 @@ import logging
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 
 from data_schemas.errors import RLIPv2InputError
-from model.data.scene_graph_annotations import DEFAULT_RELATION_THRESHOLD
+from data_schemas.relation_confidence import DEFAULT_RELATION_THRESHOLD
 from pipeline.atomic_files import save_png_atomic
 from pipeline.inspection import render_contact_sheet, sample_image_ids, summarize_run
 from pipeline.labelling import LabelRunSummary

@@ -41,6 +41,20 @@ def test_help_lists_every_command_without_importing_the_stages() -> None:
     assert result.stdout.splitlines()[-1] == "[]"
 
 
+@pytest.mark.parametrize("name", ["inspect", "show", "export"])
+def test_output_readers_start_without_the_model_stack(name: str) -> None:
+    """Reading Parquet outputs needs neither torch nor transformers (1.3 s of start-up)."""
+    module = SUBCOMMANDS[name].module
+    script = (
+        f"import sys, {module}\n"
+        "print(sorted(m for m in ('torch', 'transformers', 'spacy', 'prefect') if m in sys.modules))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "[]"
+
+
 @pytest.mark.parametrize("name", list(SUBCOMMANDS))
 def test_each_command_help_shows_its_own_description(name: str, capsys) -> None:
     subcommand = SUBCOMMANDS[name]

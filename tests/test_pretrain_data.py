@@ -10,6 +10,7 @@ from torch.utils.data import DistributedSampler
 
 import data_schemas as ds
 from conftest import write_image
+from data_schemas.relation_confidence import keeps_relationship
 from model.data import (
     CropConfig,
     CropRegion,
@@ -30,7 +31,6 @@ from model.data import (
     crop,
     horizontal_flip,
     image_to_normalised_tensor,
-    keeps_relationship,
     mirror_left_right,
     pad_images,
     read_scene_graph_annotations,

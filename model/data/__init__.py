@@ -27,13 +27,11 @@ from model.data.pretrain_data import (
     build_training_loader,
 )
 from model.data.scene_graph_annotations import (
-    DEFAULT_RELATION_THRESHOLD,
     ImageAnnotation,
     RelationFilterCounts,
     RelationPair,
     SceneGraphSource,
     UnrelatedEntity,
-    keeps_relationship,
     read_scene_graph_annotations,
 )
 from model.data.scene_graph_dataset import (
@@ -61,7 +59,6 @@ from model.data.transforms import (
 )
 
 __all__ = [
-    "DEFAULT_RELATION_THRESHOLD",
     "CropConfig",
     "CropRegion",
     "ImageAnnotation",
@@ -92,7 +89,6 @@ __all__ = [
     "crop",
     "horizontal_flip",
     "image_to_normalised_tensor",
-    "keeps_relationship",
     "load_rgb_image",
     "mirror_left_right",
     "pad_images",

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from torch.utils.data import DataLoader
 
 from data_schemas.errors import RLIPv2InputError
+from data_schemas.relation_confidence import DEFAULT_RELATION_THRESHOLD, check_relation_threshold
 from model.data.collate import PretrainCollator
 from model.data.data_loader import build_data_loader
 from model.data.label_vocabulary import (
@@ -14,11 +15,9 @@ from model.data.label_vocabulary import (
     build_label_vocabulary,
 )
 from model.data.scene_graph_annotations import (
-    DEFAULT_RELATION_THRESHOLD,
     ImageAnnotation,
     RelationFilterCounts,
     SceneGraphSource,
-    check_relation_threshold,
     read_scene_graph_annotations,
 )
 from model.data.scene_graph_dataset import SceneGraphDataset

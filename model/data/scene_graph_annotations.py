@@ -14,12 +14,15 @@ from pathlib import Path
 
 from data_schemas.errors import RLIPv2InputError
 from data_schemas.parquet_io import read_table
+from data_schemas.relation_confidence import (
+    DEFAULT_RELATION_THRESHOLD,
+    check_relation_threshold,
+    keeps_relationship,
+)
 from data_schemas.scene_graphs import SCENE_GRAPHS
 from model.targets import NO_OBJECT_TEXT
 
 logger = logging.getLogger(__name__)
-
-DEFAULT_RELATION_THRESHOLD = 0.20
 
 Box = tuple[float, float, float, float]
 """x1, y1, x2, y2 in absolute pixels of the original image (x right, y down)."""
@@ -94,16 +97,6 @@ class RelationFilterCounts:
             + other.relations_below_threshold,
             pairs_kept=self.pairs_kept + other.pairs_kept,
         )
-
-
-def check_relation_threshold(relation_threshold: float) -> None:
-    if not 0.0 <= relation_threshold <= 1.0:
-        raise ValueError(f"relation_threshold must be in [0, 1], got {relation_threshold}")
-
-
-def keeps_relationship(confidence: float | None, relation_threshold: float) -> bool:
-    """Human relations (``confidence`` None) are always kept; pseudo-labels iff >= threshold."""
-    return confidence is None or confidence >= relation_threshold
 
 
 def group_relation_pairs(

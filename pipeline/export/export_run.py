@@ -9,11 +9,8 @@ from typing import Protocol
 
 from tqdm import tqdm
 
+from data_schemas.relation_confidence import DEFAULT_RELATION_THRESHOLD, check_relation_threshold
 from data_schemas.scene_graphs import SceneGraphRecord
-from model.data.scene_graph_annotations import (
-    DEFAULT_RELATION_THRESHOLD,
-    check_relation_threshold,
-)
 from pipeline.export.export_files import staged_export
 from pipeline.export.scene_graph_stream import (
     iter_scene_graphs,

@@ -6,8 +6,8 @@ from pathlib import Path
 import pyarrow.parquet as pq
 
 from data_schemas.errors import RLIPv2InputError
+from data_schemas.relation_confidence import keeps_relationship
 from data_schemas.scene_graphs import SCENE_GRAPHS, SceneGraphRecord
-from model.data.scene_graph_annotations import keeps_relationship
 from pipeline.inspection.located_output import locate_output
 from pipeline.inspection.table_files import TableFiles
 

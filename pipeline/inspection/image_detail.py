@@ -14,12 +14,12 @@ from data_schemas.entities import ENTITIES, EntityRecord
 from data_schemas.errors import RLIPv2InputError
 from data_schemas.images import IMAGES, ImageRecord
 from data_schemas.rejects import REJECTS, RejectRecord
+from data_schemas.relation_confidence import check_relation_threshold, keeps_relationship
 from data_schemas.relations import RELATIONS, RelationRecord
 from data_schemas.scene_graphs import SCENE_GRAPHS, SceneGraphRecord
 from data_schemas.table_spec import TableSpec
 from data_schemas.tagged_relations import TAGGED_RELATIONS, TaggedRelationRecord
 from data_schemas.triplets import TRIPLETS, TripletRecord
-from model.data.scene_graph_annotations import check_relation_threshold, keeps_relationship
 from pipeline.inspection.located_output import locate_output
 from pipeline.inspection.run_directory import RunDirectory
 from pipeline.inspection.table_files import TableFiles

@@ -13,8 +13,8 @@ from PIL import Image, ImageDraw, ImageFont
 
 from data_schemas.errors import RLIPv2InputError
 from data_schemas.images import IMAGES
+from data_schemas.relation_confidence import check_relation_threshold
 from data_schemas.scene_graphs import SCENE_GRAPHS
-from model.data.scene_graph_annotations import check_relation_threshold
 from pipeline.inspection.image_detail import image_detail_in_run
 from pipeline.inspection.located_output import locate_output
 from pipeline.inspection.run_directory import RunDirectory

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from data_schemas import ALL_TABLES
 from data_schemas.entities import ENTITIES
-from model.data.scene_graph_annotations import check_relation_threshold
+from data_schemas.relation_confidence import check_relation_threshold
 from pipeline.inspection.located_output import locate_output
 from pipeline.inspection.relation_view import TABLES_NEEDING_ENTITIES
 from pipeline.inspection.summary_report import summary_markdown, summary_text

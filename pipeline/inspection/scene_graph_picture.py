@@ -18,10 +18,10 @@ from PIL import Image, ImageDraw, ImageFont, UnidentifiedImageError
 
 from data_schemas.entities import EntityRecord
 from data_schemas.errors import RLIPv2InputError
+from data_schemas.relation_confidence import check_relation_threshold, keeps_relationship
 from data_schemas.relations import RelationRecord
 from data_schemas.scene_graphs import SceneGraphObject, SceneGraphRelationship
 from data_schemas.tagged_relations import TaggedRelationRecord
-from model.data.scene_graph_annotations import check_relation_threshold, keeps_relationship
 from pipeline.inspection.image_detail import KeptRelation
 
 logger = logging.getLogger(__name__)

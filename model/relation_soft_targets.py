@@ -23,9 +23,13 @@ PAPER_PSEUDO_LABEL_THRESHOLD = 0.3
 
 def relation_text_closeness(relation_text_features: torch.Tensor) -> torch.Tensor:
     """(num_relation_texts, text_dim) pooled features -> (num_relation_texts, num_relation_texts)
-    ``closeness[i, j] = max_k dist(i, k) - dist(i, j)`` (Euclidean), >= 0, largest at ``j = i``."""
+    float32 ``closeness[i, j] = max_k dist(i, k) - dist(i, j)`` (Euclidean), >= 0, largest at
+    ``j = i``; computed in float32 under autocast too."""
     features = relation_text_features.detach().float()
-    distances = torch.cdist(features, features)
+    if features.shape[0] == 0:
+        return features.new_zeros(0, 0)
+    with torch.autocast(device_type=features.device.type, enabled=False):
+        distances = torch.cdist(features, features, compute_mode="donot_use_mm_for_euclid_dist")
     return distances.amax(dim=-1, keepdim=True) - distances
 
 
@@ -43,7 +47,10 @@ def pseudo_relation_labels(
         (num_pairs, num_relation_texts) in [0, 1]; 0 on the ground-truth relations, and 0 for
         a pair whose relations are close to no other text.
     """
-    summed = relation_labels.to(closeness.dtype) @ closeness  # (num_pairs, num_relation_texts)
+    if closeness.shape[0] == 0:
+        return closeness.new_zeros(relation_labels.shape)
+    with torch.autocast(device_type=closeness.device.type, enabled=False):
+        summed = relation_labels.float() @ closeness.float()  # (num_pairs, num_relation_texts)
     largest = summed.amax(dim=-1, keepdim=True)
     normalised = torch.where(largest > 0, summed / largest.clamp(min=1e-12), 0.0)
     normalised = normalised.masked_fill(relation_labels > 0, 0.0)

@@ -3,7 +3,7 @@
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from model.criterion import CriterionConfig
+from model.criterion import CriterionConfig, UnmatchedSlots
 from model.data import PretrainDataConfig
 from model.detector_config import DetectorConfig
 from model.optimization import OptimizationConfig
@@ -24,11 +24,14 @@ class DenoisingConfig:
             raise ValueError("need box_noise_scale >= 0 and label_noise_probability in [0, 1]")
 
 
-def tagger_criterion_config() -> CriterionConfig:
-    """RLIPv2's tagger losses: only filled slots are trained, on hard relation labels."""
-    return CriterionConfig(
-        unmatched_slots="ignored", relation_quality_targets=False, relation_pseudo_labels=False
-    )
+@dataclass(frozen=True)
+class TaggerCriterionConfig(CriterionConfig):
+    """RLIPv2's tagger losses: only filled slots are trained, on hard relation labels. A
+    ``[criterion]`` table in a tagger config starts from these defaults, not pre-training's."""
+
+    unmatched_slots: UnmatchedSlots = "ignored"
+    relation_quality_targets: bool = False
+    relation_pseudo_labels: bool = False
 
 
 @dataclass(frozen=True)
@@ -37,13 +40,13 @@ class TaggerTrainingConfig:
     (dim_feedforward 1024 in the paper's tagger scripts); ``model.num_pairs`` slots per image
     hold the related pairs and sampled unrelated ones. Only matched (non-empty) slots enter the
     class and relation losses (``criterion.unmatched_slots = "ignored"``), and the relation loss
-    trains on hard labels, as RLIPv2's tagger does (no RQL or RPL soft targets)."""
+    trains on hard labels, as RLIPv2's tagger does (by default no RQL or RPL soft targets)."""
 
     model: DetectorConfig
     data: PretrainDataConfig
     output_dir: Path
     denoising: DenoisingConfig = field(default_factory=DenoisingConfig)
-    criterion: CriterionConfig = field(default_factory=tagger_criterion_config)
+    criterion: TaggerCriterionConfig = field(default_factory=TaggerCriterionConfig)
     optimization: OptimizationConfig = field(default_factory=OptimizationConfig)
     batch_size: int = 4
     num_workers: int = 2

@@ -254,12 +254,16 @@ def published_rows(out_dir: Path) -> dict[str, list[dict]]:
     return {table: _sorted_rows(out_dir / table) for table in PUBLISHED_TABLES}
 
 
+SCORE_TOLERANCE = 1e-5
+
+
 def assert_same_rows(
     actual: Mapping[str, list[dict]], expected: Mapping[str, list[dict]]
 ) -> None:
-    """The same tables with the same rows by key, scores equal to 1e-6: the tagger's float32
-    sums differ in the last bit with torch's thread count, which differs between the main
-    thread, worker threads under load and single-threaded Dask workers."""
+    """The same tables with the same rows by key, scores equal to a relative 1e-5: the tagger's
+    float32 sums differ in the last bits with torch's thread count, which differs between the
+    main thread, worker threads under load and single-threaded Dask workers; through the
+    network that reaches about 1e-6 of a score (seen: 0.03318151 against 0.03318148)."""
     assert actual.keys() == expected.keys()
     for table in actual:
         keyed = {tuple(row[c] for c in TABLE_KEYS[table]): row for row in actual[table]}
@@ -272,10 +276,10 @@ def assert_same_rows(
 
 def _with_approximate_scores(table: str, row: dict) -> dict:
     if table == "tagged_relations":
-        return row | {"score": pytest.approx(row["score"], rel=1e-6)}
+        return row | {"score": pytest.approx(row["score"], rel=SCORE_TOLERANCE)}
     if table == "scene_graphs":
         return row | {"relationships": [
-            item | {"confidence": pytest.approx(item["confidence"], rel=1e-6)}
+            item | {"confidence": pytest.approx(item["confidence"], rel=SCORE_TOLERANCE)}
             for item in row["relationships"]
         ]}
     return row

@@ -80,16 +80,48 @@ def test_pseudo_labels_by_hand():
     assert pseudo_relation_labels(labels, closeness, threshold=0.95).sum() == 0
 
 
-def test_a_single_relation_text_gives_no_pseudo_labels():
+def reference_online_pseudo_labels(features: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    """RLIPv2's online ``pseudo_verb`` branch, written out (pairs with at least one relation)."""
+    num_texts = features.shape[0]
+    distances = torch.nn.functional.pairwise_distance(
+        features.repeat(1, num_texts).view(-1, features.shape[1]),
+        features.repeat(num_texts, 1),
+    ).view(num_texts, num_texts)
+    similarity = distances.max(-1)[0].unsqueeze(-1) - distances
+    pseudo = (labels.unsqueeze(-1) * similarity).sum(dim=1)
+    pseudo = pseudo / pseudo.max(-1)[0].unsqueeze(-1)
+    pseudo[labels.bool()] = 0
+    return pseudo * (pseudo > 0.3)
+
+
+def test_pseudo_labels_match_rlipv2_online_branch():
+    generator = torch.Generator().manual_seed(1)
+    features = torch.randn(7, 16, generator=generator)
+    labels = (torch.rand(40, 7, generator=generator) > 0.7).float()
+    labels[torch.arange(40), torch.randint(0, 7, (40,), generator=generator)] = 1.0
+    ours = pseudo_relation_labels(labels, relation_text_closeness(features), threshold=0.3)
+    torch.testing.assert_close(
+        ours, reference_online_pseudo_labels(features, labels), atol=1e-4, rtol=1e-4
+    )
+    assert (ours > 0).any()  # the case is not vacuous
+
+
+def test_a_single_relation_text_or_none_gives_no_pseudo_labels():
     closeness = relation_text_closeness(torch.ones(1, 8))
     pseudo = pseudo_relation_labels(torch.ones(2, 1), closeness, threshold=0.3)
     torch.testing.assert_close(pseudo, torch.zeros(2, 1))
+    no_texts = relation_text_closeness(torch.zeros(0, 8))
+    assert no_texts.shape == (0, 0)
+    assert pseudo_relation_labels(torch.zeros(2, 0), no_texts, threshold=0.3).shape == (2, 0)
 
 
 def test_box_quality_is_the_worse_giou_mapped_to_unit_range():
     target = torch.tensor([[0.5, 0.5, 0.2, 0.2]])
     far = torch.tensor([[0.1, 0.1, 0.1, 0.1]])
     assert box_quality(target, target, target, target).item() == pytest.approx(1.0)
+    # Shifted by half its width: IoU 0.02 / 0.06 and the enclosing box is the union, GIoU 1/3.
+    shifted = target + torch.tensor([0.1, 0.0, 0.0, 0.0])
+    assert box_quality(shifted, target, target, target).item() == pytest.approx(2 / 3)
     worse = box_quality(target, far, target, target).item()
     assert worse == box_quality(far, target, target, target).item()
     assert 0.0 <= worse < 0.5  # disjoint boxes: GIoU < 0
@@ -168,11 +200,38 @@ def test_rpl_makes_close_texts_weak_positives_without_gradient_to_the_text_featu
     assert features.grad is None and logits.grad is not None
 
 
+def test_rpl_then_rql_targets_and_no_gradient_to_the_boxes():
+    logits = torch.tensor([2.0, -1.0, 0.5], requires_grad=True)
+    subject_boxes = (TARGET.subject_boxes + torch.tensor([0.1, 0.0, 0.0, 0.0])).requires_grad_()
+    predictions = layer(subject_boxes, logits)
+    both = relation_loss(
+        predictions, LINE_FEATURES, relation_quality_targets=True, relation_pseudo_labels=True
+    )
+    expected_targets = torch.tensor([1.0, 0.9, 0.0]) * (2 / 3)  # (labels + RPL) * RQL
+    expected = quality_focal_loss(logits.detach(), expected_targets).item()
+    assert both == pytest.approx(expected, rel=1e-5)
+    criterion = RelationCriterion(
+        matcher=build_matcher(MatcherConfig()),
+        loss_weights={"relations": 1.0},
+        num_decoder_layers=1,
+    )
+    output = RelationDetectionOutput(layers=(predictions,), relation_text_features=LINE_FEATURES)
+    criterion(output, [TARGET], SLOT_0).total.backward()
+    assert logits.grad is not None
+    assert subject_boxes.grad is None  # box quality is a constant of the relation loss
+
+
 def test_defaults_are_the_papers_pretraining_and_hard_labels_for_the_tagger():
     pretraining = load_config_file(CONFIGS / "pretrain_demo.toml", PretrainConfig).criterion
     assert pretraining.relation_quality_targets and pretraining.relation_pseudo_labels
     assert pretraining.pseudo_label_threshold == 0.3
     tagger = load_config_file(CONFIGS / "tagger_demo.toml", TaggerTrainingConfig).criterion
     assert not tagger.relation_quality_targets and not tagger.relation_pseudo_labels
+    # A [criterion] setting in a tagger config keeps the tagger's other defaults.
+    overridden = load_config_file(
+        CONFIGS / "tagger_demo.toml", TaggerTrainingConfig, ["criterion.eos_coefficient=0.2"]
+    ).criterion
+    assert overridden.eos_coefficient == 0.2 and overridden.unmatched_slots == "ignored"
+    assert not overridden.relation_quality_targets and not overridden.relation_pseudo_labels
     with pytest.raises(ValueError, match="pseudo_label_threshold"):
         CriterionConfig(pseudo_label_threshold=1.0)

@@ -29,7 +29,7 @@ from rtagger.box_pair_queries import (
 )
 from rtagger.build_tagger import build_relation_tagger
 from rtagger.denoising import flip_labels, noise_boxes
-from rtagger.tagger_config import DenoisingConfig, tagger_criterion_config
+from rtagger.tagger_config import DenoisingConfig, TaggerCriterionConfig
 from rtagger.train_tagger import noised_pairs, tagger_loss
 from rtagger.training_pairs import build_slot_targets
 from tiny_roberta import save_tiny_roberta
@@ -189,7 +189,7 @@ def test_denoising_training_steps_reduce_the_loss(demo_batch) -> None:
         fusion=FusionConfig(embed_dim=64, num_heads=2),
         hidden_dim=32, num_pairs=6, feedforward_dim=64, num_heads=2, num_points=2,
     ))
-    criterion = build_criterion(tagger_criterion_config())
+    criterion = build_criterion(TaggerCriterionConfig())
     optimizer = torch.optim.AdamW(tagger.parameters(), lr=1e-3)
     scaler = torch.amp.GradScaler("cpu", enabled=False)
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Install what the tests need, then run the default (fast, CPU-only) test suite.
-# Extra arguments go to pytest, e.g. `bash scripts/test.sh -m slow`.
+# Extra arguments go to pytest, e.g. `bash scripts/test.sh -m gpu` on a CUDA machine.
 set -euo pipefail
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$repo_root"

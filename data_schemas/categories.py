@@ -6,6 +6,10 @@ from pydantic import Field
 from data_schemas.record import Record
 from data_schemas.table_spec import TableSpec
 
+RESERVED_CATEGORY_NAME = "no objects"
+"""The label text of the model's unmatched entity slots: no category may be called so (ingest
+rejects such categories and objects)."""
+
 
 class CategoryRecord(Record):
     """One object class; ``category_id`` is the dataset's own id (COCO's 1..90, VG's assigned)."""

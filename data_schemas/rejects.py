@@ -26,6 +26,7 @@ class RejectReason(StrEnum):
     UNKNOWN_ENTITY = "unknown_entity"
     SELF_RELATION = "self_relation"
     UNREADABLE_IMAGE = "unreadable_image"
+    RESERVED_NAME = "reserved_name"
 
 
 class RejectRecord(Record):

@@ -4,7 +4,9 @@ from dataclasses import dataclass, field
 
 import torch
 
-NO_OBJECT_TEXT = "no objects"
+from data_schemas.categories import RESERVED_CATEGORY_NAME
+
+NO_OBJECT_TEXT = RESERVED_CATEGORY_NAME
 
 
 @dataclass(frozen=True)

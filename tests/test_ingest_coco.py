@@ -85,9 +85,11 @@ def test_each_bad_input_class_is_rejected_with_its_reason(tmp_path: Path, image_
         annotation(108, 42, [1, 1, 5, 5]),
         annotation(109, 2, [1, 1, 5]),
         {"id": 110, "image_id": "2", "category_id": 1, "bbox": [1, 1, 2, 2]},
+        annotation(111, 2, [1, 1, 5, 5], category_id=7),
     ]
+    categories = CATEGORIES + [{"id": 7, "name": "no objects"}]  # the model's reserved text
     path = tmp_path / "instances.json"
-    path.write_text(json.dumps(instances(images, annotations)))  # writes bare Infinity
+    path.write_text(json.dumps(instances(images, annotations, categories)))  # bare Infinity
 
     summary = ingest_coco_dataset(path, out_dir=tmp_path / "out", dataset="coco", split="train",
                                   image_root=image_root)
@@ -113,8 +115,10 @@ def test_each_bad_input_class_is_rejected_with_its_reason(tmp_path: Path, image_
         ("annotation", "unknown_image", "108"),
         ("annotation", "malformed_record", "109"),
         ("annotation", "malformed_record", "110"),
+        ("annotation", "unknown_category", "111"),
+        ("category", "reserved_name", "7"),
     ], key=by_kind_reason_id)
-    assert sum(summary.rejects.values()) == 17
+    assert sum(summary.rejects.values()) == 19
     clipped = ds.read_table(tmp_path / "out" / "entities", ds.ENTITIES).to_pylist()[1]
     assert (clipped["x1"], clipped["y1"], clipped["x2"], clipped["y2"]) == (60, 40, 64, 48)
 

@@ -29,7 +29,8 @@ def write_vg(tmp_path: Path) -> tuple[Path, Path, Path]:
     objects = write_json(tmp_path / "objects.json", [
         {"image_id": 1, "objects": [man, horse, vg_object(4, 1, 1, 0, 5, "stick")]},
         {"image_id": 2, "objects": [vg_object(5, 1, 1, 5, 5, "cup"),
-                                    vg_object(6, 8, 8, 5, 5, "dining table")]},
+                                    vg_object(6, 8, 8, 5, 5, "dining table"),
+                                    vg_object(7, 2, 2, 5, 5, "No  Objects")]},
     ])
     relationships = write_json(tmp_path / "relationships.json", [
         {"image_id": 1, "relationships": [
@@ -44,6 +45,8 @@ def write_vg(tmp_path: Path) -> tuple[Path, Path, Path]:
             relationship(20, "on", vg_object(5, 1, 1, 5, 5, "cup"),
                          vg_object(6, 8, 8, 5, 5, "dining table")),
             relationship(21, "near", vg_object(5, 1, 1, 5, 5, "cup"), man),
+            relationship(22, "near", vg_object(5, 1, 1, 5, 5, "cup"),
+                         vg_object(7, 2, 2, 5, 5, "No  Objects")),
         ]},
         {"image_id": 3, "relationships": [relationship(30, "on", man, horse)]},
     ])
@@ -65,7 +68,8 @@ def test_visual_genome_ingest(tmp_path: Path, image_root: Path) -> None:
     assert summary.rejects == {
         ds.RejectReason.DEGENERATE_BOX: 1,
         ds.RejectReason.EMPTY_TEXT: 1,
-        ds.RejectReason.UNKNOWN_ENTITY: 2,
+        ds.RejectReason.UNKNOWN_ENTITY: 3,  # one of them on the object named "no objects"
+        ds.RejectReason.RESERVED_NAME: 1,
         ds.RejectReason.SELF_RELATION: 1,
         ds.RejectReason.DUPLICATE_ID: 1,
         ds.RejectReason.PATH_ESCAPES_ROOT: 1,

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from data_schemas.categories import CATEGORIES
+from data_schemas.categories import CATEGORIES, RESERVED_CATEGORY_NAME
 from data_schemas.entities import ENTITIES
 from data_schemas.errors import RLIPv2InputError
 from data_schemas.images import IMAGES
@@ -22,7 +22,7 @@ from pipeline.ingest.counts import IngestCounts
 from pipeline.ingest.entries import check_image_entry, is_integer, pack_size, unpack_size
 from pipeline.ingest.id_index import IntIdIndex
 from pipeline.ingest.json_stream import stream_items
-from pipeline.ingest.rejection import Rejection, RejectLog
+from pipeline.ingest.rejection import Rejection, RejectLog, reserved_name_rejection
 from pipeline.staged_output import StagedDatasetOutput
 
 logger = logging.getLogger(__name__)
@@ -171,6 +171,8 @@ def _ingest_categories(
             rejection = Rejection(
                 RejectReason.DUPLICATE_ID, f"category id {category_id} appears twice"
             )
+        elif name.strip() == RESERVED_CATEGORY_NAME:
+            rejection = reserved_name_rejection(f"category {category_id}")
         else:
             names[category_id] = name.strip()
             supercategory = item.get("supercategory")
@@ -216,7 +218,8 @@ def _check_annotation(
     category_name = categories.get(item["category_id"])
     if category_name is None:
         return Rejection(
-            RejectReason.UNKNOWN_CATEGORY, f"category id {item['category_id']} is not declared"
+            RejectReason.UNKNOWN_CATEGORY,
+            f"category id {item['category_id']} is not among the accepted categories",
         )
     if item.get("iscrowd", 0) not in (0, False):
         return Rejection(RejectReason.CROWD, "crowd annotation (iscrowd=1)")

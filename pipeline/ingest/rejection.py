@@ -4,6 +4,7 @@ import logging
 from collections import Counter
 from dataclasses import dataclass
 
+from data_schemas.categories import RESERVED_CATEGORY_NAME
 from data_schemas.parquet_io import ShardedTableWriter
 from data_schemas.rejects import RejectReason
 
@@ -18,6 +19,16 @@ class Rejection:
 
     reason: RejectReason
     detail: str
+
+
+def reserved_name_rejection(what: str) -> Rejection:
+    """``what`` (e.g. "category 7") is called :data:`RESERVED_CATEGORY_NAME`, which the model
+    keeps for its unmatched entity slots."""
+    return Rejection(
+        RejectReason.RESERVED_NAME,
+        f"{what} is called {RESERVED_CATEGORY_NAME!r}, the label text the model keeps for "
+        "unmatched entity slots; rename it to keep it",
+    )
 
 
 class RejectLog:

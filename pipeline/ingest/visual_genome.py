@@ -11,7 +11,7 @@ from pathlib import Path, PurePosixPath
 
 from tqdm import tqdm
 
-from data_schemas.categories import CATEGORIES
+from data_schemas.categories import CATEGORIES, RESERVED_CATEGORY_NAME
 from data_schemas.entities import ENTITIES
 from data_schemas.rejects import RejectReason
 from data_schemas.relations import RELATIONS
@@ -21,7 +21,7 @@ from pipeline.ingest.counts import IngestCounts
 from pipeline.ingest.entries import is_integer, unpack_size
 from pipeline.ingest.id_index import IntIdIndex
 from pipeline.ingest.json_stream import stream_items
-from pipeline.ingest.rejection import Rejection, RejectLog
+from pipeline.ingest.rejection import Rejection, RejectLog, reserved_name_rejection
 from pipeline.staged_output import StagedDatasetOutput
 
 
@@ -66,6 +66,8 @@ class _VisualGenomeEntities:
         name = _object_name(entry)
         if problem is None and name is None:
             problem = Rejection(RejectReason.MALFORMED_RECORD, f"object {object_id} has no name")
+        if problem is None and name == RESERVED_CATEGORY_NAME:
+            problem = reserved_name_rejection(f"object {object_id}")
         if problem is None:
             width, height = unpack_size(self._images.sizes.get(image_id))
             box = clip_xywh_box(

@@ -1,6 +1,7 @@
 """Training targets and label texts of a batch."""
 
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, fields
 
 import torch
 
@@ -81,13 +82,14 @@ class RelationTarget:
     def num_pairs(self) -> int:
         return self.subject_boxes.shape[0]
 
-    def to(self, device: torch.device) -> "RelationTarget":
+    def to(self, device: torch.device, *, non_blocking: bool = False) -> "RelationTarget":
+        return self._map(lambda tensor: tensor.to(device, non_blocking=non_blocking))
+
+    def pin_memory(self) -> "RelationTarget":
+        return self._map(torch.Tensor.pin_memory)
+
+    def _map(self, function: Callable[[torch.Tensor], torch.Tensor]) -> "RelationTarget":
+        """A target whose every tensor is ``function`` of this one's."""
         return RelationTarget(
-            subject_boxes=self.subject_boxes.to(device),
-            object_boxes=self.object_boxes.to(device),
-            subject_labels=self.subject_labels.to(device),
-            object_labels=self.object_labels.to(device),
-            relation_labels=self.relation_labels.to(device),
-            unrelated_boxes=self.unrelated_boxes.to(device),
-            unrelated_labels=self.unrelated_labels.to(device),
+            **{item.name: function(getattr(self, item.name)) for item in fields(self)}
         )

@@ -40,7 +40,7 @@ from model.data import (
     set_loader_epoch,
     xyxy_to_normalised_cxcywh,
 )
-from model.targets import NO_OBJECT_TEXT
+from model.targets import NO_OBJECT_TEXT, RelationTarget
 from pipeline.demo_world import write_demo_world
 from pipeline.ingest import ingest_visual_genome_dataset
 
@@ -553,3 +553,29 @@ def test_distributed_loader_uses_a_distributed_sampler(
         assert sum(batch.batch_size for batch in loader) == len(dataset)
     finally:
         dist.destroy_process_group()
+
+
+def two_pair_target() -> RelationTarget:
+    return RelationTarget(
+        subject_boxes=torch.rand(2, 4),
+        object_boxes=torch.rand(2, 4),
+        subject_labels=torch.tensor([0, 1]),
+        object_labels=torch.tensor([1, 0]),
+        relation_labels=torch.tensor([[1.0, 0.0], [0.0, 1.0]]),
+        unrelated_boxes=torch.rand(1, 4),
+        unrelated_labels=torch.tensor([2]),
+    )
+
+
+def test_a_target_moves_every_tensor() -> None:
+    target = two_pair_target()
+    moved = target.to(torch.device("cpu"), non_blocking=True)
+    for name, value in vars(target).items():
+        assert torch.equal(getattr(moved, name), value), name
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_a_target_pins_every_tensor() -> None:
+    pinned = two_pair_target().pin_memory()
+    assert all(value.is_pinned() for value in vars(pinned).values())

@@ -41,7 +41,9 @@ class PretrainBatch:
             images=self.images.to(device, non_blocking=non_blocking),
             pixel_mask=self.pixel_mask.to(device, non_blocking=non_blocking),
             image_sizes=self.image_sizes.to(device, non_blocking=non_blocking),
-            targets=tuple(target.to(device) for target in self.targets),
+            targets=tuple(
+                target.to(device, non_blocking=non_blocking) for target in self.targets
+            ),
             label_texts=self.label_texts,
         )
 
@@ -51,18 +53,7 @@ class PretrainBatch:
             images=self.images.pin_memory(),
             pixel_mask=self.pixel_mask.pin_memory(),
             image_sizes=self.image_sizes.pin_memory(),
-            targets=tuple(
-                RelationTarget(
-                    subject_boxes=target.subject_boxes.pin_memory(),
-                    object_boxes=target.object_boxes.pin_memory(),
-                    subject_labels=target.subject_labels.pin_memory(),
-                    object_labels=target.object_labels.pin_memory(),
-                    relation_labels=target.relation_labels.pin_memory(),
-                    unrelated_boxes=target.unrelated_boxes.pin_memory(),
-                    unrelated_labels=target.unrelated_labels.pin_memory(),
-                )
-                for target in self.targets
-            ),
+            targets=tuple(target.pin_memory() for target in self.targets),
             label_texts=self.label_texts,
         )
 

@@ -8,7 +8,12 @@ from data_schemas.table_spec import TableSpec
 
 RESERVED_CATEGORY_NAME = "no objects"
 """The label text of the model's unmatched entity slots: no category may be called so (ingest
-rejects such categories and objects)."""
+rejects such categories and objects, synonym files such categories)."""
+
+
+def is_reserved_category_name(name: str) -> bool:
+    """Whether ``name`` is :data:`RESERVED_CATEGORY_NAME` in any case or spacing."""
+    return " ".join(name.lower().split()) == RESERVED_CATEGORY_NAME
 
 
 class CategoryRecord(Record):

@@ -87,7 +87,7 @@ def test_each_bad_input_class_is_rejected_with_its_reason(tmp_path: Path, image_
         {"id": 110, "image_id": "2", "category_id": 1, "bbox": [1, 1, 2, 2]},
         annotation(111, 2, [1, 1, 5, 5], category_id=7),
     ]
-    categories = CATEGORIES + [{"id": 7, "name": "no objects"}]  # the model's reserved text
+    categories = CATEGORIES + [{"id": 7, "name": " No Objects"}]  # the model's reserved text
     path = tmp_path / "instances.json"
     path.write_text(json.dumps(instances(images, annotations, categories)))  # bare Infinity
 

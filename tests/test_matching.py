@@ -133,7 +133,7 @@ def test_user_synonym_files_in_both_formats(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("content", "message"),
     [("{not json", "not valid JSON: line 1"), ('["a", "b"]', "expected"),
-     ('{"person": ["a", 3]}', "must be strings")],
+     ('{"person": ["a", 3]}', "must be strings"), ('{"No  Objects": ["nothing"]}', "reserved")],
 )
 def test_bad_synonym_files_are_clear_errors(tmp_path: Path, content: str, message: str) -> None:
     path = tmp_path / "synonyms.json"

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from data_schemas.categories import CATEGORIES, RESERVED_CATEGORY_NAME
+from data_schemas.categories import CATEGORIES, is_reserved_category_name
 from data_schemas.entities import ENTITIES
 from data_schemas.errors import RLIPv2InputError
 from data_schemas.images import IMAGES
@@ -171,7 +171,7 @@ def _ingest_categories(
             rejection = Rejection(
                 RejectReason.DUPLICATE_ID, f"category id {category_id} appears twice"
             )
-        elif name.strip() == RESERVED_CATEGORY_NAME:
+        elif is_reserved_category_name(name):
             rejection = reserved_name_rejection(f"category {category_id}")
         else:
             names[category_id] = name.strip()

@@ -11,7 +11,7 @@ from pathlib import Path, PurePosixPath
 
 from tqdm import tqdm
 
-from data_schemas.categories import CATEGORIES, RESERVED_CATEGORY_NAME
+from data_schemas.categories import CATEGORIES, is_reserved_category_name
 from data_schemas.entities import ENTITIES
 from data_schemas.rejects import RejectReason
 from data_schemas.relations import RELATIONS
@@ -66,7 +66,7 @@ class _VisualGenomeEntities:
         name = _object_name(entry)
         if problem is None and name is None:
             problem = Rejection(RejectReason.MALFORMED_RECORD, f"object {object_id} has no name")
-        if problem is None and name == RESERVED_CATEGORY_NAME:
+        if problem is None and is_reserved_category_name(name):
             problem = reserved_name_rejection(f"object {object_id}")
         if problem is None:
             width, height = unpack_size(self._images.sizes.get(image_id))

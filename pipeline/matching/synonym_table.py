@@ -17,6 +17,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Literal
 
+from data_schemas.categories import RESERVED_CATEGORY_NAME, is_reserved_category_name
 from data_schemas.errors import RLIPv2InputError
 from pipeline.demo_world.vocabulary import category_synonym_table
 
@@ -111,6 +112,12 @@ def _table_from_json(payload: object, *, source: str) -> SynonymTable:
         )
     if not all(isinstance(word, str) for words in mapping.values() for word in words):
         raise RLIPv2InputError(f"{source}: synonyms must be strings")
+    reserved = [name for name in mapping if is_reserved_category_name(name)]
+    if reserved:
+        raise RLIPv2InputError(
+            f"{source}: category {reserved[0]!r} is reserved: {RESERVED_CATEGORY_NAME!r} is the "
+            "label text the model keeps for unmatched entity slots"
+        )
     return _table_from_mapping(mapping)
 
 

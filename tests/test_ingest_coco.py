@@ -87,7 +87,10 @@ def test_each_bad_input_class_is_rejected_with_its_reason(tmp_path: Path, image_
         {"id": 110, "image_id": "2", "category_id": 1, "bbox": [1, 1, 2, 2]},
         annotation(111, 2, [1, 1, 5, 5], category_id=7),
     ]
-    categories = CATEGORIES + [{"id": 7, "name": " No Objects"}]  # the model's reserved text
+    categories = CATEGORIES + [
+        {"id": 7, "name": " No Objects"},  # the model's reserved text
+        {"id": 7, "name": "dog"},  # the id of a rejected category is still taken
+    ]
     path = tmp_path / "instances.json"
     path.write_text(json.dumps(instances(images, annotations, categories)))  # bare Infinity
 
@@ -117,8 +120,9 @@ def test_each_bad_input_class_is_rejected_with_its_reason(tmp_path: Path, image_
         ("annotation", "malformed_record", "110"),
         ("annotation", "unknown_category", "111"),
         ("category", "reserved_name", "7"),
+        ("category", "duplicate_id", "7"),
     ], key=by_kind_reason_id)
-    assert sum(summary.rejects.values()) == 19
+    assert sum(summary.rejects.values()) == 20
     clipped = ds.read_table(tmp_path / "out" / "entities", ds.ENTITIES).to_pylist()[1]
     assert (clipped["x1"], clipped["y1"], clipped["x2"], clipped["y2"]) == (60, 40, 64, 48)
 

@@ -161,19 +161,22 @@ def _ingest_categories(
     counts: IngestCounts,
 ) -> dict[int, str]:
     names: dict[int, str] = {}
+    seen_ids: set[int] = set()  # accepted or not: a later entry with the same id is a duplicate
     writer = output.writer(CATEGORIES)
     for item in stream_items(instances_json, "categories.item"):
         category_id = item.get("id") if isinstance(item, Mapping) else None
         name = item.get("name") if isinstance(item, Mapping) else None
         if not is_integer(category_id) or not isinstance(name, str) or not name.strip():
             rejection = Rejection(RejectReason.MALFORMED_RECORD, "category needs an id and a name")
-        elif category_id in names:
+        elif category_id in seen_ids:
             rejection = Rejection(
                 RejectReason.DUPLICATE_ID, f"category id {category_id} appears twice"
             )
         elif is_reserved_category_name(name):
+            seen_ids.add(category_id)
             rejection = reserved_name_rejection(f"category {category_id}")
         else:
+            seen_ids.add(category_id)
             names[category_id] = name.strip()
             supercategory = item.get("supercategory")
             writer.append(

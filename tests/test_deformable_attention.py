@@ -124,13 +124,20 @@ def test_module_output_shape(box_references: bool) -> None:
 
 def test_box_offsets_scale_with_the_box_size() -> None:
     torch.manual_seed(0)
+    num_points = 2
     attention = MultiScaleDeformableAttention(
-        hidden_dim=HIDDEN_DIM, num_levels=NUM_LEVELS, num_heads=NUM_HEADS, num_points=2
+        hidden_dim=HIDDEN_DIM, num_levels=NUM_LEVELS, num_heads=NUM_HEADS, num_points=num_points
     )
-    query, value, points, spatial_shapes, level_start_index = _module_inputs()
-    empty_boxes = torch.cat([points, torch.zeros_like(points)], dim=-1)  # width = height = 0
+    query, value, centres, spatial_shapes, level_start_index = _module_inputs()
+    size = torch.tensor([0.4, 0.2])
+    boxes = torch.cat([centres, size.expand_as(centres)], dim=-1)
 
-    def run(reference: torch.Tensor) -> torch.Tensor:
+    def run(reference: torch.Tensor, offset: tuple[float, float]) -> torch.Tensor:
+        """Every sampling offset set to ``offset`` (the query's share is 0 at init)."""
+        with torch.no_grad():
+            attention.sampling_offsets.bias.copy_(
+                torch.tensor(offset).repeat(NUM_HEADS * NUM_LEVELS * num_points)
+            )
         return attention(
             query=query,
             reference_points=reference,
@@ -139,11 +146,12 @@ def test_box_offsets_scale_with_the_box_size() -> None:
             level_start_index=level_start_index,
         )
 
-    from_boxes = run(empty_boxes)
-    with torch.no_grad():
-        attention.sampling_offsets.bias.zero_()
-    # A box of size 0 samples only its centre, like a point with zero offsets.
-    torch.testing.assert_close(from_boxes, run(points))
+    # Offset (1, 0) from a box moves (1 / num_points) * (width / 2) = 0.1 right of its centre.
+    moved_centres = centres + torch.tensor([0.1, 0.0])
+    torch.testing.assert_close(run(boxes, (1.0, 0.0)), run(moved_centres, (0.0, 0.0)))
+    # Offset (0, -2) moves a full half-height, 0.1 up.
+    raised_centres = centres + torch.tensor([0.0, -0.1])
+    torch.testing.assert_close(run(boxes, (0.0, -2.0)), run(raised_centres, (0.0, 0.0)))
 
 
 def test_padded_values_do_not_affect_the_output() -> None:

@@ -42,17 +42,21 @@ def test_gpu_slot_only_on_cuda(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_worker_threads_run_torch_on_one_thread_and_the_main_thread_is_left_alone() -> None:
-    main_threads = torch.get_num_threads()
-    use_one_torch_thread_off_the_main_thread()
-    assert torch.get_num_threads() == main_threads
-    seen: list[int] = []
-
-    def worker() -> None:
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)  # on a one-thread machine the main-thread check would be vacuous
+    try:
         use_one_torch_thread_off_the_main_thread()
-        seen.append(torch.get_num_threads())
+        assert torch.get_num_threads() == 2
+        seen: list[int] = []
 
-    thread = threading.Thread(target=worker)
-    thread.start()
-    thread.join()
-    assert seen == [1]
-    assert torch.get_num_threads() == main_threads
+        def worker() -> None:
+            use_one_torch_thread_off_the_main_thread()
+            seen.append(torch.get_num_threads())
+
+        thread = threading.Thread(target=worker)
+        thread.start()
+        thread.join()
+        assert seen == [1]
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)

@@ -210,13 +210,13 @@ def test_more_pairs_than_slots_matches_every_slot_once():
     assert as_mapping(match) == {0: 1, 1: 0}
 
 
-def test_l1_cost_alone_picks_the_nearest_boxes():
+def test_box_costs_alone_pick_the_nearest_boxes_and_class_costs_the_labels():
     target = make_target(
         subject_boxes=[[0.2, 0.2, 0.1, 0.1], [0.8, 0.8, 0.1, 0.1]],
         object_boxes=[[0.3, 0.3, 0.1, 0.1], [0.7, 0.7, 0.1, 0.1]],
-        subject_labels=[0, 0],
-        object_labels=[1, 1],
-        relation_labels=[[1, 0, 0], [1, 0, 0]],
+        subject_labels=[0, 2],
+        object_labels=[1, 0],
+        relation_labels=[[1, 0, 0], [0, 1, 0]],
     )
     # Slot 0 lies near pair 1, slot 1 near pair 0; the logits all favour the opposite order.
     predictions = predictions_placing([target], [[0, 1]], num_slots=2)
@@ -231,6 +231,9 @@ def test_l1_cost_alone_picks_the_nearest_boxes():
     assert as_mapping(match) == {0: 1, 1: 0}
     (match,) = only("cost_box_giou")(near_boxes, [target])
     assert as_mapping(match) == {0: 1, 1: 0}
+    for class_cost in ("cost_subject_class", "cost_object_class", "cost_relation"):
+        (match,) = only(class_cost)(near_boxes, [target])
+        assert as_mapping(match) == {0: 0, 1: 1}, class_cost
 
 
 @pytest.mark.parametrize(

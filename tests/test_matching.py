@@ -127,7 +127,9 @@ def test_user_synonym_files_in_both_formats(tmp_path: Path) -> None:
     structured.write_text(json.dumps(
         {"dataset": "x", "version": 1, "categories": [{"id": 1, "name": "Crane", "synonyms": []}]}
     ))
-    assert PhraseMatcher(load_synonym_file(structured)).match(phrase("cranes"), ["Crane"])
+    assert PhraseMatcher(load_synonym_file(structured)).match(
+        phrase("cranes"), ["Crane"]
+    ) == PhraseMatch(category="Crane", synonym="crane", words="cranes")
 
 
 @pytest.mark.parametrize(

@@ -191,8 +191,14 @@ def test_checkpoint_round_trip_and_resume(
 
     resumed = run_pretraining(load_config_file(config_path, PretrainConfig, ["optimization.epochs=2"]))
     assert resumed.state.epoch == 2 and len(resumed.epochs) == 1 and resumed.state.step == 4
-    assert latest_checkpoint(tmp_path / "run" / "checkpoints").name == "checkpoint-000002.pt"
+    second = latest_checkpoint(tmp_path / "run" / "checkpoints")
+    assert second.name == "checkpoint-000002.pt"
     assert len((tmp_path / "run" / "metrics.jsonl").read_text().splitlines()) == 2
+    # The optimizer and scheduler went on from the checkpoint: a fresh AdamW would count 2 steps.
+    resumed_payload = torch.load(second, map_location="cpu", weights_only=True)
+    adam_steps = {float(state["step"]) for state in resumed_payload["optimizer"]["state"].values()}
+    assert adam_steps == {4.0}
+    assert resumed_payload["scheduler"]["last_epoch"] == 2
 
 
 def test_pretrain_command_and_config_errors(

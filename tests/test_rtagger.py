@@ -88,8 +88,12 @@ def test_noised_pairs_leave_empty_slots_alone() -> None:
                      [[False, True]])
     noised = noised_pairs(pairs, DenoisingConfig(box_noise_scale=1.0, label_noise_probability=1.0),
                           num_classes=50, generator=torch.Generator().manual_seed(1))
-    assert torch.equal(noised.subject_boxes[0, 1], pairs.subject_boxes[0, 1])
+    for field in ("subject_boxes", "object_boxes", "subject_labels", "object_labels"):
+        assert torch.equal(getattr(noised, field)[0, 1], getattr(pairs, field)[0, 1]), field
     assert not torch.equal(noised.subject_boxes[0, 0], pairs.subject_boxes[0, 0])
+    assert not torch.equal(noised.object_boxes[0, 0], pairs.object_boxes[0, 0])
+    # Flipped with probability 1 among 50 labels (a flip may redraw the same one).
+    assert (noised.subject_labels[0, 0], noised.object_labels[0, 0]) != (1, 1)
 
 
 SLOT_BOXES = torch.tensor([[0.2, 0.2, 0.1, 0.1], [0.6, 0.6, 0.2, 0.2], [0.8, 0.3, 0.1, 0.2]])

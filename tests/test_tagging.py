@@ -357,6 +357,7 @@ def test_run_keeps_exactly_the_ground_truth_among_candidate_combinations(
     summary = tag_demo(demo, tmp_path / "tagged", FakeScorerFromTruth(demo.truth))
     relations = read_tagged(tmp_path / "tagged")
     expected = candidate_combinations(demo.candidates) & demo.truth
+    assert expected  # the demo's candidates do hold ground truth: the check is not vacuous
     assert set(triplets(relations)) == expected and len(relations) == len(expected)
     assert all(r.score == 0.9 and r.tagger_id == "fake-truth-scorer" for r in relations)
 
@@ -461,6 +462,7 @@ def test_unreadable_image_is_rejected_and_the_rest_are_written(
                                                                        if i != 3]
     expected = {t for t in candidate_combinations(demo.candidates) & demo.truth
                 if t[0] not in demo.entity_ids_by_image[3]}
+    assert expected
     assert set(triplets(read_tagged(tmp_path / "tagged"))) == expected
     assert summary.counts.images_rejected == 1
 

@@ -106,6 +106,18 @@ def test_pseudo_labels_match_rlipv2_online_branch():
     assert (ours > 0).any()  # the case is not vacuous
 
 
+def test_pseudo_labels_stay_float32_under_autocast():
+    generator = torch.Generator().manual_seed(2)
+    features = torch.randn(9, 32, generator=generator)
+    labels = (torch.rand(16, 9, generator=generator) > 0.6).float()
+    exact = pseudo_relation_labels(labels, relation_text_closeness(features), threshold=0.3)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        closeness = relation_text_closeness(features)
+        under_autocast = pseudo_relation_labels(labels, closeness, threshold=0.3)
+    assert closeness.dtype == under_autocast.dtype == torch.float32
+    torch.testing.assert_close(under_autocast, exact, atol=1e-6, rtol=0)
+
+
 def test_a_single_relation_text_or_none_gives_no_pseudo_labels():
     closeness = relation_text_closeness(torch.ones(1, 8))
     pseudo = pseudo_relation_labels(torch.ones(2, 1), closeness, threshold=0.3)

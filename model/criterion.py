@@ -40,9 +40,14 @@ import torch
 from torch import nn
 from torch.nn import functional
 
-from model.box_ops import cxcywh_to_xyxy, elementwise_generalized_iou
 from model.focal_loss import quality_focal_loss
-from model.matched_pairs import MatchedPairs, gather_matched_pairs, validate_matches
+from model.matched_pairs import (
+    MatchedPairs,
+    gather_matched_pairs,
+    matched_generalized_ious,
+    matched_slot_boxes,
+    validate_matches,
+)
 from model.matcher import (
     MatcherConfig,
     PairMatch,
@@ -233,9 +238,7 @@ class RelationCriterion(nn.Module):
                 matched.relation_labels, closeness, threshold=self.pseudo_label_threshold
             )
         if self.relation_quality_targets:
-            quality = box_quality(
-                *_matched_boxes(predictions, matched), matched.subject_boxes, matched.object_boxes
-            )  # (num_matched,)
+            quality = box_quality(*matched_generalized_ious(predictions, matched))  # (num_matched,)
             relation_targets = relation_targets * quality.unsqueeze(-1)
         return replace(matched, relation_targets=relation_targets)
 
@@ -264,7 +267,7 @@ class RelationCriterion(nn.Module):
         self, predictions: RelationPredictions, matched: MatchedPairs
     ) -> torch.Tensor:
         """Summed L1 distance of matched subject and object boxes per ground-truth pair."""
-        subject_boxes, object_boxes = _matched_boxes(predictions, matched)
+        subject_boxes, object_boxes = matched_slot_boxes(predictions, matched)
         distance = (subject_boxes - matched.subject_boxes).abs().sum() + (
             object_boxes - matched.object_boxes
         ).abs().sum()
@@ -274,13 +277,7 @@ class RelationCriterion(nn.Module):
         self, predictions: RelationPredictions, matched: MatchedPairs
     ) -> torch.Tensor:
         """Summed ``1 - GIoU`` of matched subject and object boxes per ground-truth pair."""
-        subject_boxes, object_boxes = _matched_boxes(predictions, matched)
-        subject_giou = elementwise_generalized_iou(
-            cxcywh_to_xyxy(subject_boxes), cxcywh_to_xyxy(matched.subject_boxes)
-        )
-        object_giou = elementwise_generalized_iou(
-            cxcywh_to_xyxy(object_boxes), cxcywh_to_xyxy(matched.object_boxes)
-        )
+        subject_giou, object_giou = matched_generalized_ious(predictions, matched)
         return ((1 - subject_giou).sum() + (1 - object_giou).sum()) / matched.num_pairs
 
     def _entity_cross_entropy(
@@ -337,13 +334,3 @@ def _check_hyper_parameters(
         raise ValueError(
             f"unmatched_slots must be one of {get_args(UnmatchedSlots)}, got {unmatched_slots!r}"
         )
-
-
-def _matched_boxes(
-    predictions: RelationPredictions, matched: MatchedPairs
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """(num_matched, 4) cxcywh predicted subject and object boxes of the matched slots."""
-    return (
-        predictions.subject_boxes[matched.image_indices, matched.slot_indices],
-        predictions.object_boxes[matched.image_indices, matched.slot_indices],
-    )

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 
 import torch
 
+from model.box_ops import cxcywh_to_xyxy, elementwise_generalized_iou
 from model.matcher import PairMatch
 from model.outputs import RelationPredictions
 from model.targets import RelationTarget
@@ -86,4 +87,30 @@ def gather_matched_pairs(
         subject_boxes=gather(lambda target: target.subject_boxes),
         object_boxes=gather(lambda target: target.object_boxes),
         num_pairs=max(sum(target.num_pairs for target in targets), 1),
+    )
+
+
+def matched_slot_boxes(
+    predictions: RelationPredictions, matched: MatchedPairs
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """(num_matched, 4) cxcywh predicted subject and object boxes of the matched slots."""
+    return (
+        predictions.subject_boxes[matched.image_indices, matched.slot_indices],
+        predictions.object_boxes[matched.image_indices, matched.slot_indices],
+    )
+
+
+def matched_generalized_ious(
+    predictions: RelationPredictions, matched: MatchedPairs
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """(num_matched,) GIoU of each matched slot's subject box, and of its object box, with
+    its pair's target boxes."""
+    subject_boxes, object_boxes = matched_slot_boxes(predictions, matched)
+    return (
+        elementwise_generalized_iou(
+            cxcywh_to_xyxy(subject_boxes), cxcywh_to_xyxy(matched.subject_boxes)
+        ),
+        elementwise_generalized_iou(
+            cxcywh_to_xyxy(object_boxes), cxcywh_to_xyxy(matched.object_boxes)
+        ),
     )

@@ -16,8 +16,6 @@ constants of the loss.
 
 import torch
 
-from model.box_ops import cxcywh_to_xyxy, elementwise_generalized_iou
-
 PAPER_PSEUDO_LABEL_THRESHOLD = 0.3
 
 
@@ -57,18 +55,8 @@ def pseudo_relation_labels(
     return torch.where(normalised > threshold, normalised, 0.0)
 
 
-def box_quality(
-    subject_boxes: torch.Tensor,
-    object_boxes: torch.Tensor,
-    target_subject_boxes: torch.Tensor,
-    target_object_boxes: torch.Tensor,
-) -> torch.Tensor:
-    """(num_pairs, 4) cxcywh predicted and target boxes -> (num_pairs,) quality in [0, 1]:
-    ``(min(GIoU_subject, GIoU_object) + 1) / 2``, detached."""
-    subject_giou = elementwise_generalized_iou(
-        cxcywh_to_xyxy(subject_boxes.detach()), cxcywh_to_xyxy(target_subject_boxes)
-    )
-    object_giou = elementwise_generalized_iou(
-        cxcywh_to_xyxy(object_boxes.detach()), cxcywh_to_xyxy(target_object_boxes)
-    )
-    return ((torch.minimum(subject_giou, object_giou) + 1) / 2).clamp(0.0, 1.0)
+def box_quality(subject_giou: torch.Tensor, object_giou: torch.Tensor) -> torch.Tensor:
+    """(num_pairs,) GIoUs of each slot's subject and object box with its targets -> (num_pairs,)
+    quality in [0, 1]: ``(min(GIoU_subject, GIoU_object) + 1) / 2``, detached."""
+    worse = torch.minimum(subject_giou.detach(), object_giou.detach())
+    return ((worse + 1) / 2).clamp(0.0, 1.0)

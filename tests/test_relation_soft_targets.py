@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 import torch
 
+from model.box_ops import cxcywh_to_xyxy, elementwise_generalized_iou
 from model.config_file import load_config_file
 from model.criterion import PAPER_LOSS_WEIGHTS, CriterionConfig, RelationCriterion, loss_term_key
 from model.focal_loss import quality_focal_loss
@@ -130,12 +131,21 @@ def test_a_single_relation_text_or_none_gives_no_pseudo_labels():
 def test_box_quality_is_the_worse_giou_mapped_to_unit_range():
     target = torch.tensor([[0.5, 0.5, 0.2, 0.2]])
     far = torch.tensor([[0.1, 0.1, 0.1, 0.1]])
-    assert box_quality(target, target, target, target).item() == pytest.approx(1.0)
+
+    def quality(subject_box: torch.Tensor, object_box: torch.Tensor) -> float:
+        """Quality of a slot whose subject and object boxes both target ``target``."""
+
+        def giou(box: torch.Tensor) -> torch.Tensor:
+            return elementwise_generalized_iou(cxcywh_to_xyxy(box), cxcywh_to_xyxy(target))
+
+        return box_quality(giou(subject_box), giou(object_box)).item()
+
+    assert quality(target, target) == pytest.approx(1.0)
     # Shifted by half its width: IoU 0.02 / 0.06 and the enclosing box is the union, GIoU 1/3.
     shifted = target + torch.tensor([0.1, 0.0, 0.0, 0.0])
-    assert box_quality(shifted, target, target, target).item() == pytest.approx(2 / 3)
-    worse = box_quality(target, far, target, target).item()
-    assert worse == box_quality(far, target, target, target).item()
+    assert quality(shifted, target) == pytest.approx(2 / 3)
+    worse = quality(target, far)
+    assert worse == quality(far, target)
     assert 0.0 <= worse < 0.5  # disjoint boxes: GIoU < 0
 
 

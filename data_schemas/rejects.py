@@ -1,10 +1,13 @@
-"""The ``rejects`` table: every input record a stage dropped, with the reason."""
+"""The ``rejects`` table (every input record a stage dropped, with the reason), and the
+:class:`Rejection` that a check returns for one record."""
 
+from dataclasses import dataclass
 from enum import StrEnum
 
 import pyarrow as pa
 from pydantic import Field
 
+from data_schemas.categories import RESERVED_CATEGORY_NAME
 from data_schemas.record import Record
 from data_schemas.table_spec import TableSpec
 
@@ -27,6 +30,25 @@ class RejectReason(StrEnum):
     SELF_RELATION = "self_relation"
     UNREADABLE_IMAGE = "unreadable_image"
     RESERVED_NAME = "reserved_name"
+    IMAGE_SIZE_MISMATCH = "image_size_mismatch"
+
+
+@dataclass(frozen=True)
+class Rejection:
+    """Why one input record cannot be used."""
+
+    reason: RejectReason
+    detail: str
+
+
+def reserved_name_rejection(what: str) -> Rejection:
+    """``what`` (e.g. "category 7") is called :data:`RESERVED_CATEGORY_NAME`, which the model
+    keeps for its unmatched entity slots."""
+    return Rejection(
+        RejectReason.RESERVED_NAME,
+        f"{what} is called {RESERVED_CATEGORY_NAME!r}, the label text the model keeps for "
+        "unmatched entity slots; rename it to keep it",
+    )
 
 
 class RejectRecord(Record):

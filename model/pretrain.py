@@ -29,7 +29,7 @@ def run_pretraining(config: PretrainConfig) -> TrainingResult:
 
 def _train(config: PretrainConfig, context: ProcessContext) -> TrainingResult:
     torch.manual_seed(config.data.seed)
-    loader = build_training_loader(
+    data = build_training_loader(
         config.data,
         batch_size=config.batch_size,
         num_workers=config.num_workers,
@@ -49,10 +49,11 @@ def _train(config: PretrainConfig, context: ProcessContext) -> TrainingResult:
     plan = TrainingPlan(
         model=detector,
         parameter_groups=detector.parameter_groups(config.optimization),
-        loader=loader,
+        loader=data.loader,
         optimization=config.optimization,
         max_steps_per_epoch=config.max_steps_per_epoch,
         output_dir=config.output_dir,
         config_record=config_as_dict(config),
+        data_rejects=data.rejects,
     )
     return train_epochs(plan, make_loss, context)

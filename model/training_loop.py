@@ -13,6 +13,8 @@ from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader
 from tqdm import tqdm
 
+from data_schemas.parquet_io import shard_path, write_table_atomic
+from data_schemas.rejects import REJECTS, RejectRecord
 from model.checkpoint import TrainingState, latest_checkpoint, load_checkpoint, save_checkpoint
 from model.data import set_loader_epoch
 from model.distributed import ProcessContext
@@ -56,6 +58,8 @@ class TrainingPlan:
     max_steps_per_epoch: int | None
     output_dir: Path
     config_record: dict
+    data_rejects: tuple[RejectRecord, ...]
+    """What reading the training data set aside; rank 0 stores it as ``<output_dir>/rejects``."""
 
 
 def train_epochs(
@@ -64,11 +68,16 @@ def train_epochs(
     context: ProcessContext,
 ) -> TrainingResult:
     """Resume from the newest checkpoint of ``<output_dir>/checkpoints`` if any, then train
-    the remaining epochs; rank 0 writes one checkpoint and one ``metrics.jsonl`` line per epoch.
+    the remaining epochs; rank 0 writes the data rejects (replacing an earlier start's), then
+    one checkpoint and one ``metrics.jsonl`` line per epoch.
 
     ``make_loss`` receives the model to run (DDP-wrapped when distributed) and returns the
     per-batch loss function.
     """
+    if context.is_main:
+        write_table_atomic(
+            REJECTS.to_arrow(plan.data_rejects), shard_path(plan.output_dir / "rejects", 0), REJECTS
+        )
     model = plan.model.to(context.device)
     optimizer, scheduler = build_optimizer(plan.parameter_groups, plan.optimization)
     directory = plan.output_dir / "checkpoints"

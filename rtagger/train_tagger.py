@@ -68,7 +68,7 @@ def tagger_loss(
 
 def _train(config: TaggerTrainingConfig, context: ProcessContext) -> TrainingResult:
     torch.manual_seed(config.seed)
-    loader = build_training_loader(
+    data = build_training_loader(
         config.data,
         batch_size=config.batch_size,
         num_workers=config.num_workers,
@@ -95,10 +95,11 @@ def _train(config: TaggerTrainingConfig, context: ProcessContext) -> TrainingRes
     plan = TrainingPlan(
         model=tagger,
         parameter_groups=tagger.parameter_groups(config.optimization),
-        loader=loader,
+        loader=data.loader,
         optimization=config.optimization,
         max_steps_per_epoch=config.max_steps_per_epoch,
         output_dir=config.output_dir,
         config_record=config_as_dict(config),
+        data_rejects=data.rejects,
     )
     return train_epochs(plan, make_loss, context)

@@ -218,11 +218,12 @@ def test_train_tagger_then_tag_writes_scene_graphs_that_pretraining_reads(
                        for row in candidates.to_pylist()}
     assert {(t.image_id, t.subject_entity_id, t.object_entity_id) for t in tagged} == candidate_pairs
     assert all(t.tagger_id.startswith("checkpoint-000001.pt@") for t in tagged)
-    annotations, _ = read_scene_graph_annotations(
+    reading = read_scene_graph_annotations(
         SceneGraphSource(tmp_path / "tagged" / "scene_graphs", world / "images"),
         relation_threshold=0.0,
     )
-    assert len(annotations) == len({image_id for image_id, _, _ in candidate_pairs})
+    assert reading.rejects == ()
+    assert len(reading.annotations) == len({image_id for image_id, _, _ in candidate_pairs})
     assert main(["tag", str(dataset), "--candidates", str(tmp_path / "candidates"),
                  "--checkpoint", str(tmp_path / "nope.pt"), "--out", str(tmp_path / "t2")]) == 2
 

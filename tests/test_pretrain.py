@@ -1,6 +1,7 @@
 """The RLIPv2 detector end to end: shapes, learning, checkpoints, resume, config, CLI."""
 
 import os
+import shutil
 import subprocess
 import sys
 from dataclasses import replace
@@ -9,7 +10,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from data_schemas import RLIPv2InputError
+from data_schemas import REJECTS, RejectReason, RLIPv2InputError, read_table
 from flows.cli import main
 from model.backbone import BackboneConfig
 from model.build_detector import build_relation_detector
@@ -199,6 +200,24 @@ def test_checkpoint_round_trip_and_resume(
     adam_steps = {float(state["step"]) for state in resumed_payload["optimizer"]["state"].values()}
     assert adam_steps == {4.0}
     assert resumed_payload["scheduler"]["last_epoch"] == 2
+    assert read_table(tmp_path / "run" / REJECTS.name, REJECTS).num_rows == 0
+
+
+def test_an_unreadable_image_is_set_aside_and_stored_as_a_reject(
+    tmp_path: Path, text_encoder_dir: Path, demo_scene_graphs: SceneGraphSource
+) -> None:
+    images = shutil.copytree(demo_scene_graphs.image_root, tmp_path / "images")
+    broken = sorted(images.iterdir())[0]
+    broken.write_bytes(b"not an image")
+    source = replace(demo_scene_graphs, image_root=images)
+    result = run_pretraining(load_config_file(write_config(tmp_path, text_encoder_dir, source),
+                                              PretrainConfig))
+    assert result.state.epoch == 1
+    rejects = read_table(tmp_path / "run" / REJECTS.name, REJECTS).to_pylist()
+    assert [(r["stage"], r["record_kind"], r["reason"]) for r in rejects] == [
+        ("training data", "image", RejectReason.UNREADABLE_IMAGE.value)
+    ]
+    assert broken.name in rejects[0]["detail"]
 
 
 def test_pretrain_command_and_config_errors(

@@ -1,5 +1,7 @@
 """Pre-training data: confidence filtering, pairing, paired transforms, label texts, collation."""
 
+import struct
+import zlib
 from pathlib import Path
 
 import pytest
@@ -19,6 +21,7 @@ from model.data import (
     PretrainCollator,
     PretrainDataConfig,
     PretrainSample,
+    RelationFilterCounts,
     SceneGraphSource,
     TextSamplingConfig,
     TransformConfig,
@@ -30,7 +33,9 @@ from model.data import (
     build_train_transform,
     crop,
     horizontal_flip,
+    image_file_problem,
     image_to_normalised_tensor,
+    load_rgb_image,
     mirror_left_right,
     pad_images,
     read_scene_graph_annotations,
@@ -40,6 +45,7 @@ from model.data import (
     set_loader_epoch,
     xyxy_to_normalised_cxcywh,
 )
+from model.data.scene_graph_annotations import STAGE
 from model.targets import NO_OBJECT_TEXT, RelationTarget
 from pipeline.demo_world import write_demo_world
 from pipeline.ingest import ingest_visual_genome_dataset
@@ -87,7 +93,12 @@ def scene_graph(image_id: int, file_name: str, size: tuple[int, int], objects, r
 
 
 def write_scene_graphs(directory: Path, records: list[ds.SceneGraphRecord]) -> Path:
-    table = ds.SCENE_GRAPHS.to_arrow(records)
+    return write_scene_graph_rows(directory, [record.model_dump() for record in records])
+
+
+def write_scene_graph_rows(directory: Path, rows: list[dict]) -> Path:
+    """Rows as another tool may write them: not validated by the record type."""
+    table = ds.SCENE_GRAPHS.rows_to_arrow(rows)
     ds.write_table_atomic(table, ds.shard_path(directory, 0), ds.SCENE_GRAPHS)
     return directory
 
@@ -152,7 +163,8 @@ def test_human_relations_always_kept_pseudo_iff_at_threshold() -> None:
 
 
 def test_confidence_filter_and_pair_grouping(mixed_source: SceneGraphSource) -> None:
-    annotations, counts = read_scene_graph_annotations(mixed_source, relation_threshold=0.2)
+    reading = read_scene_graph_annotations(mixed_source, relation_threshold=0.2)
+    annotations, counts = reading.annotations, reading.counts
     assert [annotation.image_id for annotation in annotations] == [1]  # 2 and 3 dropped
     assert (counts.images_read, counts.images_kept, counts.images_dropped) == (3, 1, 2)
     assert (counts.relations_read, counts.relations_kept) == (7, 5)
@@ -183,7 +195,7 @@ def test_objects_in_no_kept_relation_are_unrelated_entities(
                                                          relationships)]),
         image_root,
     )
-    (annotation,), _ = read_scene_graph_annotations(source, relation_threshold=0.2)
+    (annotation,) = read_scene_graph_annotations(source, relation_threshold=0.2).annotations
     assert [(entity.name, entity.box) for entity in annotation.unrelated_entities] == [
         ("hat", HAT),  # its relationship is below the threshold
         ("man", (40, 30, 50, 46)),  # once, though annotated twice
@@ -192,9 +204,95 @@ def test_objects_in_no_kept_relation_are_unrelated_entities(
 
 
 def test_threshold_zero_keeps_every_image(mixed_source: SceneGraphSource) -> None:
-    annotations, counts = read_scene_graph_annotations(mixed_source, relation_threshold=0.0)
+    reading = read_scene_graph_annotations(mixed_source, relation_threshold=0.0)
+    annotations, counts = reading.annotations, reading.counts
     assert [annotation.image_id for annotation in annotations] == [1, 2]
     assert counts.relations_below_threshold == 0 and counts.images_dropped == 1
+
+
+def counts_add_up(counts: RelationFilterCounts) -> bool:
+    return (
+        counts.images_read == counts.images_kept + counts.images_dropped + counts.images_rejected
+        and counts.relations_read
+        == counts.relations_kept + counts.relations_below_threshold + counts.relations_rejected
+    )
+
+
+def test_malformed_relationships_are_rejected_and_the_rest_kept(
+    tmp_path: Path, image_root: Path
+) -> None:
+    objects = [scene_object(1, "man", MAN), scene_object(2, "horse", HORSE),
+               scene_object(3, NO_OBJECT_TEXT, HAT)]
+    relationships = [
+        relationship(1, 1, 2, "riding", None),
+        relationship(2, 1, 9, "holding", 0.9),  # entity 9 does not exist
+        relationship(3, 3, 2, "on", None),  # subject called "no objects"
+        relationship(4, 1, 9, "near", 0.01),  # malformed and below the threshold: rejected
+        relationship(5, 2, 1, "under", 0.1),
+    ]
+    row = scene_graph(7, "a.png", (64, 48), objects, []).model_dump()
+    row["relationships"] = [r.model_dump() for r in relationships]  # the record type refuses
+    source = SceneGraphSource(write_scene_graph_rows(tmp_path / "sg", [row]), image_root)
+    reading = read_scene_graph_annotations(source, relation_threshold=0.2)
+    (annotation,) = reading.annotations
+    assert [(pair.subject_name, pair.object_name, pair.predicates) for pair in annotation.pairs] == [
+        ("man", "horse", ("riding",))
+    ]
+    assert [(r.record_kind, r.record_id, r.image_id, r.reason) for r in reading.rejects] == [
+        ("relationship", "2", 7, ds.RejectReason.UNKNOWN_ENTITY),
+        ("relationship", "3", 7, ds.RejectReason.RESERVED_NAME),
+        ("relationship", "4", 7, ds.RejectReason.UNKNOWN_ENTITY),
+    ]
+    assert all(r.stage == STAGE and r.source_file == str(source.scene_graphs_dir)
+               for r in reading.rejects)
+    assert "entity 9" in reading.rejects[0].detail and "subject" in reading.rejects[1].detail
+    counts = reading.counts
+    assert (counts.relations_kept, counts.relations_below_threshold,
+            counts.relations_rejected) == (1, 1, 3)
+    assert counts_add_up(counts)
+
+
+def test_unusable_image_files_are_rejected_with_their_relations(
+    tmp_path: Path, image_root: Path
+) -> None:
+    outside = write_image(tmp_path / "outside.png", 64, 48)
+    (image_root / "link.png").symlink_to(outside)
+    (image_root / "text.png").write_text("not an image")
+    write_image(image_root / "small.png", 63, 48)
+    names = ["a.png", "missing.png", "../outside.png", "link.png", "text.png", "small.png"]
+    objects = [scene_object(1, "man", MAN), scene_object(2, "horse", HORSE)]
+    rows = [
+        scene_graph(index, "a.png", (64, 48), objects,
+                    [relationship(1, 1, 2, "riding", None), relationship(2, 1, 2, "riding", 0.5)]
+                    ).model_dump() | {"file_name": name}  # the record type refuses "../"
+        for index, name in enumerate(names)
+    ]
+    source = SceneGraphSource(write_scene_graph_rows(tmp_path / "sg", rows), image_root)
+    reading = read_scene_graph_annotations(source, relation_threshold=0.2)
+    assert [annotation.image_id for annotation in reading.annotations] == [0]
+    assert [(r.record_kind, r.image_id, r.reason) for r in reading.rejects] == [
+        ("image", 1, ds.RejectReason.MISSING_IMAGE_FILE),
+        ("image", 2, ds.RejectReason.PATH_ESCAPES_ROOT),
+        ("image", 3, ds.RejectReason.PATH_ESCAPES_ROOT),
+        ("image", 4, ds.RejectReason.UNREADABLE_IMAGE),
+        ("image", 5, ds.RejectReason.IMAGE_SIZE_MISMATCH),
+    ]
+    assert "63x48" in reading.rejects[-1].detail
+    counts = reading.counts
+    assert (counts.images_kept, counts.images_rejected) == (1, 5)
+    # both relationships of each rejected image (a duplicate pair) count as rejected
+    assert (counts.relations_kept, counts.relations_rejected, counts.pairs_kept) == (2, 10, 1)
+    assert counts_add_up(counts)
+
+
+def test_only_rejected_images_is_an_input_error_that_counts_them(
+    tmp_path: Path, image_root: Path
+) -> None:
+    objects = [scene_object(1, "man", MAN), scene_object(2, "horse", HORSE)]
+    record = scene_graph(1, "gone.png", (64, 48), objects, [relationship(1, 1, 2, "on", None)])
+    source = SceneGraphSource(write_scene_graphs(tmp_path / "sg", [record]), image_root)
+    with pytest.raises(ds.RLIPv2InputError, match="1 images and 1 relations rejected"):
+        build_pretrain_dataset(demo_config(source))
 
 
 def test_no_relation_left_is_an_input_error(mixed_source: SceneGraphSource) -> None:
@@ -230,6 +328,27 @@ def test_unreadable_image_raises_naming_the_file(mixed_source: SceneGraphSource)
     write_image(image_path, 63, 48)
     with pytest.raises(ImageFileError, match="63x48 pixels"):
         dataset[0]
+
+
+def write_decompression_bomb(path: Path) -> Path:
+    """A PNG whose header claims 20000x20000 pixels: Pillow refuses it with
+    ``DecompressionBombError``, which is not an ``OSError``."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", 20_000, 20_000, 8, 2, 0, 0, 0)
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IEND", b""))
+    return path
+
+
+def test_a_decompression_bomb_is_an_unreadable_image(tmp_path: Path) -> None:
+    bomb = write_decompression_bomb(tmp_path / "bomb.png")
+    problem = image_file_problem(bomb, image_root=tmp_path.resolve(), expected_size=(64, 48))
+    assert problem is not None and problem.reason == ds.RejectReason.UNREADABLE_IMAGE
+    assert "DecompressionBombError" in problem.detail
+    with pytest.raises(ImageFileError, match="bomb.png"):
+        load_rgb_image(bomb, expected_size=(64, 48))
 
 
 def test_sample_is_lazy_rgb_with_absolute_boxes(mixed_source: SceneGraphSource) -> None:
@@ -430,7 +549,7 @@ def test_batch_texts_beyond_the_budget_are_all_kept() -> None:
 
 
 def test_vocabulary_counts_entities_and_predicates(mixed_source: SceneGraphSource) -> None:
-    annotations, _ = read_scene_graph_annotations(mixed_source, relation_threshold=0.0)
+    annotations = read_scene_graph_annotations(mixed_source, relation_threshold=0.0).annotations
     vocabulary = build_label_vocabulary(annotations)
     assert dict(vocabulary.entity_counts) == {"man": 1, "horse": 1, "hat": 1, "cup": 1, "table": 1}
     assert vocabulary.relation_counts[0] == ("on", 2)

@@ -397,10 +397,12 @@ def test_scene_graphs_hold_all_entities_and_are_read_by_pretraining(
             for r in relationships] == [(*t, r.score) for t, r in zip(triplets(relations),
                                                                       relations)]
 
-    annotations, counts = read_scene_graph_annotations(
+    reading = read_scene_graph_annotations(
         SceneGraphSource(tmp_path / "tagged" / "scene_graphs", demo.images_dir),
         relation_threshold=0.2,
     )
+    annotations, counts = reading.annotations, reading.counts
+    assert reading.rejects == ()
     expected = candidate_combinations(demo.candidates) & demo.truth
     assert counts.relations_read == len(relations) and counts.relations_kept == len(expected)
     names = {o.entity_id: o.category_name for g in graphs for o in g.objects}

@@ -22,11 +22,14 @@ from model.data.label_vocabulary import (
 )
 from model.data.pretrain_data import (
     PretrainDataConfig,
+    TrainingData,
     build_pretrain_collator,
     build_pretrain_dataset,
     build_training_loader,
+    read_training_annotations,
 )
 from model.data.scene_graph_annotations import (
+    AnnotationReading,
     ImageAnnotation,
     RelationFilterCounts,
     RelationPair,
@@ -34,13 +37,13 @@ from model.data.scene_graph_annotations import (
     UnrelatedEntity,
     read_scene_graph_annotations,
 )
-from model.data.scene_graph_dataset import (
+from model.data.image_files import (
+    DECODE_ERRORS,
     ImageFileError,
-    PretrainSample,
-    SceneGraphDataset,
-    SceneGraphSample,
+    image_file_problem,
     load_rgb_image,
 )
+from model.data.scene_graph_dataset import PretrainSample, SceneGraphDataset, SceneGraphSample
 from model.data.transforms import (
     CropConfig,
     CropRegion,
@@ -59,6 +62,8 @@ from model.data.transforms import (
 )
 
 __all__ = [
+    "DECODE_ERRORS",
+    "AnnotationReading",
     "CropConfig",
     "CropRegion",
     "ImageAnnotation",
@@ -76,6 +81,7 @@ __all__ = [
     "SceneGraphSample",
     "SceneGraphSource",
     "TextSamplingConfig",
+    "TrainingData",
     "TransformConfig",
     "TransformedImage",
     "UnrelatedEntity",
@@ -88,11 +94,13 @@ __all__ = [
     "build_train_transform",
     "crop",
     "horizontal_flip",
+    "image_file_problem",
     "image_to_normalised_tensor",
     "load_rgb_image",
     "mirror_left_right",
     "pad_images",
     "read_scene_graph_annotations",
+    "read_training_annotations",
     "relation_target",
     "resize",
     "resized_size",

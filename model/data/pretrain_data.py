@@ -1,11 +1,13 @@
 """Configuration of the pre-training data, and the builders that read it."""
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from torch.utils.data import DataLoader
 
 from data_schemas.errors import RLIPv2InputError
+from data_schemas.rejects import RejectRecord
 from data_schemas.relation_confidence import DEFAULT_RELATION_THRESHOLD, check_relation_threshold
 from model.data.collate import PretrainCollator
 from model.data.data_loader import build_data_loader
@@ -15,6 +17,7 @@ from model.data.label_vocabulary import (
     build_label_vocabulary,
 )
 from model.data.scene_graph_annotations import (
+    AnnotationReading,
     ImageAnnotation,
     RelationFilterCounts,
     SceneGraphSource,
@@ -49,39 +52,54 @@ class PretrainDataConfig:
             raise ValueError(f"seed must be >= 0, got {self.seed}")
 
 
-def build_pretrain_dataset(
-    config: PretrainDataConfig, *, augment: bool = True
-) -> SceneGraphDataset:
-    """Read every source (Parquet), filter and pair its relations, and wrap them in a dataset
-    with the training transform (``augment``) or the evaluation transform.
+def read_training_annotations(config: PretrainDataConfig) -> AnnotationReading:
+    """Read every source (Parquet), filter and pair its relations, set aside what is malformed
+    or unreadable (see :mod:`model.data.scene_graph_annotations`), and log what was kept.
 
     Raises:
         RLIPv2InputError: a table is missing or unreadable, or no image keeps a relation.
     """
-    annotations: list[ImageAnnotation] = []
-    counts = RelationFilterCounts()
-    for source in config.sources:
-        source_annotations, source_counts = read_scene_graph_annotations(
-            source, relation_threshold=config.relation_threshold
-        )
-        annotations.extend(source_annotations)
-        counts += source_counts
-    if not annotations:
+    reading = sum(
+        (
+            read_scene_graph_annotations(source, relation_threshold=config.relation_threshold)
+            for source in config.sources
+        ),
+        AnnotationReading((), RelationFilterCounts(), ()),
+    )
+    counts = reading.counts
+    if not reading.annotations:
         raise RLIPv2InputError(
             f"no image of {[str(source.scene_graphs_dir) for source in config.sources]} keeps a "
-            f"relation at confidence >= {config.relation_threshold}; lower relation_threshold "
-            "or check the sources"
+            f"relation at confidence >= {config.relation_threshold} ({counts.images_rejected} "
+            f"images and {counts.relations_rejected} relations rejected); lower "
+            "relation_threshold or check the sources"
         )
     logger.info(
-        "pre-training data: %d images, %d pairs, %d relations (%d images dropped without "
-        "relations, %d relations below confidence %.2f)",
+        "training data: %d images, %d pairs, %d relations (%d images dropped without "
+        "relations, %d relations below confidence %.2f; rejected: %d images, %d relations)",
         counts.images_kept,
         counts.pairs_kept,
         counts.relations_kept,
         counts.images_dropped,
         counts.relations_below_threshold,
         config.relation_threshold,
+        counts.images_rejected,
+        counts.relations_rejected,
     )
+    return reading
+
+
+def build_pretrain_dataset(
+    config: PretrainDataConfig, *, augment: bool = True
+) -> SceneGraphDataset:
+    """The images of :func:`read_training_annotations` with the training transform
+    (``augment``) or the evaluation transform."""
+    return _dataset(read_training_annotations(config).annotations, config, augment=augment)
+
+
+def _dataset(
+    annotations: Sequence[ImageAnnotation], config: PretrainDataConfig, *, augment: bool
+) -> SceneGraphDataset:
     transform = (build_train_transform if augment else build_eval_transform)(config.transform)
     return SceneGraphDataset(annotations, transform=transform, seed=config.seed)
 
@@ -96,6 +114,14 @@ def build_pretrain_collator(
     )
 
 
+@dataclass(frozen=True)
+class TrainingData:
+    """A training loader, and the rejects that reading its sources set aside (to be stored)."""
+
+    loader: DataLoader
+    rejects: tuple[RejectRecord, ...]
+
+
 def build_training_loader(
     config: PretrainDataConfig,
     *,
@@ -103,12 +129,13 @@ def build_training_loader(
     num_workers: int,
     distributed: bool,
     pin_memory: bool,
-) -> DataLoader:
+) -> TrainingData:
     """Shuffled, augmented training batches of ``config``, with label texts sampled against the
     training set's vocabulary (one call sets up dataset, collator and loader)."""
-    dataset = build_pretrain_dataset(config)
+    reading = read_training_annotations(config)
+    dataset = _dataset(reading.annotations, config, augment=True)
     collator = build_pretrain_collator(config, build_label_vocabulary(dataset.annotations))
-    return build_data_loader(
+    loader = build_data_loader(
         dataset,
         collator=collator,
         batch_size=batch_size,
@@ -118,3 +145,4 @@ def build_training_loader(
         distributed=distributed,
         pin_memory=pin_memory,
     )
+    return TrainingData(loader=loader, rejects=reading.rejects)

@@ -5,24 +5,44 @@ iff ``confidence is None or confidence >= relation_threshold`` (RLIPv2 pre-train
 Kept relationships are grouped into unique ordered (subject, object) pairs, each with the set of
 its predicates; an image left without any pair is dropped. The image's other objects are kept
 as its unrelated entities (the R-Tagger's negatives).
+
+Bad input is set aside, not trained on and not fatal: a relationship naming an entity the image
+lacks, or an entity called :data:`~model.targets.NO_OBJECT_TEXT`, and an image whose file is
+missing, outside its root, unreadable or of another size than the table's, each become a
+:class:`~data_schemas.rejects.RejectRecord` (stage :data:`STAGE`), counted and logged.
 """
 
 import logging
-from collections.abc import Iterable, Mapping
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
-from data_schemas.errors import RLIPv2InputError
 from data_schemas.parquet_io import read_table
 from data_schemas.relation_confidence import (
     DEFAULT_RELATION_THRESHOLD,
     check_relation_threshold,
     keeps_relationship,
 )
+from data_schemas.rejects import (
+    Rejection,
+    RejectReason,
+    RejectRecord,
+    reserved_name_rejection,
+)
 from data_schemas.scene_graphs import SCENE_GRAPHS
+from model.data.image_files import image_file_problem
 from model.targets import NO_OBJECT_TEXT
 
 logger = logging.getLogger(__name__)
+
+STAGE = "training data"
+"""The ``stage`` of the rejects set aside while reading scene graphs for training."""
+
+_IMAGE_CHECK_THREADS = 8  # header reads wait on storage, not on the CPU
+_WARNINGS_PER_REASON = 5
 
 Box = tuple[float, float, float, float]
 """x1, y1, x2, y2 in absolute pixels of the original image (x right, y down)."""
@@ -76,14 +96,22 @@ class ImageAnnotation:
 
 @dataclass(frozen=True)
 class RelationFilterCounts:
-    """What confidence filtering kept and dropped (relationships are counted before pairing)."""
+    """What reading kept, dropped and rejected (relationships are counted before pairing).
+
+    ``images_read = images_kept + images_dropped + images_rejected``, where dropped images kept
+    no relation and rejected ones have an unusable file; ``relations_read = relations_kept +
+    relations_below_threshold + relations_rejected``, where rejected relations are malformed or
+    belong to a rejected image.
+    """
 
     images_read: int = 0
     images_kept: int = 0
     images_dropped: int = 0
+    images_rejected: int = 0
     relations_read: int = 0
     relations_kept: int = 0
     relations_below_threshold: int = 0
+    relations_rejected: int = 0
     pairs_kept: int = 0
 
     def __add__(self, other: "RelationFilterCounts") -> "RelationFilterCounts":
@@ -91,39 +119,82 @@ class RelationFilterCounts:
             images_read=self.images_read + other.images_read,
             images_kept=self.images_kept + other.images_kept,
             images_dropped=self.images_dropped + other.images_dropped,
+            images_rejected=self.images_rejected + other.images_rejected,
             relations_read=self.relations_read + other.relations_read,
             relations_kept=self.relations_kept + other.relations_kept,
             relations_below_threshold=self.relations_below_threshold
             + other.relations_below_threshold,
+            relations_rejected=self.relations_rejected + other.relations_rejected,
             pairs_kept=self.pairs_kept + other.pairs_kept,
         )
 
 
-def group_relation_pairs(
-    row: Mapping, relation_threshold: float
-) -> tuple[tuple[RelationPair, ...], int]:
-    """One ``scene_graphs`` row -> its kept pairs and the number of relationships kept.
+@dataclass(frozen=True)
+class AnnotationReading:
+    """The images that keep at least one pair, what reading counted, and what it set aside."""
 
-    Duplicate (subject, object, predicate) relationships count once in a pair's predicates.
+    annotations: tuple[ImageAnnotation, ...]
+    counts: RelationFilterCounts
+    rejects: tuple[RejectRecord, ...]
 
-    Raises:
-        RLIPv2InputError: a relationship names an entity the row has no object for, or an object
-            is called :data:`NO_OBJECT_TEXT` (reserved for unmatched slots).
-    """
+    def __add__(self, other: "AnnotationReading") -> "AnnotationReading":
+        return AnnotationReading(
+            annotations=self.annotations + other.annotations,
+            counts=self.counts + other.counts,
+            rejects=self.rejects + other.rejects,
+        )
+
+
+@dataclass(frozen=True)
+class RowPairs:
+    """One ``scene_graphs`` row's kept pairs, how many relationships they hold, and the
+    relationships it rejects (with why)."""
+
+    pairs: tuple[RelationPair, ...]
+    relations_kept: int
+    rejected: tuple[tuple[Mapping, Rejection], ...]
+
+
+def relationship_problem(
+    relationship: Mapping, objects: Mapping[int, Mapping]
+) -> Rejection | None:
+    """Why ``relationship`` cannot be trained on (``objects`` by entity id); None if it can."""
+    for role in ("subject", "object"):
+        entity_id = relationship[f"{role}_entity_id"]
+        entity = objects.get(entity_id)
+        if entity is None:
+            return Rejection(
+                RejectReason.UNKNOWN_ENTITY,
+                f"its {role} is entity {entity_id}, which is not among the image's objects",
+            )
+        if entity["category_name"] == NO_OBJECT_TEXT:
+            return reserved_name_rejection(f"its {role} (entity {entity_id})")
+    return None
+
+
+def group_relation_pairs(row: Mapping, relation_threshold: float) -> RowPairs:
+    """One ``scene_graphs`` row -> its kept pairs; malformed relationships are rejected whatever
+    their confidence. Duplicate (subject, object, predicate) relationships count once in a
+    pair's predicates."""
     objects = {scene_object["entity_id"]: scene_object for scene_object in row["objects"]}
     predicates_by_pair: dict[tuple[int, int], dict[str, None]] = {}
     relations_kept = 0
+    rejected = []
     for relationship in row["relationships"]:
+        problem = relationship_problem(relationship, objects)
+        if problem is not None:
+            rejected.append((relationship, problem))
+            continue
         if not keeps_relationship(relationship["confidence"], relation_threshold):
             continue
         relations_kept += 1
         key = (relationship["subject_entity_id"], relationship["object_entity_id"])
         predicates_by_pair.setdefault(key, {})[relationship["predicate"]] = None
     pairs = tuple(
-        _relation_pair(row, objects, subject_id, object_id, tuple(predicates))
+        _relation_pair(objects[subject_id], objects[object_id], tuple(predicates))
         for (subject_id, object_id), predicates in predicates_by_pair.items()
     )
-    return pairs, relations_kept
+    return RowPairs(pairs=pairs, relations_kept=relations_kept, rejected=tuple(rejected))
 
 
 def objects_in_no_pair(
@@ -143,27 +214,8 @@ def objects_in_no_pair(
 
 
 def _relation_pair(
-    row: Mapping,
-    objects: Mapping[int, Mapping],
-    subject_id: int,
-    object_id: int,
-    predicates: tuple[str, ...],
+    subject: Mapping, object_: Mapping, predicates: tuple[str, ...]
 ) -> RelationPair:
-    entities = []
-    for entity_id in (subject_id, object_id):
-        entity = objects.get(entity_id)
-        if entity is None:
-            raise RLIPv2InputError(
-                f"image {row['image_id']} ({row['file_name']}): a relationship refers to entity "
-                f"{entity_id}, which is not among the image's objects"
-            )
-        if entity["category_name"] == NO_OBJECT_TEXT:
-            raise RLIPv2InputError(
-                f"image {row['image_id']} ({row['file_name']}): category name "
-                f"{NO_OBJECT_TEXT!r} is reserved for unmatched entity slots; rename it"
-            )
-        entities.append(entity)
-    subject, object_ = entities
     return RelationPair(
         subject_name=subject["category_name"],
         object_name=object_["category_name"],
@@ -173,72 +225,165 @@ def _relation_pair(
     )
 
 
+ImageChecker = Callable[[Sequence[ImageAnnotation]], list[Rejection | None]]
+"""Why each annotated image's file cannot be trained on (None where it can), in order."""
+
+
+def image_file_problems(
+    annotations: Sequence[ImageAnnotation], *, image_root: Path
+) -> list[Rejection | None]:
+    """The :data:`ImageChecker` of files under ``image_root``: headers read in parallel (see
+    :func:`~model.data.image_files.image_file_problem`)."""
+    root = image_root.resolve()
+
+    def problem(annotation: ImageAnnotation) -> Rejection | None:
+        size = (annotation.width, annotation.height)
+        return image_file_problem(annotation.image_path, image_root=root, expected_size=size)
+
+    with ThreadPoolExecutor(max_workers=_IMAGE_CHECK_THREADS) as pool:
+        return list(pool.map(problem, annotations))
+
+
 def annotate_rows(
-    rows: Iterable[Mapping], *, image_root: Path, relation_threshold: float
-) -> tuple[list[ImageAnnotation], RelationFilterCounts]:
-    """``scene_graphs`` rows -> annotations of the images that keep at least one pair."""
+    rows: Iterable[Mapping],
+    *,
+    image_root: Path,
+    relation_threshold: float,
+    source_file: str,
+    image_problems: ImageChecker,
+) -> AnnotationReading:
+    """``scene_graphs`` rows -> annotations of the images that keep at least one pair and whose
+    file ``image_problems`` accepts; the rejects name ``source_file``."""
     check_relation_threshold(relation_threshold)
-    annotations: list[ImageAnnotation] = []
-    images_read = relations_read = relations_kept = 0
+    candidates: list[tuple[ImageAnnotation, int]] = []  # with its relationships kept
+    rejects: list[RejectRecord] = []
+    images_read = relations_read = relations_below_threshold = 0
     for row in rows:
         images_read += 1
         relations_read += len(row["relationships"])
-        pairs, kept = group_relation_pairs(row, relation_threshold)
-        relations_kept += kept
-        if pairs:
-            annotations.append(
-                ImageAnnotation(
-                    image_path=image_root / row["file_name"],
-                    dataset=row["dataset"],
-                    image_id=row["image_id"],
-                    width=row["width"],
-                    height=row["height"],
-                    pairs=pairs,
-                    unrelated_entities=objects_in_no_pair(row, pairs),
-                )
+        grouped = group_relation_pairs(row, relation_threshold)
+        relations_below_threshold += (
+            len(row["relationships"]) - grouped.relations_kept - len(grouped.rejected)
+        )
+        rejects.extend(
+            _reject(
+                source_file, "relationship", relationship["relationship_id"], row["image_id"],
+                problem,
             )
+            for relationship, problem in grouped.rejected
+        )
+        if grouped.pairs:
+            annotation = ImageAnnotation(
+                image_path=image_root / row["file_name"],
+                dataset=row["dataset"],
+                image_id=row["image_id"],
+                width=row["width"],
+                height=row["height"],
+                pairs=grouped.pairs,
+                unrelated_entities=objects_in_no_pair(row, grouped.pairs),
+            )
+            candidates.append((annotation, grouped.relations_kept))
+    annotations: list[ImageAnnotation] = []
+    relations_kept = 0
+    problems = image_problems([annotation for annotation, _ in candidates])
+    for (annotation, kept), problem in zip(candidates, problems, strict=True):
+        if problem is None:
+            annotations.append(annotation)
+            relations_kept += kept
+        else:
+            rejects.append(
+                _reject(source_file, "image", annotation.image_id, annotation.image_id, problem)
+            )
+    images_rejected = len(candidates) - len(annotations)
     counts = RelationFilterCounts(
         images_read=images_read,
         images_kept=len(annotations),
-        images_dropped=images_read - len(annotations),
+        images_dropped=images_read - len(candidates),
+        images_rejected=images_rejected,
         relations_read=relations_read,
         relations_kept=relations_kept,
-        relations_below_threshold=relations_read - relations_kept,
+        relations_below_threshold=relations_below_threshold,
+        relations_rejected=relations_read - relations_kept - relations_below_threshold,
         pairs_kept=sum(len(annotation.pairs) for annotation in annotations),
     )
-    return annotations, counts
+    return AnnotationReading(tuple(annotations), counts, tuple(rejects))
 
 
 def read_scene_graph_annotations(
     source: SceneGraphSource, *, relation_threshold: float = DEFAULT_RELATION_THRESHOLD
-) -> tuple[list[ImageAnnotation], RelationFilterCounts]:
-    """Read one ``scene_graphs`` table (a shard directory or one file) and filter it.
+) -> AnnotationReading:
+    """Read one ``scene_graphs`` table (a shard directory or one file), filter it, and set aside
+    malformed relationships and unusable image files.
 
     Raises:
-        RLIPv2InputError: the table is missing, another table or schema version, or inconsistent.
+        RLIPv2InputError: the table is missing, or another table or schema version.
     """
+    source_file = str(source.scene_graphs_dir)
     table = read_table(source.scene_graphs_dir, SCENE_GRAPHS)
-    annotations: list[ImageAnnotation] = []
-    counts = RelationFilterCounts()
-    for record_batch in table.to_batches():
-        batch_annotations, batch_counts = annotate_rows(
+    batches = [
+        annotate_rows(
             record_batch.to_pylist(),
             image_root=source.image_root,
             relation_threshold=relation_threshold,
+            source_file=source_file,
+            image_problems=partial(image_file_problems, image_root=source.image_root),
         )
-        annotations.extend(batch_annotations)
-        counts += batch_counts
+        for record_batch in table.to_batches()
+    ]
+    reading = AnnotationReading(
+        annotations=tuple(annotation for batch in batches for annotation in batch.annotations),
+        counts=sum((batch.counts for batch in batches), RelationFilterCounts()),
+        rejects=tuple(reject for batch in batches for reject in batch.rejects),
+    )
+    counts = reading.counts
     logger.info(
-        "%s: kept %d of %d images (%d dropped without relations), %d of %d relations "
-        "(%d below confidence %.2f), %d pairs",
-        source.scene_graphs_dir,
+        "%s: kept %d of %d images (%d dropped without relations, %d rejected), %d of %d "
+        "relations (%d below confidence %.2f, %d rejected), %d pairs",
+        source_file,
         counts.images_kept,
         counts.images_read,
         counts.images_dropped,
+        counts.images_rejected,
         counts.relations_kept,
         counts.relations_read,
         counts.relations_below_threshold,
         relation_threshold,
+        counts.relations_rejected,
         counts.pairs_kept,
     )
-    return annotations, counts
+    _log_rejects(reading.rejects)
+    return reading
+
+
+def _reject(
+    source_file: str, record_kind: str, record_id: int, image_id: int, problem: Rejection
+) -> RejectRecord:
+    return RejectRecord(
+        stage=STAGE,
+        source_file=source_file,
+        record_kind=record_kind,
+        record_id=str(record_id),
+        image_id=image_id,
+        reason=problem.reason,
+        detail=problem.detail,
+    )
+
+
+def _log_rejects(rejects: Sequence[RejectRecord]) -> None:
+    """The first few rejects of each reason, then how many there were."""
+    counts = Counter(reject.reason for reject in rejects)
+    logged: Counter[RejectReason] = Counter()
+    for reject in rejects:
+        logged[reject.reason] += 1
+        if logged[reject.reason] <= _WARNINGS_PER_REASON:
+            logger.warning(
+                "set aside %s %s of image %d (%s): %s",
+                reject.record_kind,
+                reject.record_id,
+                reject.image_id,
+                reject.reason.value,
+                reject.detail,
+            )
+    for reason, count in counts.items():
+        if count > _WARNINGS_PER_REASON:
+            logger.warning("%d %s rejects in all; see the rejects table", count, reason.value)

@@ -1,8 +1,10 @@
 """The pre-training dataset: scene-graph annotations, images loaded lazily, paired transforms.
 
-An image that cannot be read, or whose size differs from the table's ``width`` x ``height``,
-raises :class:`ImageFileError` naming the file: skipping it would silently change the epoch and
-hide a broken download; fix or re-ingest the data instead.
+Images whose header is missing, unreadable or of another size than the table's were set aside
+(rejects) when the annotations were read. A file that fails later, while its pixels are decoded
+(truncated after its header, or changed during the run), raises
+:class:`~model.data.image_files.ImageFileError` naming it: dropping it then would change the
+epoch under way.
 
 Augmentation is deterministic: item ``index`` in epoch ``epoch`` draws from a generator seeded
 with ``mixed_seed(seed, epoch, index)``, whatever the number of workers. Call
@@ -12,20 +14,15 @@ so that they see the new epoch).
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import torch
 from PIL import Image
 from torch.utils.data import Dataset
 
-from data_schemas.errors import RLIPv2InputError
+from model.data.image_files import load_rgb_image
 from model.data.scene_graph_annotations import ImageAnnotation
 from model.data.seeding import mixed_seed
 from model.data.transforms import PairedTransform, mirror_left_right
-
-
-class ImageFileError(RLIPv2InputError):
-    """An image file is missing, unreadable, or not the size its table records."""
 
 
 @dataclass(frozen=True)
@@ -89,25 +86,6 @@ class PretrainSample:
     @property
     def num_pairs(self) -> int:
         return self.subject_boxes.shape[0]
-
-
-def load_rgb_image(path: Path, *, expected_size: tuple[int, int]) -> Image.Image:
-    """Decode ``path`` as RGB; ``expected_size`` is (width, height) from the table.
-
-    Raises:
-        ImageFileError: the file is missing, cannot be decoded, or has another size.
-    """
-    try:
-        with Image.open(path) as opened:
-            image = opened.convert("RGB")  # decodes the whole file
-    except OSError as error:  # FileNotFoundError, PIL.UnidentifiedImageError, truncated data
-        raise ImageFileError(f"cannot read image {path}: {error}") from error
-    if image.size != expected_size:
-        raise ImageFileError(
-            f"image {path} is {image.width}x{image.height} pixels but its scene_graphs table "
-            f"records {expected_size[0]}x{expected_size[1]}; its boxes would be misplaced"
-        )
-    return image
 
 
 def transform_sample(

@@ -1,22 +1,11 @@
 """Opening an image file under the image root, or saying why it cannot be used."""
 
-import struct
-import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
 from PIL import Image
 
-# What Pillow's decoders raise on missing, truncated, corrupt or oversized files.
-_DECODE_ERRORS = (
-    OSError,
-    SyntaxError,
-    ValueError,
-    EOFError,
-    struct.error,
-    zlib.error,
-    Image.DecompressionBombError,
-)
+from model.data.image_files import DECODE_ERRORS
 
 
 @dataclass(frozen=True)
@@ -41,5 +30,5 @@ def load_rgb_image(image_root: Path, file_name: str) -> Image.Image | Unreadable
             return image.convert("RGB")  # decodes every pixel, so truncation shows here
     except FileNotFoundError:
         return UnreadableImage(f"{path} does not exist")
-    except _DECODE_ERRORS as error:
+    except DECODE_ERRORS as error:
         return UnreadableImage(f"cannot decode {path}: {type(error).__name__}: {error}")

@@ -3,9 +3,8 @@
 import math
 from dataclasses import dataclass
 
-from data_schemas.rejects import RejectReason
+from data_schemas.rejects import Rejection, RejectReason
 from pipeline.ingest.nonfinite_literals import NON_FINITE_TEXTS
-from pipeline.ingest.rejection import Rejection
 
 
 @dataclass(frozen=True)

@@ -4,9 +4,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from data_schemas.rejects import RejectReason
+from data_schemas.rejects import Rejection, RejectReason
 from pipeline.ingest.image_paths import relative_image_path
-from pipeline.ingest.rejection import Rejection
 
 
 @dataclass(frozen=True)

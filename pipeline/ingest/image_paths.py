@@ -4,8 +4,7 @@ import posixpath
 import re
 from pathlib import Path
 
-from data_schemas.rejects import RejectReason
-from pipeline.ingest.rejection import Rejection
+from data_schemas.rejects import Rejection, RejectReason
 
 _WINDOWS_DRIVE = re.compile(r"^[A-Za-z]:")
 

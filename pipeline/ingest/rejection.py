@@ -1,34 +1,14 @@
-"""Rejected input records: the reason, and the log that counts, reports and stores them."""
+"""The log of rejected input records: it counts, reports and stores them."""
 
 import logging
 from collections import Counter
-from dataclasses import dataclass
 
-from data_schemas.categories import RESERVED_CATEGORY_NAME
 from data_schemas.parquet_io import ShardedTableWriter
-from data_schemas.rejects import RejectReason
+from data_schemas.rejects import Rejection, RejectReason
 
 logger = logging.getLogger(__name__)
 
 _WARNINGS_PER_REASON = 5
-
-
-@dataclass(frozen=True)
-class Rejection:
-    """Why one input record cannot be used."""
-
-    reason: RejectReason
-    detail: str
-
-
-def reserved_name_rejection(what: str) -> Rejection:
-    """``what`` (e.g. "category 7") is called :data:`RESERVED_CATEGORY_NAME`, which the model
-    keeps for its unmatched entity slots."""
-    return Rejection(
-        RejectReason.RESERVED_NAME,
-        f"{what} is called {RESERVED_CATEGORY_NAME!r}, the label text the model keeps for "
-        "unmatched entity slots; rename it to keep it",
-    )
 
 
 class RejectLog:

@@ -13,7 +13,7 @@ from tqdm import tqdm
 
 from data_schemas.categories import CATEGORIES, is_reserved_category_name
 from data_schemas.entities import ENTITIES
-from data_schemas.rejects import RejectReason
+from data_schemas.rejects import Rejection, RejectReason, reserved_name_rejection
 from data_schemas.relations import RELATIONS
 from pipeline.ingest.boxes import clip_xywh_box
 from pipeline.ingest.coco_format import IngestedImages, ingest_image_entries
@@ -21,7 +21,7 @@ from pipeline.ingest.counts import IngestCounts
 from pipeline.ingest.entries import is_integer, unpack_size
 from pipeline.ingest.id_index import IntIdIndex
 from pipeline.ingest.json_stream import stream_items
-from pipeline.ingest.rejection import Rejection, RejectLog, reserved_name_rejection
+from pipeline.ingest.rejection import RejectLog
 from pipeline.staged_output import StagedDatasetOutput
 
 

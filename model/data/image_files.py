@@ -1,0 +1,80 @@
+"""Image files named by scene-graph tables: checked cheaply before training, decoded in it.
+
+:func:`image_file_problem` reads only a file's header, so a training run can set aside every
+missing, foreign or resized image before its first step; :func:`load_rgb_image` decodes the
+pixels, where a file truncated after its header still shows.
+"""
+
+import struct
+import zlib
+from pathlib import Path
+
+from PIL import Image
+
+from data_schemas.errors import RLIPv2InputError
+from data_schemas.rejects import Rejection, RejectReason
+
+DECODE_ERRORS = (
+    OSError,
+    SyntaxError,
+    ValueError,
+    EOFError,
+    struct.error,
+    zlib.error,
+    Image.DecompressionBombError,
+)
+"""What Pillow raises on missing, truncated, corrupt or oversized files."""
+
+
+class ImageFileError(RLIPv2InputError):
+    """An image file is missing, unreadable, or not the size its table records."""
+
+
+def image_file_problem(
+    image_path: Path, *, image_root: Path, expected_size: tuple[int, int]
+) -> Rejection | None:
+    """Why ``image_path`` cannot be trained on, from its header alone; None when it can.
+
+    ``image_root`` must be resolved (absolute, no symlinks). ``expected_size`` is (width,
+    height) from the table: an image of another size would misplace every box.
+    """
+    if not image_path.resolve().is_relative_to(image_root):
+        return Rejection(
+            RejectReason.PATH_ESCAPES_ROOT, f"{image_path} resolves outside {image_root}"
+        )
+    if not image_path.is_file():
+        return Rejection(RejectReason.MISSING_IMAGE_FILE, f"{image_path} does not exist")
+    try:
+        with Image.open(image_path) as opened:
+            size = opened.size
+    except DECODE_ERRORS as error:
+        return Rejection(
+            RejectReason.UNREADABLE_IMAGE,
+            f"cannot read {image_path}: {type(error).__name__}: {error}",
+        )
+    if size != expected_size:
+        return Rejection(
+            RejectReason.IMAGE_SIZE_MISMATCH,
+            f"{image_path} is {size[0]}x{size[1]} pixels but its table records "
+            f"{expected_size[0]}x{expected_size[1]}; its boxes would be misplaced",
+        )
+    return None
+
+
+def load_rgb_image(path: Path, *, expected_size: tuple[int, int]) -> Image.Image:
+    """Decode every pixel of ``path`` as RGB; ``expected_size`` is (width, height) from the table.
+
+    Raises:
+        ImageFileError: the file is missing, cannot be decoded, or has another size.
+    """
+    try:
+        with Image.open(path) as opened:
+            image = opened.convert("RGB")
+    except DECODE_ERRORS as error:
+        raise ImageFileError(f"cannot read image {path}: {error}") from error
+    if image.size != expected_size:
+        raise ImageFileError(
+            f"image {path} is {image.width}x{image.height} pixels but its scene_graphs table "
+            f"records {expected_size[0]}x{expected_size[1]}; its boxes would be misplaced"
+        )
+    return image

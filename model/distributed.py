@@ -2,12 +2,16 @@
 
 import logging
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 import torch
 import torch.distributed as torch_distributed
 
 logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -51,3 +55,13 @@ def start_process(device: str) -> ProcessContext:
 def end_process(context: ProcessContext) -> None:
     if context.is_distributed and torch_distributed.is_initialized():
         torch_distributed.destroy_process_group()
+
+
+def computed_on_rank_zero(compute: Callable[[], T]) -> T:
+    """``compute()`` run by rank 0 only, its (picklable) result sent to every rank, so that all
+    ranks act on one answer; outside a process group, just ``compute()``."""
+    if not (torch_distributed.is_available() and torch_distributed.is_initialized()):
+        return compute()
+    result = [compute() if torch_distributed.get_rank() == 0 else None]
+    torch_distributed.broadcast_object_list(result, src=0)
+    return result[0]

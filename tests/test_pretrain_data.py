@@ -1,7 +1,9 @@
 """Pre-training data: confidence filtering, pairing, paired transforms, label texts, collation."""
 
+import logging
 import struct
 import zlib
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -222,13 +224,14 @@ def test_malformed_relationships_are_rejected_and_the_rest_kept(
     tmp_path: Path, image_root: Path
 ) -> None:
     objects = [scene_object(1, "man", MAN), scene_object(2, "horse", HORSE),
-               scene_object(3, NO_OBJECT_TEXT, HAT)]
+               scene_object(3, NO_OBJECT_TEXT, HAT), scene_object(4, "No  Objects", HAT)]
     relationships = [
         relationship(1, 1, 2, "riding", None),
         relationship(2, 1, 9, "holding", 0.9),  # entity 9 does not exist
         relationship(3, 3, 2, "on", None),  # subject called "no objects"
         relationship(4, 1, 9, "near", 0.01),  # malformed and below the threshold: rejected
         relationship(5, 2, 1, "under", 0.1),
+        relationship(6, 1, 4, "near", None),  # object reserved in another case and spacing
     ]
     row = scene_graph(7, "a.png", (64, 48), objects, []).model_dump()
     row["relationships"] = [r.model_dump() for r in relationships]  # the record type refuses
@@ -242,57 +245,79 @@ def test_malformed_relationships_are_rejected_and_the_rest_kept(
         ("relationship", "2", 7, ds.RejectReason.UNKNOWN_ENTITY),
         ("relationship", "3", 7, ds.RejectReason.RESERVED_NAME),
         ("relationship", "4", 7, ds.RejectReason.UNKNOWN_ENTITY),
+        ("relationship", "6", 7, ds.RejectReason.RESERVED_NAME),
     ]
     assert all(r.stage == STAGE and r.source_file == str(source.scene_graphs_dir)
                for r in reading.rejects)
     assert "entity 9" in reading.rejects[0].detail and "subject" in reading.rejects[1].detail
     counts = reading.counts
     assert (counts.relations_kept, counts.relations_below_threshold,
-            counts.relations_rejected) == (1, 1, 3)
+            counts.relations_rejected) == (1, 1, 4)
+    assert annotation.unrelated_entities == ()  # neither reserved object is a negative
     assert counts_add_up(counts)
 
 
 def test_unusable_image_files_are_rejected_with_their_relations(
-    tmp_path: Path, image_root: Path
+    tmp_path: Path, image_root: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     outside = write_image(tmp_path / "outside.png", 64, 48)
     (image_root / "link.png").symlink_to(outside)
+    (image_root / "loop.png").symlink_to(image_root / "loop.png")
     (image_root / "text.png").write_text("not an image")
+    (image_root / "folder.png").mkdir()
     write_image(image_root / "small.png", 63, 48)
-    names = ["a.png", "missing.png", "../outside.png", "link.png", "text.png", "small.png"]
+    reasons = {
+        "a.png": None,
+        "missing.png": ds.RejectReason.MISSING_IMAGE_FILE,
+        "../outside.png": ds.RejectReason.PATH_ESCAPES_ROOT,
+        "link.png": ds.RejectReason.PATH_ESCAPES_ROOT,
+        "loop.png": ds.RejectReason.UNREADABLE_IMAGE,  # the system refuses these three paths
+        "x" * 300 + ".png": ds.RejectReason.UNREADABLE_IMAGE,
+        "nul\x00.png": ds.RejectReason.UNREADABLE_IMAGE,
+        "text.png": ds.RejectReason.UNREADABLE_IMAGE,
+        "folder.png": ds.RejectReason.UNREADABLE_IMAGE,
+        "small.png": ds.RejectReason.IMAGE_SIZE_MISMATCH,
+    }
     objects = [scene_object(1, "man", MAN), scene_object(2, "horse", HORSE)]
     rows = [
         scene_graph(index, "a.png", (64, 48), objects,
-                    [relationship(1, 1, 2, "riding", None), relationship(2, 1, 2, "riding", 0.5)]
+                    [relationship(1, 1, 2, "riding", None), relationship(2, 1, 2, "riding", 0.5),
+                     relationship(3, 2, 1, "under", 0.1)]
                     ).model_dump() | {"file_name": name}  # the record type refuses "../"
-        for index, name in enumerate(names)
+        for index, name in enumerate(reasons)
     ]
     source = SceneGraphSource(write_scene_graph_rows(tmp_path / "sg", rows), image_root)
-    reading = read_scene_graph_annotations(source, relation_threshold=0.2)
+    with caplog.at_level(logging.WARNING):
+        reading = read_scene_graph_annotations(source, relation_threshold=0.2)
     assert [annotation.image_id for annotation in reading.annotations] == [0]
     assert [(r.record_kind, r.image_id, r.reason) for r in reading.rejects] == [
-        ("image", 1, ds.RejectReason.MISSING_IMAGE_FILE),
-        ("image", 2, ds.RejectReason.PATH_ESCAPES_ROOT),
-        ("image", 3, ds.RejectReason.PATH_ESCAPES_ROOT),
-        ("image", 4, ds.RejectReason.UNREADABLE_IMAGE),
-        ("image", 5, ds.RejectReason.IMAGE_SIZE_MISMATCH),
+        ("image", index, reason) for index, reason in enumerate(reasons.values()) if reason
     ]
     assert "63x48" in reading.rejects[-1].detail
+    assert "is not a regular file" in reading.rejects[-2].detail
     counts = reading.counts
-    assert (counts.images_kept, counts.images_rejected) == (1, 5)
-    # both relationships of each rejected image (a duplicate pair) count as rejected
-    assert (counts.relations_kept, counts.relations_rejected, counts.pairs_kept) == (2, 10, 1)
+    assert (counts.images_kept, counts.images_rejected) == (1, 9)
+    # each rejected image's two kept relationships (one pair) are rejected; "under" stays below
+    assert (counts.relations_kept, counts.relations_rejected, counts.pairs_kept) == (2, 18, 1)
+    assert counts.relations_below_threshold == 10
     assert counts_add_up(counts)
+    warnings = [record.getMessage() for record in caplog.records]
+    assert "set aside image 1 (missing_image_file): " in warnings[0]
+    assert sum("(unreadable_image)" in warning for warning in warnings) == 5
+    assert "5 unreadable_image rejects in all" not in " ".join(warnings)  # only beyond five
 
 
-def test_only_rejected_images_is_an_input_error_that_counts_them(
+def test_a_source_without_any_usable_image_is_an_input_error(
     tmp_path: Path, image_root: Path
 ) -> None:
     objects = [scene_object(1, "man", MAN), scene_object(2, "horse", HORSE)]
     record = scene_graph(1, "gone.png", (64, 48), objects, [relationship(1, 1, 2, "on", None)])
     source = SceneGraphSource(write_scene_graphs(tmp_path / "sg", [record]), image_root)
-    with pytest.raises(ds.RLIPv2InputError, match="1 images and 1 relations rejected"):
+    with pytest.raises(ds.RLIPv2InputError,
+                       match=r"none of the 1 images .* \(1 missing_image_file\); is image_root"):
         build_pretrain_dataset(demo_config(source))
+    with pytest.raises(ds.RLIPv2InputError, match="is not a directory"):
+        build_pretrain_dataset(demo_config(replace(source, image_root=tmp_path / "nowhere")))
 
 
 def test_no_relation_left_is_an_input_error(mixed_source: SceneGraphSource) -> None:

@@ -7,6 +7,8 @@ pixels, where a file truncated after its header still shows.
 
 import struct
 import zlib
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from PIL import Image
@@ -25,6 +27,8 @@ DECODE_ERRORS = (
 )
 """What Pillow raises on missing, truncated, corrupt or oversized files."""
 
+_CHECK_THREADS = 8
+
 
 class ImageFileError(RLIPv2InputError):
     """An image file is missing, unreadable, or not the size its table records."""
@@ -33,21 +37,27 @@ class ImageFileError(RLIPv2InputError):
 def image_file_problem(
     image_path: Path, *, image_root: Path, expected_size: tuple[int, int]
 ) -> Rejection | None:
-    """Why ``image_path`` cannot be trained on, from its header alone; None when it can.
+    """Why ``image_path`` cannot be trained on, from its header alone; None when it can. Never
+    raises: a path the system refuses (symlink loop, name too long, NUL byte, no permission)
+    is a reject too.
 
     ``image_root`` must be resolved (absolute, no symlinks). ``expected_size`` is (width,
     height) from the table: an image of another size would misplace every box.
     """
-    if not image_path.resolve().is_relative_to(image_root):
-        return Rejection(
-            RejectReason.PATH_ESCAPES_ROOT, f"{image_path} resolves outside {image_root}"
-        )
-    if not image_path.is_file():
-        return Rejection(RejectReason.MISSING_IMAGE_FILE, f"{image_path} does not exist")
     try:
+        if not image_path.resolve().is_relative_to(image_root):
+            return Rejection(
+                RejectReason.PATH_ESCAPES_ROOT, f"{image_path} resolves outside {image_root}"
+            )
+        if not image_path.exists():
+            return Rejection(RejectReason.MISSING_IMAGE_FILE, f"{image_path} does not exist")
+        if not image_path.is_file():
+            return Rejection(
+                RejectReason.UNREADABLE_IMAGE, f"{image_path} is not a regular file"
+            )
         with Image.open(image_path) as opened:
             size = opened.size
-    except DECODE_ERRORS as error:
+    except (*DECODE_ERRORS, RuntimeError) as error:  # RuntimeError: a symlink loop
         return Rejection(
             RejectReason.UNREADABLE_IMAGE,
             f"cannot read {image_path}: {type(error).__name__}: {error}",
@@ -59,6 +69,21 @@ def image_file_problem(
             f"{expected_size[0]}x{expected_size[1]}; its boxes would be misplaced",
         )
     return None
+
+
+def image_file_problems(
+    files: Sequence[tuple[Path, tuple[int, int]]], *, image_root: Path
+) -> list[Rejection | None]:
+    """:func:`image_file_problem` of each (path, expected size) under ``image_root`` (resolved
+    here), in order; headers are read by several threads, as they wait on storage."""
+    root = image_root.resolve()
+
+    def problem(file: tuple[Path, tuple[int, int]]) -> Rejection | None:
+        path, size = file
+        return image_file_problem(path, image_root=root, expected_size=size)
+
+    with ThreadPoolExecutor(max_workers=_CHECK_THREADS) as pool:
+        return list(pool.map(problem, files))
 
 
 def load_rgb_image(path: Path, *, expected_size: tuple[int, int]) -> Image.Image:

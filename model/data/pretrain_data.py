@@ -70,8 +70,8 @@ def read_training_annotations(config: PretrainDataConfig) -> AnnotationReading:
     if not reading.annotations:
         raise RLIPv2InputError(
             f"no image of {[str(source.scene_graphs_dir) for source in config.sources]} keeps a "
-            f"relation at confidence >= {config.relation_threshold} ({counts.images_rejected} "
-            f"images and {counts.relations_rejected} relations rejected); lower "
+            f"relation at confidence >= {config.relation_threshold} "
+            f"({counts.relations_rejected} malformed relations rejected); lower "
             "relation_threshold or check the sources"
         )
     logger.info(
@@ -93,7 +93,8 @@ def build_pretrain_dataset(
     config: PretrainDataConfig, *, augment: bool = True
 ) -> SceneGraphDataset:
     """The images of :func:`read_training_annotations` with the training transform
-    (``augment``) or the evaluation transform."""
+    (``augment``) or the evaluation transform; its rejects are logged, not stored (training
+    stores them: :func:`build_training_loader`)."""
     return _dataset(read_training_annotations(config).annotations, config, augment=augment)
 
 

@@ -7,19 +7,21 @@ its predicates; an image left without any pair is dropped. The image's other obj
 as its unrelated entities (the R-Tagger's negatives).
 
 Bad input is set aside, not trained on and not fatal: a relationship naming an entity the image
-lacks, or an entity called :data:`~model.targets.NO_OBJECT_TEXT`, and an image whose file is
-missing, outside its root, unreadable or of another size than the table's, each become a
-:class:`~data_schemas.rejects.RejectRecord` (stage :data:`STAGE`), counted and logged.
+lacks, or an entity called "no objects" (in any case: the text the model keeps for unmatched
+slots), and an image whose file is missing, outside its root, unreadable or of another size
+than the table's, each become a :class:`~data_schemas.rejects.RejectRecord` (stage
+:data:`STAGE`), counted and logged. A source none of whose images can be used is an error: its
+``image_root`` is most likely wrong.
 """
 
 import logging
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from functools import partial
 from pathlib import Path
 
+from data_schemas.categories import is_reserved_category_name
+from data_schemas.errors import RLIPv2InputError
 from data_schemas.parquet_io import read_table
 from data_schemas.relation_confidence import (
     DEFAULT_RELATION_THRESHOLD,
@@ -33,15 +35,14 @@ from data_schemas.rejects import (
     reserved_name_rejection,
 )
 from data_schemas.scene_graphs import SCENE_GRAPHS
-from model.data.image_files import image_file_problem
-from model.targets import NO_OBJECT_TEXT
+from model.data.image_files import image_file_problems
+from model.distributed import computed_on_rank_zero
 
 logger = logging.getLogger(__name__)
 
 STAGE = "training data"
 """The ``stage`` of the rejects set aside while reading scene graphs for training."""
 
-_IMAGE_CHECK_THREADS = 8  # header reads wait on storage, not on the CPU
 _WARNINGS_PER_REASON = 5
 
 Box = tuple[float, float, float, float]
@@ -101,7 +102,7 @@ class RelationFilterCounts:
     ``images_read = images_kept + images_dropped + images_rejected``, where dropped images kept
     no relation and rejected ones have an unusable file; ``relations_read = relations_kept +
     relations_below_threshold + relations_rejected``, where rejected relations are malformed or
-    belong to a rejected image.
+    were kept by the threshold in a rejected image.
     """
 
     images_read: int = 0
@@ -167,7 +168,7 @@ def relationship_problem(
                 RejectReason.UNKNOWN_ENTITY,
                 f"its {role} is entity {entity_id}, which is not among the image's objects",
             )
-        if entity["category_name"] == NO_OBJECT_TEXT:
+        if is_reserved_category_name(entity["category_name"]):
             return reserved_name_rejection(f"its {role} (entity {entity_id})")
     return None
 
@@ -201,14 +202,14 @@ def objects_in_no_pair(
     row: Mapping, pairs: tuple[RelationPair, ...]
 ) -> tuple[UnrelatedEntity, ...]:
     """The row's objects that are no pair's subject or object (compared by name and box), once
-    each; objects called :data:`NO_OBJECT_TEXT` are left out, as no text may name them."""
+    each; objects called "no objects" (any case) are left out, as no text may name them."""
     related = {(pair.subject_name, pair.subject_box) for pair in pairs}
     related |= {(pair.object_name, pair.object_box) for pair in pairs}
     entities: dict[tuple[str, Box], None] = {}
     for scene_object in row["objects"]:
         name = scene_object["category_name"]
         box = (scene_object["x1"], scene_object["y1"], scene_object["x2"], scene_object["y2"])
-        if name != NO_OBJECT_TEXT and (name, box) not in related:
+        if not is_reserved_category_name(name) and (name, box) not in related:
             entities[(name, box)] = None
     return tuple(UnrelatedEntity(name=name, box=box) for name, box in entities)
 
@@ -229,19 +230,18 @@ ImageChecker = Callable[[Sequence[ImageAnnotation]], list[Rejection | None]]
 """Why each annotated image's file cannot be trained on (None where it can), in order."""
 
 
-def image_file_problems(
-    annotations: Sequence[ImageAnnotation], *, image_root: Path
-) -> list[Rejection | None]:
-    """The :data:`ImageChecker` of files under ``image_root``: headers read in parallel (see
-    :func:`~model.data.image_files.image_file_problem`)."""
-    root = image_root.resolve()
+def image_problems_of_rank_zero(image_root: Path) -> ImageChecker:
+    """The :data:`ImageChecker` of files under ``image_root``: rank 0 reads the headers (see
+    :func:`~model.data.image_files.image_file_problems`) and every rank gets its answers, so
+    that all ranks train on the same images even if storage fails one of them once."""
 
-    def problem(annotation: ImageAnnotation) -> Rejection | None:
-        size = (annotation.width, annotation.height)
-        return image_file_problem(annotation.image_path, image_root=root, expected_size=size)
+    def check(annotations: Sequence[ImageAnnotation]) -> list[Rejection | None]:
+        files = [(annotation.image_path, (annotation.width, annotation.height))
+                 for annotation in annotations]
+        logger.info("reading the headers of %d image files under %s", len(files), image_root)
+        return computed_on_rank_zero(lambda: image_file_problems(files, image_root=image_root))
 
-    with ThreadPoolExecutor(max_workers=_IMAGE_CHECK_THREADS) as pool:
-        return list(pool.map(problem, annotations))
+    return check
 
 
 def annotate_rows(
@@ -316,9 +316,14 @@ def read_scene_graph_annotations(
     malformed relationships and unusable image files.
 
     Raises:
-        RLIPv2InputError: the table is missing, or another table or schema version.
+        RLIPv2InputError: the table is missing, or another table or schema version; or the
+            image root is not a directory, or no image with a kept relation can be used.
     """
     source_file = str(source.scene_graphs_dir)
+    if not source.image_root.is_dir():
+        raise RLIPv2InputError(
+            f"image_root {source.image_root} of {source_file} is not a directory"
+        )
     table = read_table(source.scene_graphs_dir, SCENE_GRAPHS)
     batches = [
         annotate_rows(
@@ -326,7 +331,7 @@ def read_scene_graph_annotations(
             image_root=source.image_root,
             relation_threshold=relation_threshold,
             source_file=source_file,
-            image_problems=partial(image_file_problems, image_root=source.image_root),
+            image_problems=image_problems_of_rank_zero(source.image_root),
         )
         for record_batch in table.to_batches()
     ]
@@ -352,6 +357,14 @@ def read_scene_graph_annotations(
         counts.pairs_kept,
     )
     _log_rejects(reading.rejects)
+    if counts.images_rejected and not reading.annotations:
+        reasons = Counter(reject.reason.value for reject in reading.rejects
+                          if reject.record_kind == "image")
+        raise RLIPv2InputError(
+            f"none of the {counts.images_rejected} images of {source_file} that keep a relation "
+            f"can be used ({', '.join(f'{n} {reason}' for reason, n in reasons.items())}); is "
+            f"image_root {source.image_root} right?"
+        )
     return reading
 
 
@@ -376,14 +389,10 @@ def _log_rejects(rejects: Sequence[RejectRecord]) -> None:
     for reject in rejects:
         logged[reject.reason] += 1
         if logged[reject.reason] <= _WARNINGS_PER_REASON:
-            logger.warning(
-                "set aside %s %s of image %d (%s): %s",
-                reject.record_kind,
-                reject.record_id,
-                reject.image_id,
-                reject.reason.value,
-                reject.detail,
-            )
+            what = f"{reject.record_kind} {reject.record_id}"
+            if reject.record_kind != "image":
+                what += f" of image {reject.image_id}"
+            logger.warning("set aside %s (%s): %s", what, reject.reason.value, reject.detail)
     for reason, count in counts.items():
         if count > _WARNINGS_PER_REASON:
             logger.warning("%d %s rejects in all; see the rejects table", count, reason.value)

@@ -1,5 +1,6 @@
-"""Shared test helpers: small dataset files written by the tests themselves, the session's
-labelling world (:mod:`labelling_world`) and its temporary Prefect server."""
+"""Shared test helpers: small dataset files written by the tests themselves, scene-graph
+sources for training (:mod:`scene_graph_tables`), the session's labelling world
+(:mod:`labelling_world`) and its temporary Prefect server."""
 
 import json
 from collections.abc import Iterator
@@ -9,6 +10,8 @@ import pytest
 from PIL import Image
 
 from labelling_world import LabellingWorld, build_labelling_world
+from model.data import SceneGraphSource
+from scene_graph_tables import ingest_demo_source, mixed_records, write_scene_graphs
 from tiny_blip import save_tiny_blip
 
 
@@ -32,6 +35,19 @@ def image_root(tmp_path: Path) -> Path:
     write_image(root / "b.png", 32, 32)
     write_image(root / "c.png", 40, 30)
     return root
+
+
+@pytest.fixture
+def mixed_source(tmp_path: Path, image_root: Path) -> SceneGraphSource:
+    """The scene graphs of :func:`scene_graph_tables.mixed_records` over ``image_root``."""
+    table_dir = write_scene_graphs(tmp_path / "scene_graphs", mixed_records())
+    return SceneGraphSource(table_dir, image_root)
+
+
+@pytest.fixture(scope="session")
+def demo_source(tmp_path_factory: pytest.TempPathFactory) -> SceneGraphSource:
+    """Eight demo-world images ingested as Visual Genome scene graphs (human relations)."""
+    return ingest_demo_source(tmp_path_factory.mktemp("demo-world"), num_images=8, seed=0)
 
 
 @pytest.fixture(scope="session")

@@ -33,8 +33,7 @@ from model.config_file import load_config_file
 from model.pretrain_config import PretrainConfig
 from model.targets import LabelTexts
 from model.text_encoder import TextEncoderConfig
-from pipeline.demo_world import write_demo_world
-from pipeline.ingest import ingest_visual_genome_dataset
+from scene_graph_tables import ingest_demo_source
 from tiny_roberta import save_tiny_roberta
 
 REPOSITORY = Path(__file__).resolve().parents[1]
@@ -47,14 +46,7 @@ def text_encoder_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def demo_scene_graphs(tmp_path_factory: pytest.TempPathFactory) -> SceneGraphSource:
-    root = tmp_path_factory.mktemp("demo")
-    world = write_demo_world(root / "world", num_images=12, seed=2)
-    ingest_visual_genome_dataset(
-        world.vg_image_data_json, relationships_json=world.vg_relationships_json,
-        objects_json=world.vg_objects_json, out_dir=root / "vg", dataset="demo", split="train",
-    )
-    return SceneGraphSource(scene_graphs_dir=root / "vg" / "scene_graphs",
-                            image_root=world.images_dir)
+    return ingest_demo_source(tmp_path_factory.mktemp("demo"), num_images=12, seed=2)
 
 
 def tiny_detector_config(text_encoder_dir: Path, fusion: FusionKind = FusionKind.ALIF):

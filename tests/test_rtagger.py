@@ -7,7 +7,6 @@ from model.backbone import BackboneConfig
 from model.criterion import build_criterion
 from model.data import (
     PretrainDataConfig,
-    SceneGraphSource,
     TransformConfig,
     build_data_loader,
     build_label_vocabulary,
@@ -20,8 +19,6 @@ from model.fused_encoder import FusionConfig
 from model.inverse_sigmoid import inverse_sigmoid
 from model.targets import RelationTarget
 from model.text_encoder import TextEncoderConfig
-from pipeline.demo_world import write_demo_world
-from pipeline.ingest import ingest_visual_genome_dataset
 from rtagger.box_pair_queries import (
     BoxPairQueryEncoder,
     TaggerPairs,
@@ -32,6 +29,7 @@ from rtagger.denoising import flip_labels, noise_boxes
 from rtagger.tagger_config import DenoisingConfig, TaggerCriterionConfig
 from rtagger.train_tagger import noised_pairs, tagger_loss
 from rtagger.training_pairs import build_slot_targets
+from scene_graph_tables import ingest_demo_source
 from tiny_roberta import save_tiny_roberta
 
 
@@ -166,13 +164,8 @@ def test_duplicate_entity_mask_blocks_copies_of_the_same_entity() -> None:
 @pytest.fixture(scope="module")
 def demo_batch(tmp_path_factory: pytest.TempPathFactory):
     root = tmp_path_factory.mktemp("tagger")
-    world = write_demo_world(root / "world", num_images=8, seed=4)
-    ingest_visual_genome_dataset(world.vg_image_data_json,
-                                 relationships_json=world.vg_relationships_json,
-                                 objects_json=world.vg_objects_json, out_dir=root / "vg",
-                                 dataset="demo", split="train")
     config = PretrainDataConfig(
-        sources=(SceneGraphSource(root / "vg" / "scene_graphs", world.images_dir),),
+        sources=(ingest_demo_source(root, num_images=8, seed=4),),
         transform=TransformConfig(shorter_sides=(128,), max_size=160, eval_shorter_side=128),
     )
     dataset = build_pretrain_dataset(config, augment=False)

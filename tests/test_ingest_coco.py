@@ -138,6 +138,22 @@ def test_path_escape_is_refused_even_without_an_image_root(tmp_path: Path) -> No
     assert summary.rejects == {ds.RejectReason.PATH_ESCAPES_ROOT: 2}
 
 
+def test_paths_the_system_refuses_are_rejects_not_a_crash(
+    tmp_path: Path, image_root: Path
+) -> None:
+    (image_root / "loop.png").symlink_to(image_root / "loop.png")
+    path = write_json(tmp_path / "instances.json", instances(
+        GOOD_IMAGES + [{"id": 3, "file_name": "loop.png", "width": 8, "height": 8},
+                       {"id": 4, "file_name": "x" * 300 + ".png", "width": 8, "height": 8}], []
+    ))
+    summary = ingest_coco_dataset(path, out_dir=tmp_path / "out", dataset="c", split="s",
+                                  image_root=image_root)
+    assert summary.counts.images == 2
+    assert rejects_by_kind_and_reason(tmp_path / "out") == [
+        ("image", "unreadable_image", "3"), ("image", "unreadable_image", "4")
+    ]
+
+
 def test_captions_are_numbered_per_image_and_bad_ones_rejected(
     tmp_path: Path, image_root: Path
 ) -> None:

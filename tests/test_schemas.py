@@ -8,6 +8,7 @@ import pytest
 from pydantic import ValidationError
 
 import data_schemas as ds
+from data_schemas.image_files import image_file_location_problem
 from data_schemas.table_spec import SCHEMA_VERSION_KEY, TableSpec
 
 MATCH = ds.MatchEvidence(
@@ -182,3 +183,33 @@ def test_records_refuse_invalid_values() -> None:
 def test_read_missing_path_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(ds.RLIPv2InputError, match="does not exist"):
         ds.read_table(tmp_path / "nope", ds.IMAGES)
+
+
+def test_an_image_file_location_is_checked_on_disk_and_never_raises(tmp_path: Path) -> None:
+    root = (tmp_path / "images").resolve()
+    root.mkdir()
+    (root / "a.png").write_bytes(b"any bytes")
+    (root / "folder.png").mkdir()
+    (root / "loop.png").symlink_to(root / "loop.png")
+    (tmp_path / "outside.png").write_bytes(b"any bytes")
+    (root / "link.png").symlink_to(tmp_path / "outside.png")
+    (root / "dangling.png").symlink_to(root / "gone.png")
+    expected = {
+        "a.png": None,
+        "missing.png": (ds.RejectReason.MISSING_IMAGE_FILE, "does not exist"),
+        "dangling.png": (ds.RejectReason.MISSING_IMAGE_FILE, "does not exist"),
+        "../outside.png": (ds.RejectReason.PATH_ESCAPES_ROOT, "outside the image root"),
+        "link.png": (ds.RejectReason.PATH_ESCAPES_ROOT, "outside the image root"),
+        "folder.png": (ds.RejectReason.UNREADABLE_IMAGE, "not a regular file"),
+        "loop.png": (ds.RejectReason.UNREADABLE_IMAGE, "cannot resolve"),
+        "x" * 300 + ".png": (ds.RejectReason.UNREADABLE_IMAGE, "File name too long"),
+        "nul\x00.png": (ds.RejectReason.UNREADABLE_IMAGE, "null"),
+    }
+    for file_name, reason_and_words in expected.items():
+        problem = image_file_location_problem(root / file_name, image_root=root)
+        if reason_and_words is None:
+            assert problem is None
+        else:
+            reason, words = reason_and_words
+            assert problem is not None and problem.reason == reason, file_name
+            assert words in problem.detail, (file_name, problem.detail)

@@ -14,6 +14,7 @@ from pathlib import Path
 from PIL import Image
 
 from data_schemas.errors import RLIPv2InputError
+from data_schemas.image_files import image_file_location_problem
 from data_schemas.rejects import Rejection, RejectReason
 
 DECODE_ERRORS = (
@@ -37,27 +38,20 @@ class ImageFileError(RLIPv2InputError):
 def image_file_problem(
     image_path: Path, *, image_root: Path, expected_size: tuple[int, int]
 ) -> Rejection | None:
-    """Why ``image_path`` cannot be trained on, from its header alone; None when it can. Never
-    raises: a path the system refuses (symlink loop, name too long, NUL byte, no permission)
-    is a reject too.
+    """Why ``image_path`` cannot be trained on, from its location (see
+    :func:`~data_schemas.image_files.image_file_location_problem`) and header alone; None when
+    it can. Never raises.
 
     ``image_root`` must be resolved (absolute, no symlinks). ``expected_size`` is (width,
     height) from the table: an image of another size would misplace every box.
     """
+    problem = image_file_location_problem(image_path, image_root=image_root)
+    if problem is not None:
+        return problem
     try:
-        if not image_path.resolve().is_relative_to(image_root):
-            return Rejection(
-                RejectReason.PATH_ESCAPES_ROOT, f"{image_path} resolves outside {image_root}"
-            )
-        if not image_path.exists():
-            return Rejection(RejectReason.MISSING_IMAGE_FILE, f"{image_path} does not exist")
-        if not image_path.is_file():
-            return Rejection(
-                RejectReason.UNREADABLE_IMAGE, f"{image_path} is not a regular file"
-            )
         with Image.open(image_path) as opened:
             size = opened.size
-    except (*DECODE_ERRORS, RuntimeError) as error:  # RuntimeError: a symlink loop
+    except DECODE_ERRORS as error:
         return Rejection(
             RejectReason.UNREADABLE_IMAGE,
             f"cannot read {image_path}: {type(error).__name__}: {error}",

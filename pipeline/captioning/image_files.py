@@ -5,6 +5,7 @@ from pathlib import Path
 
 from PIL import Image
 
+from data_schemas.image_files import image_file_location_problem
 from model.data.image_files import DECODE_ERRORS
 
 
@@ -23,12 +24,11 @@ def load_rgb_image(image_root: Path, file_name: str) -> Image.Image | Unreadable
     come back as :class:`UnreadableImage`, never as an exception.
     """
     path = image_root / file_name
-    if not path.resolve().is_relative_to(image_root):
-        return UnreadableImage(f"{file_name!r} resolves outside the image root {image_root}")
+    problem = image_file_location_problem(path, image_root=image_root)
+    if problem is not None:
+        return UnreadableImage(problem.detail)
     try:
         with Image.open(path) as image:
             return image.convert("RGB")  # decodes every pixel, so truncation shows here
-    except FileNotFoundError:
-        return UnreadableImage(f"{path} does not exist")
     except DECODE_ERRORS as error:
         return UnreadableImage(f"cannot decode {path}: {type(error).__name__}: {error}")

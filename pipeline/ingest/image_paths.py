@@ -4,6 +4,7 @@ import posixpath
 import re
 from pathlib import Path
 
+from data_schemas.image_files import image_file_location_problem
 from data_schemas.rejects import Rejection, RejectReason
 
 _WINDOWS_DRIVE = re.compile(r"^[A-Za-z]:")
@@ -13,8 +14,9 @@ def relative_image_path(file_name: object, image_root: Path | None) -> str | Rej
     """Normalise an annotation's ``file_name`` to a POSIX path under the image root.
 
     Absolute paths, drive letters and paths whose ``..`` parts leave the root are refused
-    (``../../etc/passwd`` must never be opened). With ``image_root`` given, the file must
-    exist, and symlinks must not lead out of the root either.
+    (``../../etc/passwd`` must never be opened). With ``image_root`` given, the file must be
+    there too, as a regular file that symlinks do not lead out of the root (see
+    :func:`~data_schemas.image_files.image_file_location_problem`).
     """
     if not isinstance(file_name, str) or not file_name.strip() or "\x00" in file_name:
         return Rejection(RejectReason.MALFORMED_RECORD, f"file_name {file_name!r} is not a path")
@@ -30,12 +32,9 @@ def relative_image_path(file_name: object, image_root: Path | None) -> str | Rej
             RejectReason.PATH_ESCAPES_ROOT, f"file_name {file_name!r} leaves the image root"
         )
     if image_root is not None:
-        candidate = image_root / normalised
-        if not candidate.resolve().is_relative_to(image_root.resolve()):
-            return Rejection(
-                RejectReason.PATH_ESCAPES_ROOT,
-                f"file_name {file_name!r} resolves outside the image root (symlink)",
-            )
-        if not candidate.is_file():
-            return Rejection(RejectReason.MISSING_IMAGE_FILE, f"{candidate} does not exist")
+        problem = image_file_location_problem(
+            image_root / normalised, image_root=image_root.resolve()
+        )
+        if problem is not None:
+            return problem
     return normalised

@@ -295,10 +295,15 @@ def test_caption_images_rejects_unreadable_files_and_captions_the_rest(
     assert "cannot identify" in details[5]
     assert "outside the image root" in details[6]
     assert "does not exist" in details[7]
+    assert {reject.image_id: reject.reason for reject in rejects} == {
+        4: RejectReason.UNREADABLE_IMAGE,
+        5: RejectReason.UNREADABLE_IMAGE,
+        6: RejectReason.PATH_ESCAPES_ROOT,
+        7: RejectReason.MISSING_IMAGE_FILE,
+    }
     file_names = {r.image_id: r.file_name for r in records}
     assert all(
         reject.stage == "caption"
-        and reject.reason is RejectReason.UNREADABLE_IMAGE
         and reject.record_kind == "image"
         and reject.record_id == str(reject.image_id)
         and reject.source_file == file_names[reject.image_id]

@@ -28,6 +28,7 @@ from data_schemas.relation_confidence import (
     check_relation_threshold,
     keeps_relationship,
 )
+from data_schemas.reject_warnings import RejectWarnings
 from data_schemas.rejects import (
     Rejection,
     RejectReason,
@@ -43,7 +44,6 @@ logger = logging.getLogger(__name__)
 STAGE = "training data"
 """The ``stage`` of the rejects set aside while reading scene graphs for training."""
 
-_WARNINGS_PER_REASON = 5
 
 Box = tuple[float, float, float, float]
 """x1, y1, x2, y2 in absolute pixels of the original image (x right, y down)."""
@@ -356,7 +356,9 @@ def read_scene_graph_annotations(
         counts.relations_rejected,
         counts.pairs_kept,
     )
-    _log_rejects(reading.rejects)
+    warnings = RejectWarnings(logger)
+    for reject in reading.rejects:
+        warnings.warn(reject)
     if counts.images_rejected and not reading.annotations:
         reasons = Counter(reject.reason.value for reject in reading.rejects
                           if reject.record_kind == "image")
@@ -381,18 +383,3 @@ def _reject(
         detail=problem.detail,
     )
 
-
-def _log_rejects(rejects: Sequence[RejectRecord]) -> None:
-    """The first few rejects of each reason, then how many there were."""
-    counts = Counter(reject.reason for reject in rejects)
-    logged: Counter[RejectReason] = Counter()
-    for reject in rejects:
-        logged[reject.reason] += 1
-        if logged[reject.reason] <= _WARNINGS_PER_REASON:
-            what = f"{reject.record_kind} {reject.record_id}"
-            if reject.record_kind != "image":
-                what += f" of image {reject.image_id}"
-            logger.warning("set aside %s (%s): %s", what, reject.reason.value, reject.detail)
-    for reason, count in counts.items():
-        if count > _WARNINGS_PER_REASON:
-            logger.warning("%d %s rejects in all; see the rejects table", count, reason.value)

@@ -10,14 +10,14 @@ from tqdm import tqdm
 from data_schemas.captions import CaptionRecord
 from data_schemas.errors import RLIPv2InputError
 from data_schemas.images import ImageRecord
-from data_schemas.rejects import RejectReason, RejectRecord
+from data_schemas.reject_warnings import RejectWarnings
+from data_schemas.rejects import Rejection, RejectRecord
 from pipeline.captioning.captioner import Captioner
-from pipeline.captioning.image_files import UnreadableImage, load_rgb_image
+from pipeline.captioning.image_files import load_rgb_image
 
 logger = logging.getLogger(__name__)
 
 STAGE = "caption"
-_WARNINGS = 5
 
 
 def caption_images(
@@ -50,24 +50,24 @@ def _caption_stream(
     images: Iterable[ImageRecord], image_root: Path, captioner: Captioner, batch_size: int
 ) -> Iterator[CaptionRecord | RejectRecord]:
     total = len(images) if isinstance(images, Sized) else None
-    rejected = 0
+    warnings = RejectWarnings(logger)
     pending: list[tuple[ImageRecord, Image.Image]] = []
     with tqdm(total=total, desc="caption", unit="image", disable=None) as progress:
         for record in images:
             loaded = load_rgb_image(image_root, record.file_name)
-            if isinstance(loaded, UnreadableImage):
-                rejected += 1
-                _warn_reject(record, loaded, rejected)
-                progress.update(1)
-                yield RejectRecord(
+            if isinstance(loaded, Rejection):
+                reject = RejectRecord(
                     stage=STAGE,
                     source_file=record.file_name,
                     record_kind="image",
                     record_id=str(record.image_id),
                     image_id=record.image_id,
-                    reason=RejectReason.UNREADABLE_IMAGE,
+                    reason=loaded.reason,
                     detail=loaded.detail,
                 )
+                warnings.warn(reject)
+                progress.update(1)
+                yield reject
                 continue
             pending.append((record, loaded))
             if len(pending) == batch_size:
@@ -77,8 +77,8 @@ def _caption_stream(
         if pending:
             yield from _caption_records(pending, captioner)
             progress.update(len(pending))
-    if rejected:
-        logger.warning("%d images could not be read and were rejected", rejected)
+    if warnings.total:
+        logger.warning("%d images could not be used and were rejected", warnings.total)
 
 
 def _caption_records(
@@ -102,9 +102,3 @@ def _caption_records(
                 captioner_id=captioner.captioner_id,
             )
 
-
-def _warn_reject(record: ImageRecord, unreadable: UnreadableImage, count: int) -> None:
-    if count <= _WARNINGS:
-        logger.warning("rejected image %d: %s", record.image_id, unreadable.detail)
-    elif count == _WARNINGS + 1:
-        logger.warning("more unreadable images; see the rejects")

@@ -4,11 +4,10 @@ import logging
 from collections import Counter
 
 from data_schemas.parquet_io import ShardedTableWriter
-from data_schemas.rejects import Rejection, RejectReason
+from data_schemas.reject_warnings import RejectWarnings
+from data_schemas.rejects import Rejection, RejectReason, RejectRecord
 
 logger = logging.getLogger(__name__)
-
-_WARNINGS_PER_REASON = 5
 
 
 class RejectLog:
@@ -17,7 +16,7 @@ class RejectLog:
     def __init__(self, writer: ShardedTableWriter, *, stage: str) -> None:
         self._writer = writer
         self._stage = stage
-        self.counts: Counter[RejectReason] = Counter()
+        self._warnings = RejectWarnings(logger)
 
     def record(
         self,
@@ -28,30 +27,22 @@ class RejectLog:
         record_id: object = None,
         image_id: int | None = None,
     ) -> None:
-        self.counts[rejection.reason] += 1
-        self._writer.append(
-            {
-                "stage": self._stage,
-                "source_file": source_file,
-                "record_kind": record_kind,
-                "record_id": None if record_id is None else str(record_id),
-                "image_id": image_id,
-                "reason": rejection.reason.value,
-                "detail": rejection.detail,
-            }
+        reject = RejectRecord(
+            stage=self._stage,
+            source_file=source_file,
+            record_kind=record_kind,
+            record_id=None if record_id is None else str(record_id),
+            image_id=image_id,
+            reason=rejection.reason,
+            detail=rejection.detail,
         )
-        if self.counts[rejection.reason] <= _WARNINGS_PER_REASON:
-            logger.warning(
-                "rejected %s %s of %s: %s (%s)",
-                record_kind,
-                record_id,
-                source_file,
-                rejection.reason.value,
-                rejection.detail,
-            )
-        elif self.counts[rejection.reason] == _WARNINGS_PER_REASON + 1:
-            logger.warning("more %s rejects; see the rejects table", rejection.reason.value)
+        self._writer.append(reject.model_dump(mode="json"))
+        self._warnings.warn(reject)
+
+    @property
+    def counts(self) -> Counter[RejectReason]:
+        return self._warnings.counts
 
     @property
     def total(self) -> int:
-        return sum(self.counts.values())
+        return self._warnings.total

@@ -31,6 +31,7 @@ from data_schemas.entities import ENTITIES, EntityRecord
 from data_schemas.errors import RLIPv2InputError
 from data_schemas.images import IMAGES, ImageRecord
 from data_schemas.parquet_io import read_table
+from data_schemas.reject_warnings import RejectWarnings
 from data_schemas.rejects import REJECTS, RejectReason, RejectRecord
 from data_schemas.scene_graphs import SCENE_GRAPHS
 from data_schemas.tagged_relations import TAGGED_RELATIONS, TaggedRelationRecord
@@ -265,6 +266,7 @@ def tag_images(
     """
     image_entities = ImageGroupCursor(entities)
     image_candidates = ImageGroupCursor(candidates)
+    warnings = RejectWarnings(logger)
     for row in table_rows(images.sort_by("image_id")):
         image = ImageRecord.model_validate(row)
         entity_records = [
@@ -290,9 +292,10 @@ def tag_images(
                 max_pairs_per_call=max_pairs_per_call,
             )
         except RLIPv2InputError as error:
-            logger.warning("image %d (%s) rejected: %s", image.image_id, image.file_name, error)
             counts.images_rejected += 1
-            yield _unreadable_image(image, error)
+            reject = _unreadable_image(image, error)
+            warnings.warn(reject)
+            yield reject
             continue
         counts.add_tagged_image(candidate_records, relations)
         yield TaggedImage(image=image, entities=entity_records, relations=relations)

@@ -25,6 +25,8 @@ from torch import nn
 from torch.nn import functional
 from transformers import ResNetBackbone, ResNetConfig, SwinBackbone, SwinConfig
 
+from model.pretrained_files import load_pretrained
+
 logger = logging.getLogger(__name__)
 
 OUTPUT_STAGES = ("stage2", "stage3", "stage4")
@@ -243,13 +245,21 @@ def downsample_mask(padding_mask: torch.Tensor, size: tuple[int, int]) -> torch.
 
 def build_backbone(config: BackboneConfig) -> Backbone:
     """Builds (and, with ``config.pretrained``, loads) the backbone, freezes its batch norm and
-    sets which parameters train."""
+    sets which parameters train.
+
+    Raises:
+        RLIPv2InputError: ``config.pretrained`` cannot be loaded.
+    """
     body: ResNetBackbone | SwinBackbone
     if config.kind is BackboneKind.RESNET50:
         if config.pretrained is not None:
             logger.info("loading ResNet backbone weights from %s", config.pretrained)
-            body = ResNetBackbone.from_pretrained(
-                config.pretrained, out_features=list(OUTPUT_STAGES)
+            body = load_pretrained(
+                "the ResNet backbone",
+                config.pretrained,
+                lambda: ResNetBackbone.from_pretrained(
+                    config.pretrained, out_features=list(OUTPUT_STAGES)
+                ),
             )
         else:
             body = ResNetBackbone(_resnet_config(config))
@@ -267,8 +277,12 @@ def build_backbone(config: BackboneConfig) -> Backbone:
             overrides["drop_path_rate"] = config.drop_path_rate
         if config.pretrained is not None:
             logger.info("loading Swin backbone weights from %s", config.pretrained)
-            body = SwinBackbone.from_pretrained(
-                config.pretrained, out_features=list(OUTPUT_STAGES), **overrides
+            body = load_pretrained(
+                "the Swin backbone",
+                config.pretrained,
+                lambda: SwinBackbone.from_pretrained(
+                    config.pretrained, out_features=list(OUTPUT_STAGES), **overrides
+                ),
             )
         else:
             body = SwinBackbone(_swin_config(config, overrides))

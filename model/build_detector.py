@@ -11,17 +11,24 @@ from model.feature_resizer import FeatureResizer
 from model.fused_encoder import build_fused_encoder
 from model.input_projection import build_input_projection
 from model.pair_queries import LearnedPairQueries
-from model.parsed_decoder import ParsedDecoder
+from model.parsed_decoder import POINT_QUERY_BOX_SIZE_LOGIT, ParsedDecoder
 from model.position_encoding import SinePositionEncoding
 from model.relation_detector import RelationDetector
 from model.text_classifier import TextSimilarityClassifier
 from model.text_encoder import build_text_encoder
 
 
-def build_relation_detector(config: DetectorConfig) -> RelationDetector:
-    """Load the pretrained parts (backbone, RoBERTa) and assemble the detector."""
+def build_relation_detector(
+    config: DetectorConfig, *, first_box_size_logit: float = POINT_QUERY_BOX_SIZE_LOGIT
+) -> RelationDetector:
+    """Load the pretrained parts (backbone, RoBERTa) and assemble the detector.
+
+    ``first_box_size_logit``: see :class:`~model.parsed_decoder.ParsedDecoder`; the default
+    suits the detector's own (point) queries.
+    """
     backbone = build_backbone(config.backbone)
     text_encoder = build_text_encoder(config.text_encoder)
+    text_projection = nn.Linear(config.hidden_dim, config.hidden_dim)  # shared, as in RLIPv2
     layer_sizes = {
         "hidden_dim": config.hidden_dim,
         "feedforward_dim": config.feedforward_dim,
@@ -57,9 +64,14 @@ def build_relation_detector(config: DetectorConfig) -> RelationDetector:
             num_layers=config.decoder_layers,
             num_pairs=config.num_pairs,
             hidden_dim=config.hidden_dim,
+            first_box_size_logit=first_box_size_logit,
         ),
-        entity_classifier=TextSimilarityClassifier(hidden_dim=config.hidden_dim),
-        relation_classifier=TextSimilarityClassifier(hidden_dim=config.hidden_dim),
+        entity_classifier=TextSimilarityClassifier(
+            text_projection=text_projection, hidden_dim=config.hidden_dim
+        ),
+        relation_classifier=TextSimilarityClassifier(
+            text_projection=text_projection, hidden_dim=config.hidden_dim
+        ),
         num_levels=config.num_levels,
         hidden_dim=config.hidden_dim,
     )

@@ -2,8 +2,10 @@
 
 import logging
 import os
+import pickle
 import re
 import uuid
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,11 +37,13 @@ def save_checkpoint(
     model: nn.Module,
     optimizer: torch.optim.Optimizer,
     scheduler: torch.optim.lr_scheduler.LRScheduler,
+    scaler: torch.amp.GradScaler,
     state: TrainingState,
     config: dict,
 ) -> Path:
     """Write ``checkpoint-<epoch>.pt`` (temp file + rename), holding only tensors and
-    plain Python values so that it loads with ``weights_only=True``."""
+    plain Python values so that it loads with ``weights_only=True``. ``scaler``'s state is
+    empty unless it is enabled (float16 training)."""
     path = checkpoint_path(directory, state.epoch)
     directory.mkdir(parents=True, exist_ok=True)
     temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
@@ -47,6 +51,7 @@ def save_checkpoint(
         "model": model.state_dict(),
         "optimizer": optimizer.state_dict(),
         "scheduler": scheduler.state_dict(),
+        "scaler": scaler.state_dict(),
         "epoch": state.epoch,
         "step": state.step,
         "config": config,
@@ -74,8 +79,15 @@ def read_checkpoint(path: Path) -> dict:
     Raises:
         RLIPv2InputError: the file is missing or not a readable checkpoint.
     """
+    if path.is_file() and not zipfile.is_zipfile(path):
+        raise RLIPv2InputError(f"{path} is not a readable rlipv2 checkpoint: not a torch.save file")
     try:
         return torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as error:
+        raise RLIPv2InputError(
+            f"{path} is not an rlipv2 checkpoint: it holds objects other than tensors and plain "
+            "values (the paper's released checkpoints hold an argparse Namespace, for one)"
+        ) from error
     except (OSError, RuntimeError, EOFError) as error:
         raise RLIPv2InputError(f"{path} is not a readable rlipv2 checkpoint: {error}") from error
 
@@ -86,10 +98,12 @@ def restore_checkpoint(
     model: nn.Module,
     optimizer: torch.optim.Optimizer | None = None,
     scheduler: torch.optim.lr_scheduler.LRScheduler | None = None,
+    scaler: torch.amp.GradScaler | None = None,
     source: str,
 ) -> TrainingState:
     """Load ``payload`` (from :func:`read_checkpoint` of ``source``) into ``model`` and, when
-    given, the optimizer and scheduler.
+    given, the optimizer, scheduler and gradient scaler (when the payload has a scaler state:
+    checkpoints of float32 or bfloat16 training have none).
 
     Raises:
         RLIPv2InputError: the payload does not fit them.
@@ -100,6 +114,8 @@ def restore_checkpoint(
             optimizer.load_state_dict(payload["optimizer"])
         if scheduler is not None:
             scheduler.load_state_dict(payload["scheduler"])
+        if scaler is not None and payload.get("scaler"):
+            scaler.load_state_dict(payload["scaler"])
         return TrainingState(epoch=payload["epoch"], step=payload["step"])
     except (KeyError, RuntimeError, ValueError) as error:
         raise RLIPv2InputError(f"{source} is not a usable rlipv2 checkpoint: {error}") from error
@@ -111,8 +127,9 @@ def load_checkpoint(
     model: nn.Module,
     optimizer: torch.optim.Optimizer | None = None,
     scheduler: torch.optim.lr_scheduler.LRScheduler | None = None,
+    scaler: torch.amp.GradScaler | None = None,
 ) -> TrainingState:
-    """Restore ``model`` (and optimizer/scheduler when given) from ``path``.
+    """Restore ``model`` (and optimizer/scheduler/scaler when given) from ``path``.
 
     Raises:
         RLIPv2InputError: the file is not a readable, fitting rlipv2 checkpoint.
@@ -122,5 +139,6 @@ def load_checkpoint(
         model=model,
         optimizer=optimizer,
         scheduler=scheduler,
+        scaler=scaler,
         source=str(path),
     )

@@ -33,7 +33,7 @@ def load_config_file(
         raise RLIPv2InputError(f"config file {path} is not valid TOML: {error}") from None
     for override in overrides:
         _apply_override(raw, override)
-    _resolve_paths(raw, path.parent)
+    _resolve_paths(raw, path.resolve().parent)
     try:
         return TypeAdapter(config_type).validate_python(raw)
     except ValidationError as error:

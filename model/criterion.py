@@ -15,7 +15,7 @@ pair slots are assigned to ground-truth pairs (by the matcher, or as given), the
   R-Tagger (CornerNet's focal loss).
 - ``boxes_l1``: L1 distance of matched subject and object boxes (cxcywh in [0, 1], summed over
   the 4 coordinates and over subject and object), divided by the number of ground-truth pairs
-  in the batch (at least 1).
+  in the batch (under DDP its mean over the processes, as in RLIPv2's code; at least 1).
 - ``boxes_giou``: ``1 - GIoU`` of matched subject and object boxes, normalised likewise.
 
 Unmatched slots (``unmatched_slots``):
@@ -40,6 +40,7 @@ import torch
 from torch import nn
 from torch.nn import functional
 
+from model.distributed import mean_over_ranks
 from model.focal_loss import quality_focal_loss
 from model.matched_pairs import (
     MatchedPairs,
@@ -204,6 +205,10 @@ class RelationCriterion(nn.Module):
         validate_targets(output.final, targets)
         if matches is not None:
             validate_matches(matches, output.final, targets)
+        device = output.final.subject_boxes.device
+        box_loss_normaliser = max(
+            mean_over_ranks(float(sum(target.num_pairs for target in targets)), device=device), 1.0
+        )
         total = output.final.subject_logits.new_zeros(())
         terms: dict[str, torch.Tensor] = {}
         closeness = (
@@ -215,7 +220,9 @@ class RelationCriterion(nn.Module):
             layer_matches = self.matcher(predictions, targets) if matches is None else matches
             matched = self._soften_relation_targets(
                 predictions,
-                gather_matched_pairs(layer_matches, targets, predictions.subject_boxes.device),
+                gather_matched_pairs(
+                    layer_matches, targets, device, box_loss_normaliser=box_loss_normaliser
+                ),
                 closeness,
             )
             for name in self.loss_weights:
@@ -271,14 +278,14 @@ class RelationCriterion(nn.Module):
         distance = (subject_boxes - matched.subject_boxes).abs().sum() + (
             object_boxes - matched.object_boxes
         ).abs().sum()
-        return distance / matched.num_pairs
+        return distance / matched.box_loss_normaliser
 
     def loss_boxes_giou(
         self, predictions: RelationPredictions, matched: MatchedPairs
     ) -> torch.Tensor:
         """Summed ``1 - GIoU`` of matched subject and object boxes per ground-truth pair."""
         subject_giou, object_giou = matched_generalized_ious(predictions, matched)
-        return ((1 - subject_giou).sum() + (1 - object_giou).sum()) / matched.num_pairs
+        return ((1 - subject_giou).sum() + (1 - object_giou).sum()) / matched.box_loss_normaliser
 
     def _entity_cross_entropy(
         self, logits: torch.Tensor, matched: MatchedPairs, matched_labels: torch.Tensor

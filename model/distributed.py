@@ -57,11 +57,34 @@ def end_process(context: ProcessContext) -> None:
         torch_distributed.destroy_process_group()
 
 
+def _in_process_group() -> bool:
+    return torch_distributed.is_available() and torch_distributed.is_initialized()
+
+
 def computed_on_rank_zero(compute: Callable[[], T]) -> T:
     """``compute()`` run by rank 0 only, its (picklable) result sent to every rank, so that all
     ranks act on one answer; outside a process group, just ``compute()``."""
-    if not (torch_distributed.is_available() and torch_distributed.is_initialized()):
+    if not _in_process_group():
         return compute()
     result = [compute() if torch_distributed.get_rank() == 0 else None]
     torch_distributed.broadcast_object_list(result, src=0)
     return result[0]
+
+
+def finite_on_every_rank(value: torch.Tensor) -> bool:
+    """Whether ``value`` is finite in every process (one all-reduce under a process group), so
+    that all ranks skip a step together: a rank that skipped alone would leave the others
+    waiting for its gradients."""
+    finite = torch.isfinite(value).all().to(torch.int32)
+    if _in_process_group():
+        torch_distributed.all_reduce(finite, op=torch_distributed.ReduceOp.MIN)
+    return bool(finite.item())
+
+
+def mean_over_ranks(value: float, *, device: torch.device) -> float:
+    """The mean of ``value`` over every process (one all-reduce); outside a group, ``value``."""
+    if not _in_process_group():
+        return value
+    total = torch.tensor(value, dtype=torch.float64, device=device)
+    torch_distributed.all_reduce(total)
+    return total.item() / torch_distributed.get_world_size()

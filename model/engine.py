@@ -12,6 +12,7 @@ from torch import nn
 
 from model.criterion import CriterionOutput
 from model.data import PretrainBatch
+from model.distributed import finite_on_every_rank
 
 LossOfBatch = Callable[[PretrainBatch], CriterionOutput]
 """Forward pass and loss of one batch already on the device (the model is in train mode)."""
@@ -52,7 +53,8 @@ def train_one_epoch(
     ``max_steps``), with ``loss_of_batch`` giving each batch's loss.
 
     A step whose loss is not finite is skipped (no update) and counted, instead of
-    corrupting the weights. ``scaler`` is enabled only for float16 autocast.
+    corrupting the weights; under DDP every rank skips it when any rank's loss is not finite.
+    ``scaler`` is enabled only for float16 autocast.
     """
     model.train()
     amp_dtype = autocast_dtype(device)
@@ -66,7 +68,7 @@ def train_one_epoch(
         batch = batch.to(device, non_blocking=True)
         with torch.autocast(device.type, dtype=amp_dtype, enabled=amp_dtype is not None):
             losses = loss_of_batch(batch)
-        if not torch.isfinite(losses.total):
+        if not finite_on_every_rank(losses.total.detach()):
             skipped += 1
             logger.warning("non-finite loss at step %d: skipped", steps + skipped)
             optimizer.zero_grad(set_to_none=True)

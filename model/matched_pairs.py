@@ -23,7 +23,8 @@ class MatchedPairs:
             trains towards: ``relation_labels`` as floats, unless the criterion softened them
             (:mod:`model.relation_soft_targets`).
         subject_boxes, object_boxes: (num_matched, 4) cxcywh in [0, 1].
-        num_pairs: ground-truth pairs in the batch, at least 1 (the box-loss normaliser).
+        box_loss_normaliser: the box losses' divisor: ground-truth pairs per process, at
+            least 1 (see :func:`gather_matched_pairs`).
     """
 
     image_indices: torch.Tensor
@@ -34,7 +35,7 @@ class MatchedPairs:
     relation_targets: torch.Tensor
     subject_boxes: torch.Tensor
     object_boxes: torch.Tensor
-    num_pairs: int
+    box_loss_normaliser: float
 
 
 def validate_matches(
@@ -57,9 +58,20 @@ def validate_matches(
 
 
 def gather_matched_pairs(
-    matches: Sequence[PairMatch], targets: Sequence[RelationTarget], device: torch.device
+    matches: Sequence[PairMatch],
+    targets: Sequence[RelationTarget],
+    device: torch.device,
+    *,
+    box_loss_normaliser: float,
 ) -> MatchedPairs:
-    """The matched slots of every image and their targets, on ``device``."""
+    """The matched slots of every image and their targets, on ``device``.
+
+    ``box_loss_normaliser`` is the batch's ground-truth pair count, averaged over the
+    processes under DDP (so every rank divides by the same number, as the paper's code does)
+    and at least 1.
+    """
+    if box_loss_normaliser < 1:
+        raise ValueError(f"box_loss_normaliser must be >= 1, got {box_loss_normaliser}")
     image_indices = torch.cat(
         [
             torch.full_like(match.prediction_indices, image_index)
@@ -86,7 +98,7 @@ def gather_matched_pairs(
         relation_targets=relation_labels.float(),
         subject_boxes=gather(lambda target: target.subject_boxes),
         object_boxes=gather(lambda target: target.object_boxes),
-        num_pairs=max(sum(target.num_pairs for target in targets), 1),
+        box_loss_normaliser=box_loss_normaliser,
     )
 
 

@@ -201,9 +201,11 @@ class RelationMatcher(nn.Module):
         if sum(pair_counts) == 0:
             return [_empty_match() for _ in targets]
 
-        cost = self.cost_matrix(
-            _flatten_slots(predictions), _concatenate_targets(targets)
-        )  # (batch * num_slots, total_gt_pairs)
+        device_type = predictions.subject_boxes.device.type
+        with torch.autocast(device_type=device_type, enabled=False):  # costs in float32
+            cost = self.cost_matrix(
+                _flatten_slots(predictions), _concatenate_targets(targets)
+            )  # (batch * num_slots, total_gt_pairs)
         if not torch.isfinite(cost).all():
             raise ValueError("matching cost is not finite; the predictions contain NaN or inf")
         cost = cost.view(batch_size, num_slots, -1).cpu()
@@ -278,8 +280,8 @@ def _check_cost_weights(**weights: float) -> None:
 
 
 def _flatten_slots(predictions: RelationPredictions) -> RelationPredictions:
-    """(batch, num_pairs, ...) tensors -> (batch * num_pairs, ...) float32 (the costs are
-    computed in full precision, also under mixed-precision training)."""
+    """(batch, num_pairs, ...) tensors -> (batch * num_pairs, ...) float32: the costs are
+    computed in full precision (with autocast off), also under mixed-precision training."""
     return RelationPredictions(
         subject_boxes=predictions.subject_boxes.flatten(0, 1).float(),
         object_boxes=predictions.object_boxes.flatten(0, 1).float(),

@@ -17,6 +17,9 @@ from model.mlp import MLP
 from model.pair_queries import PairQueries
 from model.visual_memory import VisualMemory
 
+POINT_QUERY_BOX_SIZE_LOGIT = -2.0
+"""The first box head's size bias for queries that start from points (Deformable-DETR's)."""
+
 
 @dataclass(frozen=True)
 class ParsedDecoderOutput:
@@ -42,6 +45,11 @@ class ParsedDecoder(nn.Module):
         num_layers: layers per stage (each pairs with one language-fusion stage).
         num_pairs: pair slots of the learned relation-query content.
         hidden_dim: query width.
+        first_box_size_logit: initial bias of the first layer's box-size logits. Queries that
+            start from points (the detector) take :data:`POINT_QUERY_BOX_SIZE_LOGIT`, a box of
+            sigmoid(-2) = 0.12 of the image around the point, as Deformable-DETR initialises
+            it; queries that start from given boxes (the R-Tagger) take 0, so the boxes pass
+            through unchanged at initialisation. Later layers refine boxes and start at 0.
     """
 
     def __init__(
@@ -52,12 +60,13 @@ class ParsedDecoder(nn.Module):
         num_layers: int,
         num_pairs: int,
         hidden_dim: int,
+        first_box_size_logit: float,
     ) -> None:
         super().__init__()
         self.entity_layers = _clones(entity_layer, num_layers)
         self.relation_layers = _clones(relation_layer, num_layers)
-        self.subject_box_heads = _clones(_box_head(hidden_dim), num_layers)
-        self.object_box_heads = _clones(_box_head(hidden_dim), num_layers)
+        self.subject_box_heads = _box_heads(hidden_dim, num_layers, first_box_size_logit)
+        self.object_box_heads = _box_heads(hidden_dim, num_layers, first_box_size_logit)
         self.relation_content = nn.Embedding(num_pairs, hidden_dim)
 
     def forward(self, queries: PairQueries, memory: VisualMemory) -> ParsedDecoderOutput:
@@ -117,13 +126,20 @@ class ParsedDecoder(nn.Module):
 
 def _refine(reference: torch.Tensor, deltas: torch.Tensor) -> torch.Tensor:
     """Boxes from reference points (..., 2) or boxes (..., 4) plus deltas (..., 4), in logit
-    space; a 2-d reference is a box centre whose size comes from the deltas alone."""
-    logits = deltas.clone()
-    if reference.shape[-1] == 4:
-        logits = logits + inverse_sigmoid(reference)
-    else:
-        logits[..., :2] = logits[..., :2] + inverse_sigmoid(reference)
-    return logits.sigmoid()
+    space; a 2-d reference is a box centre whose size comes from the deltas alone.
+
+    Float32 whatever the deltas' dtype: the boxes are the next layer's references, and
+    bfloat16 under mixed precision would round coordinates in [0.5, 1) to steps of 0.004.
+    """
+    with torch.autocast(device_type=deltas.device.type, enabled=False):
+        logits = deltas.float()
+        if reference.shape[-1] == 4:
+            logits = logits + inverse_sigmoid(reference.float())
+        else:
+            logits = torch.cat(
+                [logits[..., :2] + inverse_sigmoid(reference.float()), logits[..., 2:]], dim=-1
+            )
+        return logits.sigmoid()
 
 
 def _scaled_reference(reference: torch.Tensor, valid_ratios: torch.Tensor) -> torch.Tensor:
@@ -137,12 +153,12 @@ def _clones(module: nn.Module, count: int) -> nn.ModuleList:
     return nn.ModuleList(copy.deepcopy(module) for _ in range(count))
 
 
-def _box_head(hidden_dim: int) -> MLP:
-    """A box head that starts by predicting its reference's centre and a small size
-    (sigmoid(-2) = 0.12 of the image), as Deformable-DETR initialises it."""
-    mlp = MLP(hidden_dim, hidden_dim, 4, 3)
-    last = mlp.layers[-1]
-    nn.init.zeros_(last.weight)
-    nn.init.zeros_(last.bias)
-    nn.init.constant_(last.bias[2:], -2.0)
-    return mlp
+def _box_heads(hidden_dim: int, num_layers: int, first_box_size_logit: float) -> nn.ModuleList:
+    """One box head per layer (clones of one), predicting its reference unchanged at
+    initialisation (zero deltas), except the first layer's box size (``first_box_size_logit``)."""
+    head = MLP(hidden_dim, hidden_dim, 4, 3)
+    nn.init.zeros_(head.layers[-1].weight)
+    nn.init.zeros_(head.layers[-1].bias)
+    heads = _clones(head, num_layers)
+    nn.init.constant_(heads[0].layers[-1].bias[2:], first_box_size_logit)
+    return heads

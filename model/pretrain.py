@@ -39,7 +39,7 @@ def _train(config: PretrainConfig, context: ProcessContext) -> TrainingResult:
     detector = build_relation_detector(config.model)
     criterion = build_criterion(config.criterion).to(context.device)
 
-    def make_loss(model: nn.Module) -> LossOfBatch:
+    def make_loss(model: nn.Module, epoch: int) -> LossOfBatch:
         def loss_of_batch(batch: PretrainBatch):
             output = model(batch.images, batch.pixel_mask, batch.label_texts)
             return criterion(output, list(batch.targets))
@@ -55,5 +55,6 @@ def _train(config: PretrainConfig, context: ProcessContext) -> TrainingResult:
         output_dir=config.output_dir,
         config_record=config_as_dict(config),
         data_rejects=data.rejects,
+        seed=config.data.seed,
     )
     return train_epochs(plan, make_loss, context)

@@ -13,11 +13,23 @@ class TextSimilarityClassifier(nn.Module):
     A constant prior bias ``-log((1 - 0.01) / 0.01)`` starts every sigmoid near 0.01, as
     RLIPv2's heads do, so that focal-loss training is stable at the start. The texts change
     per batch, so the classifier has no fixed number of classes.
+
+    Args:
+        text_projection: ``project``, a (hidden_dim -> hidden_dim) linear map; RLIPv2 shares
+            one between its entity and relation classifiers (the builder passes the same one).
+        hidden_dim: query width; ``query_bias`` is this classifier's own.
     """
 
-    def __init__(self, *, hidden_dim: int, prior_probability: float = 0.01) -> None:
+    def __init__(
+        self, *, text_projection: nn.Linear, hidden_dim: int, prior_probability: float = 0.01
+    ) -> None:
         super().__init__()
-        self.text_projection = nn.Linear(hidden_dim, hidden_dim)
+        if (text_projection.in_features, text_projection.out_features) != (hidden_dim, hidden_dim):
+            raise ValueError(
+                f"text_projection must map {hidden_dim} to {hidden_dim} features, got "
+                f"{text_projection.in_features} -> {text_projection.out_features}"
+            )
+        self.text_projection = text_projection
         self.query_bias = nn.Parameter(torch.zeros(hidden_dim))
         self.prior_logit = -math.log((1.0 - prior_probability) / prior_probability)
 

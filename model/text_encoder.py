@@ -8,6 +8,8 @@ import torch
 from torch import nn
 from transformers import AutoTokenizer, PreTrainedTokenizerBase, RobertaConfig, RobertaModel
 
+from model.pretrained_files import load_pretrained
+
 logger = logging.getLogger(__name__)
 
 
@@ -96,8 +98,18 @@ class LabelTextEncoder(nn.Module):
 
 
 def build_text_encoder(config: TextEncoderConfig) -> LabelTextEncoder:
-    """Loads RoBERTa and its tokenizer by hub name or local directory."""
+    """Loads RoBERTa and its tokenizer by hub name or local directory.
+
+    Raises:
+        RLIPv2InputError: they cannot be loaded from ``config.name_or_path``.
+    """
     logger.info("loading the label-text encoder from %s", config.name_or_path)
-    tokenizer = AutoTokenizer.from_pretrained(config.name_or_path)
-    model = RobertaModel.from_pretrained(config.name_or_path, add_pooling_layer=True)
+    tokenizer, model = load_pretrained(
+        "the label-text encoder",
+        config.name_or_path,
+        lambda: (
+            AutoTokenizer.from_pretrained(config.name_or_path),
+            RobertaModel.from_pretrained(config.name_or_path, add_pooling_layer=True),
+        ),
+    )
     return LabelTextEncoder(model=model, tokenizer=tokenizer)

@@ -17,6 +17,7 @@ from data_schemas.parquet_io import shard_path, write_table_atomic
 from data_schemas.rejects import REJECTS, RejectRecord
 from model.checkpoint import TrainingState, latest_checkpoint, load_checkpoint, save_checkpoint
 from model.data import set_loader_epoch
+from model.data.seeding import mixed_seed
 from model.distributed import ProcessContext
 from model.engine import EpochStats, LossOfBatch, autocast_dtype, train_one_epoch
 from model.optimization import OptimizationConfig, build_optimizer
@@ -60,19 +61,24 @@ class TrainingPlan:
     config_record: dict
     data_rejects: tuple[RejectRecord, ...]
     """What reading the training data set aside; rank 0 stores it as ``<output_dir>/rejects``."""
+    seed: int
+    """Seeds each epoch's shuffling and torch's global generator (dropout), with the epoch and
+    rank, so that a resumed run trains as the uninterrupted run would have."""
 
 
 def train_epochs(
     plan: TrainingPlan,
-    make_loss: Callable[[nn.Module], LossOfBatch],
+    make_loss: Callable[[nn.Module, int], LossOfBatch],
     context: ProcessContext,
 ) -> TrainingResult:
     """Resume from the newest checkpoint of ``<output_dir>/checkpoints`` if any, then train
     the remaining epochs; rank 0 writes the data rejects (replacing an earlier start's), then
     one checkpoint and one ``metrics.jsonl`` line per epoch.
 
-    ``make_loss`` receives the model to run (DDP-wrapped when distributed) and returns the
-    per-batch loss function.
+    ``make_loss`` receives the model to run (DDP-wrapped when distributed) and the epoch, and
+    returns that epoch's per-batch loss function. Each epoch's randomness depends only on
+    ``plan.seed``, the epoch and the rank: stopping after any epoch and resuming gives the
+    weights of an uninterrupted run.
     """
     if context.is_main:
         write_table_atomic(
@@ -81,10 +87,15 @@ def train_epochs(
     model = plan.model.to(context.device)
     optimizer, scheduler = build_optimizer(plan.parameter_groups, plan.optimization)
     directory = plan.output_dir / "checkpoints"
+    scaler = torch.amp.GradScaler(
+        context.device.type, enabled=autocast_dtype(context.device) == torch.float16
+    )
     state = TrainingState(epoch=0, step=0)
     resume_from = latest_checkpoint(directory)
     if resume_from is not None:
-        state = load_checkpoint(resume_from, model=model, optimizer=optimizer, scheduler=scheduler)
+        state = load_checkpoint(
+            resume_from, model=model, optimizer=optimizer, scheduler=scheduler, scaler=scaler
+        )
         logger.info("resumed from %s (epoch %d, step %d)", resume_from, state.epoch, state.step)
     runnable = (
         DistributedDataParallel(
@@ -95,16 +106,13 @@ def train_epochs(
         if context.is_distributed
         else model
     )
-    loss_of_batch = make_loss(runnable)
-    scaler = torch.amp.GradScaler(
-        context.device.type, enabled=autocast_dtype(context.device) == torch.float16
-    )
     stats = []
     for epoch in range(state.epoch, plan.optimization.epochs):
         set_loader_epoch(plan.loader, epoch)
+        torch.manual_seed(mixed_seed(plan.seed, epoch, context.rank))
         epoch_stats = train_one_epoch(
             model=runnable,
-            loss_of_batch=loss_of_batch,
+            loss_of_batch=make_loss(runnable, epoch),
             batches=tqdm(
                 plan.loader, desc=f"epoch {epoch + 1}", disable=not context.is_main or None
             ),
@@ -130,6 +138,7 @@ def train_epochs(
                 model=model,
                 optimizer=optimizer,
                 scheduler=scheduler,
+                scaler=scaler,
                 state=state,
                 config=plan.config_record,
             )

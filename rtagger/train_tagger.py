@@ -6,6 +6,7 @@ from torch import nn
 from model.config_file import config_as_dict
 from model.criterion import CriterionOutput, build_criterion
 from model.data import PretrainBatch, build_training_loader
+from model.data.seeding import mixed_seed
 from model.distributed import ProcessContext, end_process, start_process
 from model.engine import LossOfBatch
 from model.training_loop import TrainingPlan, TrainingResult, train_epochs
@@ -77,9 +78,10 @@ def _train(config: TaggerTrainingConfig, context: ProcessContext) -> TrainingRes
     )
     tagger = build_relation_tagger(config.model)
     criterion = build_criterion(config.criterion).to(context.device)
-    generator = torch.Generator().manual_seed(config.seed + context.rank)
 
-    def make_loss(model: nn.Module) -> LossOfBatch:
+    def make_loss(model: nn.Module, epoch: int) -> LossOfBatch:
+        generator = torch.Generator().manual_seed(mixed_seed(config.seed, epoch, context.rank))
+
         def loss_of_batch(batch: PretrainBatch) -> CriterionOutput:
             return tagger_loss(
                 model,
@@ -101,5 +103,6 @@ def _train(config: TaggerTrainingConfig, context: ProcessContext) -> TrainingRes
         output_dir=config.output_dir,
         config_record=config_as_dict(config),
         data_rejects=data.rejects,
+        seed=config.seed,
     )
     return train_epochs(plan, make_loss, context)

@@ -34,3 +34,62 @@ def test_every_rank_gets_rank_zeros_answer_and_only_rank_zero_computes(tmp_path:
     outputs = [process.communicate(timeout=120) for process in ranks]
     assert [process.returncode for process in ranks] == [0, 0], outputs
     assert [stdout.split() for stdout, _ in outputs] == [["0", "1"], ["0", "0"]]
+
+
+STEP_PROGRAM = """
+import sys
+import torch
+import torch.distributed as dist
+from torch import nn
+from torch.nn.parallel import DistributedDataParallel
+from model.criterion import CriterionOutput
+from model.distributed import mean_over_ranks
+from model.engine import train_one_epoch
+
+rank, store = int(sys.argv[1]), sys.argv[2]
+dist.init_process_group("gloo", init_method=store, rank=rank, world_size=2)
+
+
+class FakeBatch:
+    "Stands for a PretrainBatch: the step number, already on the device."
+
+    def __init__(self, step):
+        self.step = step
+
+    def to(self, device, non_blocking=False):
+        return self
+
+
+torch.manual_seed(0)
+model = DistributedDataParallel(nn.Linear(2, 1))
+
+
+def loss_of_batch(batch):
+    loss = model(torch.ones(1, 2)).sum() ** 2
+    if rank == 0 and batch.step == 1:
+        loss = loss * float("nan")  # only rank 0 meets a bad batch
+    return CriterionOutput(total=loss, terms={})
+
+
+optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+stats = train_one_epoch(
+    model=model, loss_of_batch=loss_of_batch, batches=[FakeBatch(step) for step in range(3)],
+    optimizer=optimizer, device=torch.device("cpu"), max_grad_norm=1.0,
+    scaler=torch.amp.GradScaler("cpu", enabled=False),
+)
+print(stats.steps, stats.skipped_non_finite, mean_over_ranks(float(rank), device=torch.device("cpu")))
+dist.destroy_process_group()
+"""
+
+
+def test_a_step_that_is_not_finite_on_one_rank_is_skipped_on_every_rank(tmp_path: Path) -> None:
+    """A rank that skipped alone would leave the others waiting for its gradients."""
+    store = f"file://{tmp_path / 'store'}"
+    ranks = [
+        subprocess.Popen([sys.executable, "-c", STEP_PROGRAM, str(rank), store],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for rank in range(2)
+    ]
+    outputs = [process.communicate(timeout=120) for process in ranks]
+    assert [process.returncode for process in ranks] == [0, 0], outputs
+    assert [stdout.split() for stdout, _ in outputs] == [["2", "1", "0.5"], ["2", "1", "0.5"]]

@@ -74,9 +74,24 @@ def test_detector_output_shapes_and_ranges(text_encoder_dir: Path, fusion: Fusio
         assert layer.subject_logits.shape == layer.object_logits.shape == (2, 6, 3)
         assert layer.relation_logits.shape == (2, 6, 2)
         assert 0 <= layer.subject_boxes.min() and layer.subject_boxes.max() <= 1
+        # Untrained, the first layer puts a box of sigmoid(-2) of the image around each
+        # query's point, as Deformable-DETR does, and later layers keep it (zero deltas).
+        assert torch.allclose(layer.subject_boxes, output.layers[0].subject_boxes)
+    assert torch.allclose(output.layers[0].object_boxes[..., 2:], torch.tensor(-2.0).sigmoid())
     output.final.relation_logits.sum().backward()
     assert detector.entity_classifier.query_bias.grad is None  # relations do not reach it
     assert detector.relation_classifier.query_bias.grad is not None
+
+
+def test_boxes_stay_float32_under_mixed_precision(text_encoder_dir: Path) -> None:
+    """Each layer's boxes are the next one's references: bfloat16 would round them to 0.004."""
+    detector = build_relation_detector(tiny_detector_config(text_encoder_dir))
+    texts = LabelTexts(("person", "horse", "no objects"), ("riding",))
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        output = detector(torch.randn(1, 3, 64, 96), torch.zeros(1, 64, 96, dtype=torch.bool),
+                          texts)
+    assert output.final.relation_logits.dtype == torch.bfloat16  # autocast was on
+    assert {layer.subject_boxes.dtype for layer in output.layers} == {torch.float32}
 
 
 @pytest.mark.parametrize(
@@ -193,6 +208,15 @@ def test_checkpoint_round_trip_and_resume(
     assert adam_steps == {4.0}
     assert resumed_payload["scheduler"]["last_epoch"] == 2
     assert read_table(tmp_path / "run" / REJECTS.name, REJECTS).num_rows == 0
+    # Data order, augmentation and dropout are seeded per epoch: stopping after epoch 1 and
+    # resuming trains exactly the weights of an uninterrupted run.
+    straight = run_pretraining(load_config_file(
+        config_path, PretrainConfig, ["optimization.epochs=2", 'output_dir="straight"']))
+    assert straight.state == resumed.state
+    straight_payload = torch.load(latest_checkpoint(tmp_path / "straight" / "checkpoints"),
+                                  map_location="cpu", weights_only=True)
+    for name, tensor in straight_payload["model"].items():
+        assert torch.equal(tensor, resumed_payload["model"][name]), name
 
 
 def test_an_unreadable_image_is_set_aside_and_stored_as_a_reject(
@@ -213,13 +237,24 @@ def test_an_unreadable_image_is_set_aside_and_stored_as_a_reject(
 
 
 def test_pretrain_command_and_config_errors(
-    tmp_path: Path, text_encoder_dir: Path, demo_scene_graphs: SceneGraphSource, capsys
+    tmp_path: Path, text_encoder_dir: Path, demo_scene_graphs: SceneGraphSource, capsys,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     config_path = write_config(tmp_path, text_encoder_dir, demo_scene_graphs)
     assert main(["pretrain", "--config", str(config_path), "--set", 'model.fusion.kind="none"']) == 0
     assert "trained to epoch 1" in capsys.readouterr().out
     assert main(["pretrain", "--config", str(config_path), "--set", "model.num_pairs=0"]) == 2
     assert "num_pairs" in capsys.readouterr().err
+    assert main(["pretrain", "--config", str(config_path),
+                 "--set", 'model.text_encoder.name_or_path="./no-roberta"']) == 2
+    assert "cannot load the label-text encoder" in capsys.readouterr().err
+    # Relative paths are resolved to absolute ones (checkpoints store them), whatever the
+    # working directory the config is named from.
+    monkeypatch.chdir(tmp_path.parent)
+    relative = load_config_file(Path(tmp_path.name) / config_path.name, PretrainConfig,
+                                ['model.text_encoder.name_or_path="./roberta"'])
+    assert relative.output_dir == tmp_path / "run"
+    assert relative.model.text_encoder.name_or_path == str(tmp_path / "roberta")
     with pytest.raises(RLIPv2InputError, match="not valid TOML"):
         (tmp_path / "bad.toml").write_text("output_dir = [")
         load_config_file(tmp_path / "bad.toml", PretrainConfig)

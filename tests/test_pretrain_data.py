@@ -145,6 +145,31 @@ def test_data_loader_end_to_end_on_the_demo_world(demo_source: SceneGraphSource)
         assert batch.label_texts == other.label_texts
 
 
+def test_each_epoch_has_its_own_order_which_a_new_loader_repeats(
+    demo_source: SceneGraphSource,
+) -> None:
+    config = demo_config(demo_source)
+    dataset = build_pretrain_dataset(config)
+    collator = build_pretrain_collator(config, build_label_vocabulary(dataset.annotations))
+
+    def epoch_order(loader, epoch: int) -> list[int]:
+        set_loader_epoch(loader, epoch)
+        return list(loader.sampler)
+
+    def new_loader():
+        return build_data_loader(dataset, collator=collator, batch_size=3, shuffle=True,
+                                 num_workers=0, seed=5, distributed=False)
+
+    loader = new_loader()
+    orders = [epoch_order(loader, epoch) for epoch in range(3)]
+    assert all(sorted(order) == list(range(len(dataset))) for order in orders)
+    assert len({tuple(order) for order in orders}) == 3
+    assert epoch_order(new_loader(), 2) == orders[2]  # a run resumed at epoch 2 reads the same
+    unshuffled = build_data_loader(dataset, collator=collator, batch_size=3, shuffle=False,
+                                   num_workers=0, seed=5, distributed=False)
+    assert epoch_order(unshuffled, 1) == list(range(len(dataset)))
+
+
 def test_distributed_loader_uses_a_distributed_sampler(
     demo_source: SceneGraphSource, tmp_path: Path
 ) -> None:

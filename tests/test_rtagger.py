@@ -1,5 +1,7 @@
 """R-Tagger: queries from boxes, denoising noise, slot targets, and learning on the demo world."""
 
+from pathlib import Path
+
 import pytest
 import torch
 
@@ -176,16 +178,38 @@ def demo_batch(tmp_path_factory: pytest.TempPathFactory):
     return next(iter(loader)), save_tiny_roberta(root / "roberta")
 
 
-def test_denoising_training_steps_reduce_the_loss(demo_batch) -> None:
-    batch, text_encoder = demo_batch
-    torch.manual_seed(0)
-    tagger = build_relation_tagger(DetectorConfig(
+def tiny_tagger_config(text_encoder: Path) -> DetectorConfig:
+    return DetectorConfig(
         backbone=BackboneConfig(hidden_dim=32, hidden_sizes=(8, 16, 32, 64), depths=(1, 1, 1, 1),
                                 embedding_size=8),
         text_encoder=TextEncoderConfig(str(text_encoder)),
         fusion=FusionConfig(embed_dim=64, num_heads=2),
         hidden_dim=32, num_pairs=6, feedforward_dim=64, num_heads=2, num_points=2,
-    ))
+    )
+
+
+def test_an_untrained_tagger_keeps_the_given_boxes_at_every_layer(demo_batch) -> None:
+    """Its box heads start at zero deltas: the given boxes are the references, not shrunk."""
+    batch, text_encoder = demo_batch
+    torch.manual_seed(0)
+    tagger = build_relation_tagger(tiny_tagger_config(text_encoder)).eval()
+    slots = build_slot_targets(batch.targets, num_pairs=6, generator=torch.Generator())
+    with torch.no_grad():
+        output = tagger(batch.images, batch.pixel_mask, batch.label_texts, slots.pairs)
+    given = ~slots.pairs.padding_mask
+    for layer in output.layers:
+        assert torch.allclose(layer.subject_boxes[given], slots.pairs.subject_boxes[given],
+                              atol=1e-5)
+        assert torch.allclose(layer.object_boxes[given], slots.pairs.object_boxes[given],
+                              atol=1e-5)
+    classifiers = tagger.detector.entity_classifier, tagger.detector.relation_classifier
+    assert classifiers[0].text_projection is classifiers[1].text_projection  # as in RLIPv2
+
+
+def test_denoising_training_steps_reduce_the_loss(demo_batch) -> None:
+    batch, text_encoder = demo_batch
+    torch.manual_seed(0)
+    tagger = build_relation_tagger(tiny_tagger_config(text_encoder))
     criterion = build_criterion(TaggerCriterionConfig())
     optimizer = torch.optim.AdamW(tagger.parameters(), lr=1e-3)
     scaler = torch.amp.GradScaler("cpu", enabled=False)

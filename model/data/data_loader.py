@@ -1,7 +1,7 @@
-"""The pre-training ``DataLoader``: seeded shuffling, optionally sharded across processes."""
+"""The pre-training ``DataLoader``: shuffled per epoch from a seed, optionally sharded across
+processes."""
 
-import torch
-from torch.utils.data import DataLoader, DistributedSampler, RandomSampler, SequentialSampler
+from torch.utils.data import DataLoader, DistributedSampler
 
 from model.data.collate import PretrainCollator
 from model.data.scene_graph_dataset import SceneGraphDataset
@@ -21,21 +21,19 @@ def build_data_loader(
 ) -> DataLoader:
     """Batches of :class:`~model.data.collate.PretrainBatch`.
 
-    ``distributed`` shards the data with a ``DistributedSampler`` (needs an initialised
-    ``torch.distributed`` process group; ``batch_size`` is per process). Call
-    :func:`set_loader_epoch` before each epoch. Workers are not persistent, so each epoch's
-    workers see the dataset's current epoch.
+    ``distributed`` shards the data across the processes of the initialised
+    ``torch.distributed`` process group (``batch_size`` is per process); otherwise this process
+    reads it all. Call :func:`set_loader_epoch` before each epoch: an epoch's order depends only
+    on ``seed`` and the epoch, so a resumed run reads what the uninterrupted run would have.
+    Workers are not persistent, so each epoch's workers see the dataset's current epoch.
     """
     if batch_size < 1:
         raise ValueError(f"batch_size must be >= 1, got {batch_size}")
     if num_workers < 0:
         raise ValueError(f"num_workers must be >= 0, got {num_workers}")
-    if distributed:
-        sampler = DistributedSampler(dataset, shuffle=shuffle, seed=seed, drop_last=drop_last)
-    elif shuffle:
-        sampler = RandomSampler(dataset, generator=torch.Generator().manual_seed(seed))
-    else:
-        sampler = SequentialSampler(dataset)
+    # One process is a world of one: DistributedSampler then shuffles by (seed, epoch).
+    world = {} if distributed else {"num_replicas": 1, "rank": 0}
+    sampler = DistributedSampler(dataset, shuffle=shuffle, seed=seed, drop_last=drop_last, **world)
     return DataLoader(
         dataset,
         batch_size=batch_size,
@@ -51,7 +49,6 @@ def build_data_loader(
 
 
 def set_loader_epoch(data_loader: DataLoader, epoch: int) -> None:
-    """Re-seed augmentation, text sampling and (distributed) shuffling for ``epoch``."""
+    """Re-seed augmentation, text sampling and shuffling for ``epoch``."""
     data_loader.dataset.set_epoch(epoch)
-    if isinstance(data_loader.sampler, DistributedSampler):
-        data_loader.sampler.set_epoch(epoch)
+    data_loader.sampler.set_epoch(epoch)

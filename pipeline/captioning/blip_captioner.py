@@ -13,7 +13,7 @@ from transformers import (
 )
 
 from data_schemas.captions import DecodingSettings
-from data_schemas.errors import RLIPv2InputError
+from model.pretrained_files import load_pretrained
 from pipeline.captioning.blip_config import BlipCaptionerConfig
 from pipeline.captioning.captioner import DecodingMethod
 from pipeline.captioning.decoding import BeamSearch, DecodingStrategy, NucleusSampling
@@ -154,20 +154,18 @@ def build_blip_captioner(config: BlipCaptionerConfig) -> BlipCaptioner:
     """
     device = _resolve_device(config.device)
     dtype = torch.float16 if device.type == "cuda" else torch.float32
-    try:
-        # Without torchvision the fast image processor is unavailable; the PIL one is the same.
-        processor = BlipProcessor(
-            image_processor=BlipImageProcessorPil.from_pretrained(config.model),
-            tokenizer=AutoTokenizer.from_pretrained(config.model),
-        )
-        model = BlipForConditionalGeneration.from_pretrained(config.model, dtype=torch.float32)
-    except (OSError, ValueError) as error:
-        reason = str(error).rstrip(".")
-        raise RLIPv2InputError(
-            f"cannot load the BLIP captioner {config.model!r}: {reason}. Give a local "
-            "directory holding the model and processor files (save_pretrained), or a hub name "
-            "this machine can download or has cached"
-        ) from error
+    processor, model = load_pretrained(
+        "the BLIP captioner",
+        config.model,
+        lambda: (
+            # Without torchvision the fast image processor is unavailable; the PIL one is the same.
+            BlipProcessor(
+                image_processor=BlipImageProcessorPil.from_pretrained(config.model),
+                tokenizer=AutoTokenizer.from_pretrained(config.model),
+            ),
+            BlipForConditionalGeneration.from_pretrained(config.model, dtype=torch.float32),
+        ),
+    )
     captioner_id = f"{config.model}@{captioner_fingerprint(model, processor)}"
     model.to(device=device, dtype=dtype).eval()
     logger.info("loaded captioner %s on %s (%s)", captioner_id, device, dtype)

@@ -11,6 +11,18 @@ Two lines of ``sng_parser`` that can never fire under spaCy 3 are left out: the 
 (``lemma_ == '-PRON-'``; spaCy 3 lemmatises "he" as "he", so pronouns are entities) and a branch
 testing ``dep_ == 'VERB'`` (no dependency label is a part of speech).
 
+``sng_parser`` was written for spaCy 2, which tagged the copula "is" a ``VERB``; spaCy 3 tags it
+``AUX``, and ``sng_parser`` then finds no relation in "a cat is on a couch" or "a man is next to
+a bus". The default rules (``"corrected"``) add three corrections; ``"sng_parser"`` leaves them
+out and gives ``sng_parser``'s graph (the test oracle):
+
+- a preposition (or adjective/adverb + preposition) governed by an ``AUX`` with a subject
+  relates that subject: "a [cat] is on a [couch]", "a [man] is next to a [bus]";
+- a phrasal preposition after a verb relates the verb's subject: "a [man] standing in front of a
+  [bus]" (``sng_parser`` takes the verb itself, which is no entity, and drops the relation);
+- the subject of a relative clause is the noun it modifies, not the pronoun: "a [man] who is
+  riding a [horse]" (``sng_parser``: "who" riding a horse).
+
 The rules, in three steps:
 
 1. Entities are the doc's noun chunks, with their determiners, numbers and adjectives as
@@ -26,6 +38,7 @@ The rules, in three steps:
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from typing import Literal, get_args
 
 from sng_parser import database
 from spacy.tokens import Doc, Span, Token
@@ -37,6 +50,14 @@ from pipeline.parsing.scene_graph import (
     GraphRelation,
     SceneGraph,
 )
+
+
+ParsingRules = Literal["corrected", "sng_parser"]
+"""``"sng_parser"``: SceneGraphParser's rules as they run under spaCy 3; ``"corrected"``: those
+plus the corrections listed in the module docstring."""
+
+_RELATIVE_PRONOUN_TAGS = frozenset({"WP", "WDT"})  # who, that, which
+_VERBAL = frozenset({"VERB", "AUX"})
 
 
 @dataclass(frozen=True)
@@ -80,12 +101,18 @@ def _entity(chunk: Span) -> GraphEntity:
     )
 
 
-def _verb_subjects(doc: Doc) -> dict[int, int]:
+def _verb_subjects(doc: Doc, *, corrected: bool) -> dict[int, int]:
     """Token index of a verb -> token index of its subject."""
     subjects: dict[int, int] = {}
     for token in doc:
         if token.dep_ == "nsubj":  # A [woman] is [playing] the piano.
             subjects[token.head.i] = token.i
+            if (  # A [man] who is [riding] a horse.
+                corrected
+                and token.tag_ in _RELATIVE_PRONOUN_TAGS
+                and token.head.dep_ == "relcl"
+            ):
+                subjects[token.head.i] = token.head.head.i
         elif token.dep_ == "acl":  # A [woman] [playing] the piano.
             subjects[token.i] = token.head.i
         elif (  # The piano is [played] by a [woman].
@@ -107,12 +134,13 @@ def _words_relation(subject: int, root: Token, words: Sequence[Token]) -> _Token
 
 
 def _prepositional_relation(
-    root: Token, subjects: dict[int, int], fake_nouns: set[int]
+    root: Token, subjects: dict[int, int], fake_nouns: set[int], *, corrected: bool
 ) -> _TokenRelation | None:
     """The relation of which the noun chunk with ``root`` (a ``pobj``) is the object, if any."""
     doc = root.doc
     preposition = root.head
     governor = preposition.head
+    verbal = _VERBAL if corrected else {"VERB"}
     if preposition.dep_ == "agent":  # The piano is played [by] a [woman]: handled by nsubjpass.
         return None
     if (  # A [woman] is playing with the piano in the [room].
@@ -122,7 +150,7 @@ def _prepositional_relation(
         and governor.i in subjects
     ):
         return _words_relation(subjects[governor.i], root, (governor, preposition))
-    if (governor.pos_ == "VERB" or governor.dep_ == "acl") and governor.i in subjects:
+    if (governor.pos_ in verbal or governor.dep_ == "acl") and governor.i in subjects:
         # A [woman] (is) playing the piano in the [room].
         return _words_relation(subjects[governor.i], root, (preposition,))
     if governor.dep_ == "pobj":
@@ -130,8 +158,11 @@ def _prepositional_relation(
         if database.is_phrasal_prep(phrase.text.lower()):
             # A [woman] in front of a [piano]: "front" is not an entity.
             fake_nouns.add(governor.i)
+            subject = governor.head.head.i
+            if corrected and subject in subjects:  # A [man] standing in front of a [bus].
+                subject = subjects[subject]
             return _TokenRelation(
-                subject_token=governor.head.head.i,
+                subject_token=subject,
                 object_token=root.i,
                 relation=phrase.text,
                 lemma_relation=doc[governor.head.i : preposition.i].lemma_,
@@ -139,17 +170,18 @@ def _prepositional_relation(
             )
     if governor.pos_ == "NOUN":  # A [piano] in the [room].
         return _words_relation(governor.i, root, (preposition,))
-    if governor.dep_ in ("amod", "advmod"):
+    # "acomp": a [man] is next to a [bus] ("next" complements the copula).
+    if governor.dep_ in ("amod", "advmod") or (corrected and governor.dep_ == "acomp"):
         if governor.head.pos_ == "NOUN":  # A [piano] next to a [woman].
             return _words_relation(governor.head.i, root, (governor, preposition))
-        if governor.head.pos_ == "VERB" and governor.head.i in subjects:
+        if governor.head.pos_ in verbal and governor.head.i in subjects:
             # A [woman] standing next to a [piano].
             return _words_relation(subjects[governor.head.i], root, (governor, preposition))
     return None
 
 
 def _token_relation(
-    chunk: Span, subjects: dict[int, int], fake_nouns: set[int]
+    chunk: Span, subjects: dict[int, int], fake_nouns: set[int], *, corrected: bool
 ) -> _TokenRelation | None:
     """The relation of which ``chunk`` is the object, if any."""
     root = chunk.root
@@ -157,7 +189,7 @@ def _token_relation(
         # A woman is [playing] the [piano]. The woman [is] a [pianist].
         return _words_relation(subjects[root.head.i], root, (root.head,))
     if root.dep_ == "pobj":
-        return _prepositional_relation(root, subjects, fake_nouns)
+        return _prepositional_relation(root, subjects, fake_nouns, corrected=corrected)
     if root.dep_ == "nsubjpass" and root.head.i in subjects:
         # The [piano] is played by a [woman]: subject and object swap.
         return _words_relation(subjects[root.head.i], root, (root.head,))
@@ -171,19 +203,25 @@ def _chunk_containing(chunks: Sequence[Span], token_index: int) -> int | None:
     return None
 
 
-def extract_scene_graph(doc: Doc, relation_lemmatizer: RelationLemmatizer) -> SceneGraph:
+def extract_scene_graph(
+    doc: Doc, relation_lemmatizer: RelationLemmatizer, *, rules: ParsingRules = "corrected"
+) -> SceneGraph:
     """The scene graph of ``doc``, a doc tagged, parsed and lemmatised by spaCy.
 
     Entities are in noun-chunk order; relations in the order of their object chunks, then of the
     subject's and the object's conjuncts, exactly as ``sng_parser`` orders them.
     """
+    if rules not in get_args(ParsingRules):
+        raise ValueError(f"rules must be one of {get_args(ParsingRules)}, got {rules!r}")
+    corrected = rules == "corrected"
     chunks = list(doc.noun_chunks)
-    subjects = _verb_subjects(doc)
+    subjects = _verb_subjects(doc, corrected=corrected)
     fake_nouns: set[int] = set()
     token_relations = [
         relation
         for chunk in chunks
-        if (relation := _token_relation(chunk, subjects, fake_nouns)) is not None
+        if (relation := _token_relation(chunk, subjects, fake_nouns, corrected=corrected))
+        is not None
     ]
     kept_chunks = [chunk for chunk in chunks if chunk.root.i not in fake_nouns]
     relations: list[GraphRelation] = []

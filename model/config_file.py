@@ -1,10 +1,13 @@
 """Configuration files: TOML -> a frozen dataclass tree, with ``key=value`` overrides."""
 
+import dataclasses
+import difflib
 import os
 import tomllib
+import types
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TypeVar
+from typing import TypeVar, Union, get_args, get_origin, get_type_hints
 
 from pydantic import TypeAdapter, ValidationError
 
@@ -23,16 +26,23 @@ def load_config_file(
     Relative paths in the file are taken relative to the file's directory.
 
     Raises:
-        RLIPv2InputError: unreadable file, bad override, or a value the config refuses.
+        RLIPv2InputError: unreadable file, bad override, a key the config does not have (a
+            misspelt key would otherwise be ignored), or a value the config refuses.
     """
     try:
         raw = tomllib.loads(path.read_text())
     except FileNotFoundError:
         raise RLIPv2InputError(f"config file {path} does not exist") from None
+    except OSError as error:
+        raise RLIPv2InputError(f"config file {path} cannot be read: {error}") from None
     except tomllib.TOMLDecodeError as error:
         raise RLIPv2InputError(f"config file {path} is not valid TOML: {error}") from None
     for override in overrides:
         _apply_override(raw, override)
+    unknown = _unknown_keys(raw, config_type, prefix="")
+    if unknown:
+        raise RLIPv2InputError(f"config {path} (with its overrides) has unknown keys: "
+                               f"{'; '.join(unknown)}")
     _resolve_paths(raw, path.resolve().parent)
     try:
         return TypeAdapter(config_type).validate_python(raw)
@@ -64,15 +74,60 @@ def _apply_override(raw: dict, override: str) -> None:
 
 def _resolve_paths(raw: dict, base: Path) -> None:
     """Make ``output_dir``, the data sources' paths and model paths written as paths
-    (``./…``, ``../…``) absolute against ``base``; hub names stay as they are."""
-    if "output_dir" in raw:
+    (``./…``, ``../…``) absolute against ``base``; hub names stay as they are. Values of the
+    wrong type are left for validation to refuse."""
+    if isinstance(raw.get("output_dir"), str):
         raw["output_dir"] = os.path.normpath(base / raw["output_dir"])
-    model = raw.get("model", {})
+    model = raw.get("model")
     for section, key in (("text_encoder", "name_or_path"), ("backbone", "pretrained")):
-        value = model.get(section, {}).get(key)
+        table = model.get(section) if isinstance(model, dict) else None
+        value = table.get(key) if isinstance(table, dict) else None
         if isinstance(value, str) and value.startswith(("./", "../")):
-            model[section][key] = os.path.normpath(base / value)
-    for source in raw.get("data", {}).get("sources", []):
+            table[key] = os.path.normpath(base / value)
+    data = raw.get("data")
+    sources = data.get("sources") if isinstance(data, dict) else None
+    for source in sources if isinstance(sources, list) else ():
         for key in ("scene_graphs_dir", "image_root"):
-            if key in source:
+            if isinstance(source, dict) and isinstance(source.get(key), str):
                 source[key] = os.path.normpath(base / source[key])
+
+
+def _unknown_keys(raw: object, config_type: object, *, prefix: str) -> list[str]:
+    """The dotted keys of ``raw`` (TOML tables, arrays of tables) that no field of
+    ``config_type`` (a dataclass tree) declares, each with the closest known key if any."""
+    dataclass_type = _dataclass_in(config_type)
+    if not isinstance(raw, dict) or dataclass_type is None:
+        return []
+    field_types = get_type_hints(dataclass_type)
+    names = [field.name for field in dataclasses.fields(dataclass_type) if field.init]
+    unknown = []
+    for key, value in raw.items():
+        if key not in names:
+            close = difflib.get_close_matches(key, names, n=1)
+            hint = f" (did you mean {prefix}{close[0]}?)" if close else ""
+            unknown.append(f"{prefix}{key}{hint}")
+        elif isinstance(value, list):
+            element_types = get_args(_without_none(field_types[key]))
+            for index, item in enumerate(value):
+                unknown += _unknown_keys(
+                    item, element_types[0] if element_types else None,
+                    prefix=f"{prefix}{key}[{index}].",
+                )
+        else:
+            unknown += _unknown_keys(value, field_types[key], prefix=f"{prefix}{key}.")
+    return unknown
+
+
+def _without_none(annotation: object) -> object:
+    """``X`` of ``X | None``; other annotations as they are."""
+    if get_origin(annotation) in (Union, types.UnionType):
+        arguments = [argument for argument in get_args(annotation) if argument is not type(None)]
+        if len(arguments) == 1:
+            return arguments[0]
+    return annotation
+
+
+def _dataclass_in(annotation: object) -> type | None:
+    """The dataclass ``annotation`` names (``X`` or ``X | None``), else None."""
+    candidate = _without_none(annotation)
+    return candidate if isinstance(candidate, type) and dataclasses.is_dataclass(candidate) else None

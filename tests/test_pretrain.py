@@ -260,6 +260,21 @@ def test_pretrain_command_and_config_errors(
         load_config_file(tmp_path / "bad.toml", PretrainConfig)
     with pytest.raises(RLIPv2InputError, match="does not exist"):
         load_config_file(tmp_path / "missing.toml", PretrainConfig)
+    with pytest.raises(RLIPv2InputError, match="cannot be read"):
+        load_config_file(tmp_path, PretrainConfig)  # a directory
+    # A misspelt key would silently leave the setting at its default: it is refused.
+    with pytest.raises(RLIPv2InputError, match=r"unknown keys: data.sources\[0\].image_rot "
+                                               r"\(did you mean data.sources\[0\].image_root\?\); "
+                                               r"optimisation \(did you mean optimization\?\)"):
+        load_config_file(config_path, PretrainConfig, [
+            "optimisation.epochs=3",
+            f'data.sources=[{{scene_graphs_dir="{demo_scene_graphs.scene_graphs_dir}", '
+            f'image_rot="x"}}]',
+        ])
+    for override, message in (("output_dir=2024", "output_dir"),
+                              ('model.text_encoder="roberta-base"', "model.text_encoder")):
+        with pytest.raises(RLIPv2InputError, match=f"is invalid:\n.*\n{message}"):
+            load_config_file(config_path, PretrainConfig, [override])
 
 
 def test_demo_config_in_the_repository_is_valid() -> None:

@@ -108,8 +108,7 @@ def plain_loop(parameters: LabelParameters) -> float:
         captions = run_caption_job(plan.caption_job(split), store, None)
         triplets = run_parse_job(plan.parse_job(captions), store, parser)
         candidates = run_match_job(plan.match_job(split, triplets), store, matcher)
-        tagged = run_tag_job(plan.tag_job(split, candidates), store, scorer,
-                             max_pairs_per_call=scorer.max_pairs)
+        tagged = run_tag_job(plan.tag_job(split, candidates), store, scorer)
         for stage, manifest in zip(stages, (captions, triplets, candidates, tagged)):
             stages[stage].append(manifest)
     stages[SCENE_GRAPH_STAGE] = [

@@ -185,7 +185,7 @@ def main() -> None:
             run_tagging(work / "eval_coco", work / "candidates", out,
                         scorer=load_tagger_scorer(checkpoint), image_root=eval_images,
                         save_threshold=min(THRESHOLDS), top_k_per_pair=None,
-                        rows_per_shard=100_000, overwrite=True, max_pairs_per_call=32)
+                        rows_per_shard=100_000, overwrite=True)
             table = read_table(out / TAGGED_RELATIONS.name, TAGGED_RELATIONS).to_pylist()
             for threshold in THRESHOLDS:
                 kept = triplets([row for row in table if row["score"] >= threshold], "relation")

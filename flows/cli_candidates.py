@@ -22,7 +22,7 @@ from pipeline.captioning.blip_config import DEFAULT_BLIP_MODEL
 from pipeline.captioning.existing_captions import read_existing_captions
 from pipeline.image_groups import table_rows
 from pipeline.ingest import DEFAULT_ROWS_PER_SHARD
-from pipeline.matching import PhraseMatcher, synonym_table
+from pipeline.matching import PhraseMatcher, check_vocabulary_coverage, synonym_table
 from pipeline.parsing import CaptionParserConfig, build_caption_parser
 
 
@@ -79,6 +79,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def _run(arguments: argparse.Namespace) -> None:
     table = synonym_table(arguments.vocabulary, arguments.synonyms)
+    check_vocabulary_coverage(table, arguments.dataset)
     summary = run_candidate_stages(
         arguments.dataset,
         arguments.out,

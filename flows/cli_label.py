@@ -69,8 +69,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def _run(arguments: argparse.Namespace) -> None:
     from flows.label_flow import label
+    from flows.label_inputs import check_label_inputs
 
-    summary = label(label_parameters(arguments))
+    parameters = label_parameters(arguments)
+    check_label_inputs(parameters)  # one line for a wrong path, before Prefect starts
+    summary = label(parameters)
     print(f"labelled {summary['images']:,} images into {arguments.out}: "
           f"{summary['relations_kept']:,} relations kept; tables and manifest.json there")
 

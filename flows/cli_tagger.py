@@ -69,6 +69,5 @@ def _run_tag(arguments: argparse.Namespace) -> None:
         top_k_per_pair=arguments.top_k_per_pair,
         rows_per_shard=arguments.rows_per_shard,
         overwrite=arguments.overwrite,
-        max_pairs_per_call=scorer.max_pairs,
     )
     print(summary.format())

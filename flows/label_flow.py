@@ -6,6 +6,7 @@ graphs -> published tables, with a run report, and optionally a follow-up pretra
 (threads, or Dask), all in its own flow run.
 """
 
+import json
 from pathlib import Path
 
 from prefect import flow, get_run_logger, task
@@ -15,8 +16,10 @@ from prefect.futures import PrefectFuture, as_completed
 from prefect.task_runners import TaskRunner
 
 from data_schemas.errors import RLIPv2InputError
+from data_schemas.rejects import RejectReason
 from flows import loaded_models
 from flows.cli_arguments import ingested_image_root
+from flows.label_inputs import check_label_inputs
 from flows.label_parameters import CocoSource, LabelParameters
 from flows.label_tasks import GPU_CONCURRENCY_LIMIT, SHARD_TASKS
 from flows.run_progress import RunProgress
@@ -41,8 +44,8 @@ from pipeline.labelling import (
 )
 from pipeline.labelling.label_plan import WORK_DIR_NAME, LabelPlan
 from pipeline.labelling.model_checksums import checkpoint_checksum, model_files_checksum
-from pipeline.matching import synonym_table
-from pipeline.parsing import CaptionParserConfig
+from pipeline.matching import check_vocabulary_coverage, synonym_table
+from pipeline.parsing import CaptionParserConfig, parser_software_versions
 
 RESULTS_DIR_NAME = "prefect-results"
 
@@ -52,6 +55,7 @@ def label(parameters: LabelParameters) -> dict:
     """Label ``parameters.dataset_dir`` into ``parameters.out_dir``; returns the run summary."""
     route_stage_logs()
     logger = get_run_logger()
+    check_label_inputs(parameters)
     if parameters.ingest is not None:
         ingest_task(parameters.ingest, parameters.dataset_dir, parameters.ingest_rows_per_shard)
     plan = resolve_plan(parameters)
@@ -169,9 +173,15 @@ def ingest_task(source: CocoSource, dataset_dir: Path, rows_per_shard: int) -> N
         }
     )
     stamp = dataset_dir / f".ingest-{key}"
-    if stamp.is_file():
+    missing_files = missing_image_files(dataset_dir) if stamp.is_file() else 0
+    if stamp.is_file() and not missing_files:
         get_run_logger().info("%s already holds this ingest (%s); reusing it", dataset_dir, key)
         return
+    if missing_files:
+        get_run_logger().info(
+            "ingesting again: %d image files were missing at the last ingest and may be there "
+            "now", missing_files,
+        )
     summary = ingest_coco_dataset(
         source.instances,
         out_dir=dataset_dir,
@@ -186,6 +196,13 @@ def ingest_task(source: CocoSource, dataset_dir: Path, rows_per_shard: int) -> N
     get_run_logger().info("%s", summary.format())
 
 
+def missing_image_files(dataset_dir: Path) -> int:
+    """How many image files the ingest in ``dataset_dir`` found missing (its manifest's
+    rejects): the JSON files the ingest key digests cannot tell whether they have arrived."""
+    rejects = json.loads((dataset_dir / "manifest.json").read_text()).get("rejects", {})
+    return rejects.get(RejectReason.MISSING_IMAGE_FILE.value, 0)
+
+
 @task(name="resolve-plan", persist_result=False)
 def resolve_plan(parameters: LabelParameters) -> LabelPlan:
     """The plan of a run: parameters resolved to paths, settings and model checksums."""
@@ -195,21 +212,27 @@ def resolve_plan(parameters: LabelParameters) -> LabelPlan:
             "rlipv2 ingest first, or give `ingest` parameters"
         )
     parameters = _with_absolute_paths(parameters)
+    image_root = (parameters.image_root or ingested_image_root(parameters.dataset_dir)).resolve()
+    if not image_root.is_dir():
+        raise RLIPv2InputError(f"image root {image_root} is not a directory")
     blip = None
     blip_checksum = None
     if parameters.captioner == "blip":
         blip = BlipCaptionerConfig(**parameters.blip.model_dump())
         blip_checksum = model_files_checksum(blip.model)
     table = synonym_table(parameters.vocabulary, parameters.synonyms_file)
+    check_vocabulary_coverage(table, parameters.dataset_dir)
+    parser = CaptionParserConfig()
     return LabelPlan(
         dataset_dir=parameters.dataset_dir,
         out_dir=parameters.out_dir,
-        image_root=(parameters.image_root or ingested_image_root(parameters.dataset_dir)).resolve(),
+        image_root=image_root,
         images_per_shard=parameters.images_per_shard,
         caption_source=parameters.captioner,
         blip=blip,
         blip_checksum=blip_checksum,
-        parser=CaptionParserConfig(),
+        parser=parser,
+        parser_versions=parser_software_versions(parser.spacy_model),
         vocabulary=parameters.vocabulary,
         synonyms_file=parameters.synonyms_file,
         synonyms_digest=json_digest(table.synonyms),

@@ -3,7 +3,7 @@
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from flows.training_parameters import PretrainParameters
 from pipeline.captioning.blip_config import DEFAULT_BLIP_MODEL
@@ -86,3 +86,15 @@ class LabelParameters(BaseModel):
     then_pretrain: PretrainParameters | None = Field(
         None, description="start this pretraining run when labelling has finished"
     )
+
+    @model_validator(mode="after")
+    def _check_consistent(self) -> "LabelParameters":
+        out, dataset = self.out_dir.resolve(), self.dataset_dir.resolve()
+        if out == dataset or out.is_relative_to(dataset) or dataset.is_relative_to(out):
+            raise ValueError(
+                f"out_dir {self.out_dir} and dataset_dir {self.dataset_dir} must be separate "
+                "directories: publishing the run would replace the dataset's tables"
+            )
+        if self.dask_address is not None and self.task_runner != "dask":
+            raise ValueError("dask_address is used only with task_runner 'dask'")
+        return self

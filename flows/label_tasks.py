@@ -169,12 +169,7 @@ def tag_task(plan: LabelPlan, split: ShardManifest, candidates: ShardManifest) -
         scorer = loaded_models.tagger_scorer(
             plan.tagger_checkpoint, plan.tagger_checksum, plan.tagger_device
         )
-        return run_tag_job(
-            job,
-            plan.store(),
-            scorer,
-            max_pairs_per_call=scorer.max_pairs,
-        )
+        return run_tag_job(job, plan.store(), scorer)
 
 
 @task(

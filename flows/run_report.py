@@ -66,6 +66,9 @@ def _publish_pictures(plan: LabelPlan, cut: float) -> None:
         image_ids = sample_image_ids(
             plan.out_dir, PICTURES, seed=PICTURE_SEED, dataset_dir=plan.dataset_dir
         )
+        if not image_ids:
+            logger.warning("no pictures in the run report: the run has no scene graphs")
+            return
         sheet = render_contact_sheet(
             plan.out_dir,
             image_ids,

@@ -50,7 +50,7 @@ class CandidateRunSummary:
         lines = [
             f"candidates written to {self.out_dir} in {self.seconds:.1f}s",
             f"  captions            {self.captions:>10,}",
-            f"  unreadable images   {self.caption_rejects:>10,}",
+            f"  rejected images     {self.caption_rejects:>10,}",
             f"  distinct texts      {self.parsing.texts_parsed:>10,}",
             f"  no triplet          {self.parsing.captions_without_triplets:>10,} captions",
             f"  triplets            {self.candidates.triplets:>10,}",

@@ -64,7 +64,9 @@ class RelationTaggerScorer:
             raise ValueError(f"{len(pairs)} pairs for a tagger of {self.max_pairs} slots")
         by_id = {entity.entity_id: entity for entity in entities}
         picture = load_rgb_image(
-            image_root / image.file_name, expected_size=(image.width, image.height)
+            image_root / image.file_name,
+            image_root=image_root,
+            expected_size=(image.width, image.height),
         )
         names = list(
             dict.fromkeys(by_id[entity_id].category_name for pair in pairs for entity_id in pair)

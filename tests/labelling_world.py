@@ -47,7 +47,12 @@ from pipeline.labelling import (
 from pipeline.labelling.label_plan import LabelPlan
 from pipeline.labelling.model_checksums import checkpoint_checksum
 from pipeline.matching import PhraseMatcher, builtin_synonym_table
-from pipeline.parsing import CaptionParser, CaptionParserConfig, build_caption_parser
+from pipeline.parsing import (
+    CaptionParser,
+    CaptionParserConfig,
+    build_caption_parser,
+    parser_software_versions,
+)
 from pipeline.tagging import RelationScorer, run_tagging
 from rtagger.tagger_config import TaggerTrainingConfig
 from rtagger.tagger_scorer import load_tagger_scorer
@@ -154,12 +159,11 @@ def build_labelling_world(root: Path) -> LabellingWorld:
         matcher=PhraseMatcher(builtin_synonym_table(VOCABULARY)),
         max_pairs_per_triplet=None, rows_per_shard=INGEST_ROWS_PER_SHARD, overwrite=False,
     )
-    scorer = load_tagger_scorer(tagger_checkpoint, device="cpu")
     run_tagging(
-        dataset_dir, reference_candidates_dir, reference_tagged_dir, scorer=scorer,
-        image_root=paths.images_dir, save_threshold=REFERENCE_SAVE_THRESHOLD,
+        dataset_dir, reference_candidates_dir, reference_tagged_dir,
+        scorer=load_tagger_scorer(tagger_checkpoint, device="cpu"), image_root=paths.images_dir,
+        save_threshold=REFERENCE_SAVE_THRESHOLD,
         top_k_per_pair=None, rows_per_shard=INGEST_ROWS_PER_SHARD, overwrite=False,
-        max_pairs_per_call=scorer.max_pairs,
     )
 
     pretrain_config = root / "pretrain.toml"
@@ -203,6 +207,7 @@ def world_plan(
         blip=None,
         blip_checksum=None,
         parser=CaptionParserConfig(),
+        parser_versions=parser_software_versions(CaptionParserConfig().spacy_model),
         vocabulary=VOCABULARY,
         synonyms_file=None,
         synonyms_digest=json_digest(builtin_synonym_table(VOCABULARY).synonyms),
@@ -222,7 +227,6 @@ def label_in_a_loop(
     parser: CaptionParser,
     matcher: PhraseMatcher,
     scorer: RelationScorer,
-    max_pairs_per_call: int,
 ) -> tuple[dict[str, list[ShardManifest]], LabelRunSummary]:
     """Run every job of ``plan`` one after the other and publish; returns the manifests of each
     stage (in shard order) and the run summary."""
@@ -235,9 +239,7 @@ def label_in_a_loop(
         captions = run_caption_job(plan.caption_job(split), store, None)
         triplets = run_parse_job(plan.parse_job(captions), store, parser)
         candidates = run_match_job(plan.match_job(split, triplets), store, matcher)
-        tagged = run_tag_job(
-            plan.tag_job(split, candidates), store, scorer, max_pairs_per_call=max_pairs_per_call
-        )
+        tagged = run_tag_job(plan.tag_job(split, candidates), store, scorer)
         stages[CAPTION_STAGE].append(captions)
         stages[PARSE_STAGE].append(triplets)
         stages[MATCH_STAGE].append(candidates)

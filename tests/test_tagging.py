@@ -2,6 +2,7 @@
 
 import json
 import math
+import shutil
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,7 +13,8 @@ import pytest
 import torch
 
 import data_schemas as ds
-from model.data import SceneGraphSource, read_scene_graph_annotations
+from conftest import write_image
+from model.data import SceneGraphSource, load_rgb_image, read_scene_graph_annotations
 from pipeline.captioning.existing_captions import read_existing_captions
 from pipeline.candidate_run import run_candidate_stages
 from pipeline.demo_world import write_demo_world
@@ -40,7 +42,8 @@ class ScoreCall:
 
 
 class FakeScorerFromTable:
-    """Scores (subject, object, text) from ``scores``, ``default`` otherwise (float64 tensors).
+    """Scores (subject, object, text) from ``scores``, ``default`` otherwise (float64 tensors),
+    at most ``max_pairs`` pairs a call.
 
     Records every call; raises :class:`FakeUnreadableImageError` for ``unreadable_image_ids``.
     """
@@ -53,10 +56,12 @@ class FakeScorerFromTable:
         *,
         default: float,
         unreadable_image_ids: Collection[int] = (),
+        max_pairs: int = 100,
     ) -> None:
         self.scores = dict(scores)
         self.default = default
         self.unreadable_image_ids = set(unreadable_image_ids)
+        self.max_pairs = max_pairs
         self.calls: list[ScoreCall] = []
 
     def score(
@@ -69,6 +74,7 @@ class FakeScorerFromTable:
     ) -> torch.Tensor:
         if image.image_id in self.unreadable_image_ids:
             raise FakeUnreadableImageError(f"{image_root / image.file_name} cannot be decoded")
+        assert len(pairs) <= self.max_pairs
         entity_ids = {entity.entity_id for entity in entities}
         assert all(subject in entity_ids and object_ in entity_ids for subject, object_ in pairs)
         self.calls.append(ScoreCall(image.image_id, list(pairs), list(relation_texts)))
@@ -101,14 +107,37 @@ class FakeScorerFromTruth(FakeScorerFromTable):
         )
 
 
+class FakeScorerReadingFiles(FakeScorerFromTruth):
+    """:class:`FakeScorerFromTruth` that first decodes the image file as the R-Tagger's scorer
+    does, raising its :class:`~model.data.image_files.ImageFileError`."""
+
+    def score(
+        self,
+        image: ds.ImageRecord,
+        image_root: Path,
+        entities: Sequence[ds.EntityRecord],
+        pairs: Sequence[tuple[int, int]],
+        relation_texts: Sequence[str],
+    ) -> torch.Tensor:
+        load_rgb_image(
+            image_root / image.file_name,
+            image_root=image_root,
+            expected_size=(image.width, image.height),
+        )
+        return super().score(image, image_root, entities, pairs, relation_texts)
+
+
 class ConstantFakeScorer:
     """Scores every (pair, text) ``value`` (a numpy array), or returns a fixed ``scores`` array."""
 
     tagger_id = "fake-constant-scorer"
 
-    def __init__(self, value: float, *, scores: np.ndarray | None = None) -> None:
+    def __init__(
+        self, value: float, *, scores: np.ndarray | None = None, max_pairs: int = 100
+    ) -> None:
         self.value = value
         self.fixed_scores = scores
+        self.max_pairs = max_pairs
 
     def score(
         self,
@@ -226,12 +255,14 @@ def test_pairs_are_scored_in_chunks_with_all_texts_and_give_the_same_result() ->
     scores = {(s, o, text): 0.1 * (s + o) + 0.01 * len(text) for s in NAMES for o in NAMES
               for text in TEXTS}
     whole = FakeScorerFromTable(scores, default=0.0)
-    chunked = FakeScorerFromTable(scores, default=0.0)
-    assert tag(whole) != [] and tag(whole) == tag(chunked, max_pairs_per_call=2)
-    assert [call.pairs for call in chunked.calls] == [[(1, 3), (2, 4)], [(2, 5), (4, 5)]]
-    assert all(call.texts == TEXTS for call in chunked.calls)
-    tag(chunked, max_pairs_per_call=3)
-    assert [len(call.pairs) for call in chunked.calls[2:]] == [3, 1]
+    in_twos = FakeScorerFromTable(scores, default=0.0, max_pairs=2)
+    assert tag(whole) != [] and tag(whole) == tag(in_twos)
+    assert [call.pairs for call in whole.calls] == [[(1, 3), (2, 4), (2, 5), (4, 5)]] * 2
+    assert [call.pairs for call in in_twos.calls] == [[(1, 3), (2, 4)], [(2, 5), (4, 5)]]
+    assert all(call.texts == TEXTS for call in in_twos.calls)
+    in_threes = FakeScorerFromTable(scores, default=0.0, max_pairs=3)
+    tag(in_threes)
+    assert [len(call.pairs) for call in in_threes.calls] == [3, 1]
 
 
 def test_image_without_candidates_gives_nothing_and_never_calls_the_scorer() -> None:
@@ -254,12 +285,16 @@ def test_scores_breaking_the_scorer_contract_are_refused() -> None:
     [
         ({"save_threshold": 1.5}, "save_threshold"),
         ({"top_k_per_pair": 0}, "top_k_per_pair"),
-        ({"max_pairs_per_call": 0}, "max_pairs_per_call"),
     ],
 )
 def test_bad_options_are_refused(options: dict, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         tag(ConstantFakeScorer(0.5), **options)
+
+
+def test_a_scorer_taking_no_pairs_is_refused() -> None:
+    with pytest.raises(ValueError, match="fake-constant-scorer has max_pairs=0"):
+        tag(ConstantFakeScorer(0.5, max_pairs=0))
 
 
 def test_candidates_of_unknown_entities_or_duplicated_are_refused() -> None:
@@ -322,11 +357,10 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> DemoInputs:
 
 
 def tag_demo(demo: DemoInputs, out_dir: Path, scorer, **options) -> TaggingSummary:
-    settings = {"save_threshold": 0.05, "top_k_per_pair": None, "rows_per_shard": 7,
-                "overwrite": False}
+    settings = {"image_root": demo.images_dir, "save_threshold": 0.05, "top_k_per_pair": None,
+                "rows_per_shard": 7, "overwrite": False}
     return run_tagging(
-        demo.dataset_dir, demo.candidates_dir, out_dir, scorer=scorer,
-        image_root=demo.images_dir, **(settings | options),
+        demo.dataset_dir, demo.candidates_dir, out_dir, scorer=scorer, **(settings | options)
     )
 
 
@@ -419,8 +453,7 @@ def test_run_with_small_chunks_and_top_k_matches_per_pair_selection(
 ) -> None:
     scores = {(c.subject_entity_id, c.object_entity_id, c.relation): 0.5 for c in demo.candidates}
     tag_demo(demo, tmp_path / "whole", FakeScorerFromTable(scores, default=0.1))
-    tag_demo(demo, tmp_path / "chunked", FakeScorerFromTable(scores, default=0.1),
-             max_pairs_per_call=2)
+    tag_demo(demo, tmp_path / "chunked", FakeScorerFromTable(scores, default=0.1, max_pairs=2))
     assert read_tagged(tmp_path / "whole") == read_tagged(tmp_path / "chunked")
     assert read_graphs(tmp_path / "whole") == read_graphs(tmp_path / "chunked")
 
@@ -432,6 +465,17 @@ def test_run_with_small_chunks_and_top_k_matches_per_pair_selection(
     assert all(r.score == 0.5 for r in top1)  # every pair has a candidate text at 0.5
 
 
+def image_records(demo: DemoInputs) -> dict[int, ds.ImageRecord]:
+    return {record.image_id: record for record in
+            ds.IMAGES.to_records(ds.read_table(demo.dataset_dir / "images", ds.IMAGES))}
+
+
+def copy_of_images(demo: DemoInputs, images_dir: Path) -> Path:
+    """A copy of the demo's image files, for a test to break some (the fixture's are shared)."""
+    shutil.copytree(demo.images_dir, images_dir)
+    return images_dir
+
+
 def test_image_without_candidates_gets_a_scene_graph_without_relationships(
     demo: DemoInputs, tmp_path: Path
 ) -> None:
@@ -439,14 +483,17 @@ def test_image_without_candidates_gets_a_scene_graph_without_relationships(
     without_image_1 = table.filter(table["image_id"].to_numpy() != 1)
     ds.write_table_atomic(without_image_1, ds.shard_path(tmp_path / "cand" / "candidates", 0),
                           ds.CANDIDATES)
-    scorer = FakeScorerFromTruth(demo.truth)
+    images_dir = copy_of_images(demo, tmp_path / "images")
+    (images_dir / image_records(demo)[1].file_name).unlink()  # never opened: not rejected
+    scorer = FakeScorerReadingFiles(demo.truth)
     summary = run_tagging(
         demo.dataset_dir, tmp_path / "cand", tmp_path / "tagged", scorer=scorer,
-        image_root=demo.images_dir, save_threshold=0.05, top_k_per_pair=None,
+        image_root=images_dir, save_threshold=0.05, top_k_per_pair=None,
         rows_per_shard=100, overwrite=False,
     )
     assert 1 not in {call.image_id for call in scorer.calls}
     assert (summary.counts.images, summary.counts.images_with_candidates) == (12, 11)
+    assert summary.counts.images_rejected == 0
     (graph,) = [g for g in read_graphs(tmp_path / "tagged") if g.image_id == 1]
     assert graph.relationships == [] and len(graph.objects) == len(demo.entity_ids_by_image[1])
 
@@ -467,6 +514,30 @@ def test_unreadable_image_is_rejected_and_the_rest_are_written(
     assert expected
     assert set(triplets(read_tagged(tmp_path / "tagged"))) == expected
     assert summary.counts.images_rejected == 1
+
+
+def test_missing_and_resized_image_files_are_rejected_with_their_own_reasons(
+    demo: DemoInputs, tmp_path: Path
+) -> None:
+    images = image_records(demo)
+    missing, resized = sorted({c.image_id for c in demo.candidates})[:2]
+    images_dir = copy_of_images(demo, tmp_path / "images")
+    (images_dir / images[missing].file_name).unlink()
+    write_image(images_dir / images[resized].file_name, images[resized].width + 1,
+                images[resized].height)
+    summary = tag_demo(demo, tmp_path / "tagged", FakeScorerReadingFiles(demo.truth),
+                       image_root=images_dir)
+    rejects = ds.REJECTS.to_records(ds.read_table(tmp_path / "tagged" / "rejects", ds.REJECTS))
+    assert [(r.stage, r.image_id, r.reason) for r in rejects] == [
+        ("tag", missing, ds.RejectReason.MISSING_IMAGE_FILE),
+        ("tag", resized, ds.RejectReason.IMAGE_SIZE_MISMATCH),
+    ]
+    assert images[missing].file_name in rejects[0].detail and "does not exist" in rejects[0].detail
+    assert "but its record says" in rejects[1].detail
+    assert summary.counts.images_rejected == 2
+    assert "rejected images              2" in summary.format()
+    graph_ids = {g.image_id for g in read_graphs(tmp_path / "tagged")}
+    assert graph_ids == set(images) - {missing, resized}
 
 
 def test_candidates_of_another_dataset_are_refused(demo: DemoInputs, tmp_path: Path) -> None:

@@ -1,8 +1,9 @@
-"""Image files named by scene-graph tables: checked cheaply before training, decoded in it.
+"""Image files named by records (scene graphs in training, images in tagging): checked cheaply
+before training, decoded in training and tagging.
 
 :func:`image_file_problem` reads only a file's header, so a training run can set aside every
 missing, foreign or resized image before its first step; :func:`load_rgb_image` decodes the
-pixels, where a file truncated after its header still shows.
+pixels, where a file truncated after its header still shows, and raises with the same reasons.
 """
 
 import struct
@@ -32,7 +33,16 @@ _CHECK_THREADS = 8
 
 
 class ImageFileError(RLIPv2InputError):
-    """An image file is missing, unreadable, or not the size its table records."""
+    """An image file is missing, outside its image root, unreadable, or not the size its record
+    says; ``reason`` says which, as a reject would store it.
+
+    ``reason`` defaults to ``unreadable_image`` only so that the error can be rebuilt from its
+    message alone (a DataLoader worker re-raises it so); :func:`load_rgb_image` always sets it.
+    """
+
+    def __init__(self, message: str, *, reason: RejectReason = RejectReason.UNREADABLE_IMAGE):
+        super().__init__(message)
+        self.reason = reason
 
 
 def image_file_problem(
@@ -80,20 +90,37 @@ def image_file_problems(
         return list(pool.map(problem, files))
 
 
-def load_rgb_image(path: Path, *, expected_size: tuple[int, int]) -> Image.Image:
-    """Decode every pixel of ``path`` as RGB; ``expected_size`` is (width, height) from the table.
+def load_rgb_image(
+    image_path: Path, *, image_root: Path, expected_size: tuple[int, int]
+) -> Image.Image:
+    """Decode every pixel of ``image_path`` as RGB, after the location check of
+    :func:`~data_schemas.image_files.image_file_location_problem` under ``image_root`` (resolved
+    here). ``expected_size`` is (width, height) from the image's record.
 
     Raises:
-        ImageFileError: the file is missing, cannot be decoded, or has another size.
+        ImageFileError: the file resolves outside ``image_root`` (``path_escapes_root``), is
+            missing (``missing_image_file``), cannot be read or decoded (``unreadable_image``),
+            or has another size (``image_size_mismatch``); the message names the file.
     """
+    problem = image_file_location_problem(image_path, image_root=image_root.resolve())
+    if problem is not None:
+        raise ImageFileError(problem.detail, reason=problem.reason)
     try:
-        with Image.open(path) as opened:
+        with Image.open(image_path) as opened:
             image = opened.convert("RGB")
+    except (FileNotFoundError, NotADirectoryError) as error:  # removed since the check above
+        raise ImageFileError(
+            f"{image_path} does not exist", reason=RejectReason.MISSING_IMAGE_FILE
+        ) from error
     except DECODE_ERRORS as error:
-        raise ImageFileError(f"cannot read image {path}: {error}") from error
+        raise ImageFileError(
+            f"cannot read image {image_path}: {type(error).__name__}: {error}",
+            reason=RejectReason.UNREADABLE_IMAGE,
+        ) from error
     if image.size != expected_size:
         raise ImageFileError(
-            f"image {path} is {image.width}x{image.height} pixels but its scene_graphs table "
-            f"records {expected_size[0]}x{expected_size[1]}; its boxes would be misplaced"
+            f"image {image_path} is {image.width}x{image.height} pixels but its record says "
+            f"{expected_size[0]}x{expected_size[1]}; its boxes would be misplaced",
+            reason=RejectReason.IMAGE_SIZE_MISMATCH,
         )
     return image

@@ -83,10 +83,11 @@ class UnrelatedEntity:
 
 @dataclass(frozen=True)
 class ImageAnnotation:
-    """An image file, its size as recorded in the table, its relation pairs (at least one) and
-    its other objects."""
+    """An image file (under ``image_root``), its size as recorded in the table, its relation
+    pairs (at least one) and its other objects."""
 
     image_path: Path
+    image_root: Path
     dataset: str
     image_id: int
     width: int
@@ -275,6 +276,7 @@ def annotate_rows(
         if grouped.pairs:
             annotation = ImageAnnotation(
                 image_path=image_root / row["file_name"],
+                image_root=image_root,
                 dataset=row["dataset"],
                 image_id=row["image_id"],
                 width=row["width"],

@@ -165,7 +165,9 @@ class SceneGraphDataset(Dataset[PretrainSample]):
         """The untransformed image and pairs of item ``index``."""
         annotation = self.annotations[index]
         image = load_rgb_image(
-            annotation.image_path, expected_size=(annotation.width, annotation.height)
+            annotation.image_path,
+            image_root=annotation.image_root,
+            expected_size=(annotation.width, annotation.height),
         )
         return SceneGraphSample(image=image, annotation=annotation)
 

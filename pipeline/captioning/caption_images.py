@@ -1,4 +1,4 @@
-"""The captioning stage: image records -> caption records, and rejects for unreadable images."""
+"""The captioning stage: image records -> caption records, and rejects for unusable images."""
 
 import logging
 from collections.abc import Iterable, Iterator, Sized

@@ -59,6 +59,7 @@ class LabelPlan(BaseModel):
     blip: BlipCaptionerConfig | None
     blip_checksum: str | None
     parser: CaptionParserConfig
+    parser_versions: dict[str, str]
     vocabulary: BuiltinVocabulary
     synonyms_file: Path | None
     synonyms_digest: str
@@ -93,7 +94,12 @@ class LabelPlan(BaseModel):
         )
 
     def parse_job(self, captions: ShardManifest) -> ParseJob:
-        return ParseJob(captions=captions, parser=self.parser, code_version=self.code_version)
+        return ParseJob(
+            captions=captions,
+            parser=self.parser,
+            parser_versions=self.parser_versions,
+            code_version=self.code_version,
+        )
 
     def match_job(self, split: ShardManifest, triplets: ShardManifest) -> MatchJob:
         return MatchJob(

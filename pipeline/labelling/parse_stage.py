@@ -25,6 +25,8 @@ class ParseJob(BaseModel):
 
     captions: ShardManifest
     parser: CaptionParserConfig
+    parser_versions: dict[str, str]
+    """spaCy's, its pipeline's and SceneGraphParser's (see ``parser_software_versions``)."""
     code_version: str
 
     @property
@@ -42,6 +44,7 @@ class ParseJob(BaseModel):
                 "stage": PARSE_STAGE,
                 "captions": self.captions.digest_of(CAPTIONS),
                 "settings": settings,
+                "versions": self.parser_versions,
                 "code": self.code_version,
             }
         )

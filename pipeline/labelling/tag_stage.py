@@ -17,7 +17,12 @@ from pipeline.labelling.digests import json_digest
 from pipeline.labelling.image_files import image_files_digest
 from pipeline.labelling.rejects_histogram import rejects_by_reason
 from pipeline.labelling.shard_store import ShardManifest, ShardResult, ShardStore
-from pipeline.tagging import RelationScorer, TaggingCounts, check_tagging_options
+from pipeline.tagging import (
+    RelationScorer,
+    TaggingCounts,
+    check_scorer_max_pairs,
+    check_tagging_options,
+)
 from pipeline.tagging.tagging_run import tag_images
 
 TAG_STAGE = "tag"
@@ -60,26 +65,19 @@ class TagJob(BaseModel):
         )
 
 
-def run_tag_job(
-    job: TagJob, store: ShardStore, scorer: RelationScorer, *, max_pairs_per_call: int
-) -> ShardManifest:
+def run_tag_job(job: TagJob, store: ShardStore, scorer: RelationScorer) -> ShardManifest:
     """The tagged relations of ``job``'s shard, scored by ``scorer`` (loaded from the checkpoint
-    of ``job.tagger_checksum``); ``max_pairs_per_call`` changes speed, not scores."""
-    check_tagging_options(
-        save_threshold=job.save_threshold,
-        top_k_per_pair=job.top_k_per_pair,
-        max_pairs_per_call=max_pairs_per_call,
-    )
+    of ``job.tagger_checksum``). How many pairs share a score call, which changes the scores
+    (the tagger's queries attend to each other), is ``scorer.max_pairs``: part of the
+    checkpoint, so ``job.tagger_checksum`` in the key covers it."""
+    check_tagging_options(save_threshold=job.save_threshold, top_k_per_pair=job.top_k_per_pair)
+    check_scorer_max_pairs(scorer)
     return store.compute(
-        TAG_STAGE,
-        job.shard_index,
-        job.key(),
-        _OUTPUT_SPECS,
-        lambda: _tag_shard(job, scorer, max_pairs_per_call),
+        TAG_STAGE, job.shard_index, job.key(), _OUTPUT_SPECS, lambda: _tag_shard(job, scorer)
     )
 
 
-def _tag_shard(job: TagJob, scorer: RelationScorer, max_pairs_per_call: int) -> ShardResult:
+def _tag_shard(job: TagJob, scorer: RelationScorer) -> ShardResult:
     counts = TaggingCounts()
     relation_rows, reject_rows = [], []
     for item in tag_images(
@@ -90,7 +88,6 @@ def _tag_shard(job: TagJob, scorer: RelationScorer, max_pairs_per_call: int) -> 
         image_root=job.image_root,
         save_threshold=job.save_threshold,
         top_k_per_pair=job.top_k_per_pair,
-        max_pairs_per_call=max_pairs_per_call,
         counts=counts,
         candidates_source=job.candidates.directory,
     ):

@@ -9,6 +9,7 @@ from pipeline.matching.synonym_table import (
     load_synonym_file,
     synonym_table,
 )
+from pipeline.matching.vocabulary_coverage import check_vocabulary_coverage
 
 __all__ = [
     "BuiltinVocabulary",
@@ -21,6 +22,7 @@ __all__ = [
     "SynonymTable",
     "build_candidates",
     "builtin_synonym_table",
+    "check_vocabulary_coverage",
     "load_synonym_file",
     "synonym_table",
 ]

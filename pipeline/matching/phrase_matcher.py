@@ -7,6 +7,7 @@ pizza). Among matching runs the longest wins ("teddy bear" over "bear"), then a 
 name over another category's synonym; a remaining tie between categories is ambiguous.
 """
 
+import logging
 import re
 from collections import defaultdict
 from collections.abc import Collection
@@ -16,6 +17,8 @@ from enum import StrEnum
 from data_schemas.triplets import PhraseMention
 from pipeline.matching.inflection import phrase_forms
 from pipeline.matching.synonym_table import SynonymTable
+
+logger = logging.getLogger(__name__)
 
 _WORD = re.compile(r"[a-z0-9]+(?:['-][a-z0-9]+)*")
 _PRONOUNS = frozenset(
@@ -76,6 +79,13 @@ class PhraseMatcher:
         index: defaultdict[tuple[str, ...], dict[str, str]] = defaultdict(dict)
         for category, synonyms in table.synonyms.items():
             for synonym in synonyms:
+                if not words_of(synonym):
+                    logger.warning(
+                        "synonym %r of %r has no word a caption phrase could contain (letters "
+                        "a-z or digits); it never matches",
+                        synonym,
+                        category,
+                    )
                 for form in phrase_forms(synonym):
                     index[words_of(form)].setdefault(category, synonym)
         self._index = dict(index)

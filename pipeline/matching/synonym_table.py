@@ -112,6 +112,8 @@ def _table_from_json(payload: object, *, source: str) -> SynonymTable:
         )
     if not all(isinstance(word, str) for words in mapping.values() for word in words):
         raise RLIPv2InputError(f"{source}: synonyms must be strings")
+    if any(not name.strip() for name in mapping):
+        raise RLIPv2InputError(f"{source}: a category name is blank")
     reserved = [name for name in mapping if is_reserved_category_name(name)]
     if reserved:
         raise RLIPv2InputError(

@@ -11,6 +11,7 @@ from pipeline.parsing.collective_nouns import DEFAULT_COLLECTIVE_NOUNS, merge_co
 from pipeline.parsing.relation_lemmatizer import RelationLemmatizer
 from pipeline.parsing.scene_graph import EntityModifier, GraphEntity, GraphRelation, SceneGraph
 from pipeline.parsing.scene_graph_extraction import extract_scene_graph
+from pipeline.parsing.software_versions import parser_software_versions
 
 __all__ = [
     "DEFAULT_COLLECTIVE_NOUNS",
@@ -27,4 +28,5 @@ __all__ = [
     "load_spacy_pipeline",
     "merge_collective_nouns",
     "parse_captions",
+    "parser_software_versions",
 ]

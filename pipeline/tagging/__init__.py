@@ -3,9 +3,9 @@ graphs (RLIPv2's R-Tagger step)."""
 
 from pipeline.tagging.relation_scorer import RelationScorer, ScoreMatrix, checked_scores
 from pipeline.tagging.tag_candidates import (
-    DEFAULT_MAX_PAIRS_PER_CALL,
     DEFAULT_SAVE_THRESHOLD,
     candidate_pairs_and_texts,
+    check_scorer_max_pairs,
     check_tagging_options,
     tag_image,
 )
@@ -13,13 +13,13 @@ from pipeline.tagging.tagged_scene_graph import tagged_scene_graph
 from pipeline.tagging.tagging_run import TaggingCounts, TaggingSummary, run_tagging
 
 __all__ = [
-    "DEFAULT_MAX_PAIRS_PER_CALL",
     "DEFAULT_SAVE_THRESHOLD",
     "RelationScorer",
     "ScoreMatrix",
     "TaggingCounts",
     "TaggingSummary",
     "candidate_pairs_and_texts",
+    "check_scorer_max_pairs",
     "check_tagging_options",
     "checked_scores",
     "run_tagging",

@@ -23,6 +23,13 @@ class RelationScorer(Protocol):
         """Names the checkpoint and a checksum of it; stored beside every tagged relation."""
         ...
 
+    @property
+    def max_pairs(self) -> int:
+        """The most pairs one score call takes (the tagger's pair slots); an image with more
+        pairs is scored in consecutive chunks of this size. It is part of the checkpoint, so the
+        tagger id covers it."""
+        ...
+
     def score(
         self,
         image: ImageRecord,
@@ -34,13 +41,15 @@ class RelationScorer(Protocol):
         """Probabilities that each pair is related by each text.
 
         ``image``'s file is ``image_root / image.file_name``; ``entities`` are all the image's
-        entities (boxes xyxy in absolute pixels); ``pairs`` are ``(subject_entity_id,
-        object_entity_id)`` of those entities. Returns ``(len(pairs), len(relation_texts))``
-        scores in [0, 1], ``result[i, j]`` for ``pairs[i]`` and ``relation_texts[j]``.
+        entities (boxes xyxy in absolute pixels); ``pairs`` are at most ``max_pairs``
+        ``(subject_entity_id, object_entity_id)`` of those entities. Returns
+        ``(len(pairs), len(relation_texts))`` scores in [0, 1], ``result[i, j]`` for
+        ``pairs[i]`` and ``relation_texts[j]``.
 
         Raises:
             RLIPv2InputError: this image cannot be used (e.g. its file is missing or unreadable);
-                the tagging run rejects the image and goes on.
+                the tagging run rejects the image and goes on, with the ``reason`` of an
+                :class:`~model.data.image_files.ImageFileError`, else ``unreadable_image``.
         """
         ...
 

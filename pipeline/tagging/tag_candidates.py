@@ -19,22 +19,25 @@ from data_schemas.tagged_relations import TaggedRelationRecord
 from pipeline.tagging.relation_scorer import RelationScorer, checked_scores
 
 DEFAULT_SAVE_THRESHOLD = 0.05
-DEFAULT_MAX_PAIRS_PER_CALL = 100  # the R-Tagger's 100 pair slots (200 queries)
 
 Pair = tuple[int, int]
 """(subject_entity_id, object_entity_id)."""
 
 
-def check_tagging_options(
-    *, save_threshold: float, top_k_per_pair: int | None, max_pairs_per_call: int
-) -> None:
+def check_tagging_options(*, save_threshold: float, top_k_per_pair: int | None) -> None:
     """Raises ValueError unless the options are usable (see :func:`tag_image`)."""
     if not 0.0 <= save_threshold <= 1.0:
         raise ValueError(f"save_threshold must be in [0, 1], got {save_threshold}")
     if top_k_per_pair is not None and top_k_per_pair < 1:
         raise ValueError(f"top_k_per_pair must be >= 1 or None, got {top_k_per_pair}")
-    if max_pairs_per_call < 1:
-        raise ValueError(f"max_pairs_per_call must be >= 1, got {max_pairs_per_call}")
+
+
+def check_scorer_max_pairs(scorer: RelationScorer) -> None:
+    """Raises ValueError unless ``scorer`` takes at least one pair per call."""
+    if scorer.max_pairs < 1:
+        raise ValueError(
+            f"scorer {scorer.tagger_id} has max_pairs={scorer.max_pairs}; it must be >= 1"
+        )
 
 
 def candidate_pairs_and_texts(
@@ -58,34 +61,32 @@ def tag_image(
     image_root: Path,
     save_threshold: float = DEFAULT_SAVE_THRESHOLD,
     top_k_per_pair: int | None = None,
-    max_pairs_per_call: int = DEFAULT_MAX_PAIRS_PER_CALL,
 ) -> list[TaggedRelationRecord]:
     """Score the candidates of ``image`` and keep (pair, text) with ``score >= save_threshold``.
 
     ``entities`` are all the image's entities, ``candidates`` its candidates (unique (pair, text)),
     ``image_root`` the directory ``image.file_name`` is under (passed on to the scorer).
-    Pairs are scored ``max_pairs_per_call`` at a time, each call against all the image's texts.
-    ``top_k_per_pair`` keeps at most that many texts of a pair (the highest-scoring, ties to the
-    earlier text), after the threshold. Records come pair by pair (first-seen order), the texts
-    of a pair in first-seen order; a record's provenance is the candidate's evidence when the
-    (pair, text) was a candidate, else empty. An image without candidates gives [] without a
-    call to the scorer.
+    Pairs are scored in consecutive chunks of ``scorer.max_pairs`` (first-seen order), each call
+    against all the image's texts. ``top_k_per_pair`` keeps at most that many texts of a pair
+    (the highest-scoring, ties to the earlier text), after the threshold. Records come pair by
+    pair (first-seen order), the texts of a pair in first-seen order; a record's provenance is
+    the candidate's evidence when the (pair, text) was a candidate, else empty. An image without
+    candidates gives [] without a call to the scorer.
 
     Raises:
-        ValueError: bad options, candidates not of this image or naming unknown entities,
-            duplicate candidates, or scores breaking the scorer contract.
+        ValueError: bad options, a scorer's ``max_pairs`` below 1, candidates not of this image
+            or naming unknown entities, duplicate candidates, or scores breaking the scorer
+            contract.
         RLIPv2InputError: from the scorer, when it cannot use this image.
     """
-    check_tagging_options(
-        save_threshold=save_threshold,
-        top_k_per_pair=top_k_per_pair,
-        max_pairs_per_call=max_pairs_per_call,
-    )
+    check_tagging_options(save_threshold=save_threshold, top_k_per_pair=top_k_per_pair)
+    check_scorer_max_pairs(scorer)
+    max_pairs = scorer.max_pairs
     evidence = _evidence_by_candidate(image, entities, candidates)
     pairs, texts = candidate_pairs_and_texts(candidates)
     records: list[TaggedRelationRecord] = []
-    for start in range(0, len(pairs), max_pairs_per_call):
-        chunk = pairs[start : start + max_pairs_per_call]
+    for start in range(0, len(pairs), max_pairs):
+        chunk = pairs[start : start + max_pairs]
         scores = checked_scores(
             scorer.score(image, image_root, entities, chunk, texts),
             num_pairs=len(chunk),

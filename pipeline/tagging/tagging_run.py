@@ -35,12 +35,13 @@ from data_schemas.reject_warnings import RejectWarnings
 from data_schemas.rejects import REJECTS, RejectReason, RejectRecord
 from data_schemas.scene_graphs import SCENE_GRAPHS
 from data_schemas.tagged_relations import TAGGED_RELATIONS, TaggedRelationRecord
+from model.data.image_files import ImageFileError
 from pipeline.image_groups import ImageGroupCursor, table_rows
 from pipeline.staged_output import StagedDatasetOutput
 from pipeline.tagging.relation_scorer import RelationScorer
 from pipeline.tagging.tag_candidates import (
-    DEFAULT_MAX_PAIRS_PER_CALL,
     candidate_pairs_and_texts,
+    check_scorer_max_pairs,
     check_tagging_options,
     tag_image,
 )
@@ -118,7 +119,7 @@ class TaggingSummary:
             f"  tagger              {self.tagger_id}",
             f"  images              {counts.images:>10,}",
             f"  with candidates     {counts.images_with_candidates:>10,}",
-            f"  unreadable images   {counts.images_rejected:>10,}",
+            f"  rejected images     {counts.images_rejected:>10,}",
             f"  pairs scored        {counts.pairs_scored:>10,}",
             f"  (pair, text) scored {counts.pair_texts_scored:>10,}",
             f"  relations kept      {counts.relations_kept:>10,} (score >= {self.save_threshold:g}"
@@ -163,26 +164,24 @@ def run_tagging(
     top_k_per_pair: int | None,
     rows_per_shard: int,
     overwrite: bool,
-    max_pairs_per_call: int = DEFAULT_MAX_PAIRS_PER_CALL,
 ) -> TaggingSummary:
     """Tag the candidates of ``candidates_dir`` (a candidate run's output directory) over the
     images and entities of ``dataset_dir``, whose files are under ``image_root``.
 
     Options as in :func:`~pipeline.tagging.tag_candidates.tag_image`. An image the scorer raises
     :class:`RLIPv2InputError` for is written to ``rejects`` and gets no scene graph; every other
-    image gets one, with no relationships when it has no candidates. The output directory
-    appears only once complete.
+    image gets one, with no relationships when it has no candidates (such an image is never
+    opened, so a bad file without candidates is not rejected). The output directory appears
+    only once complete.
 
     Raises:
         RLIPv2InputError: a table is missing or of another schema, or the candidates name images
             or entities ``dataset_dir`` does not have (built from another dataset).
-        ValueError: bad options, or the scorer broke its contract.
+        ValueError: bad options, a scorer's ``max_pairs`` below 1, or the scorer broke its
+            contract.
     """
-    check_tagging_options(
-        save_threshold=save_threshold,
-        top_k_per_pair=top_k_per_pair,
-        max_pairs_per_call=max_pairs_per_call,
-    )
+    check_tagging_options(save_threshold=save_threshold, top_k_per_pair=top_k_per_pair)
+    check_scorer_max_pairs(scorer)
     started = time.perf_counter()
     images = read_table(dataset_dir / IMAGES.name, IMAGES)
     entities = read_table(dataset_dir / ENTITIES.name, ENTITIES)
@@ -202,7 +201,6 @@ def run_tagging(
             image_root=image_root,
             save_threshold=save_threshold,
             top_k_per_pair=top_k_per_pair,
-            max_pairs_per_call=max_pairs_per_call,
             counts=counts,
             candidates_source=candidates_dir,
         )
@@ -252,13 +250,13 @@ def tag_images(
     image_root: Path,
     save_threshold: float,
     top_k_per_pair: int | None,
-    max_pairs_per_call: int,
     counts: TaggingCounts,
     candidates_source: Path,
 ) -> Iterator[TaggedImage | RejectRecord]:
     """Tag every image of ``images`` by ascending id: a :class:`TaggedImage`, or a reject when
-    the scorer raises :class:`RLIPv2InputError` for it (an unreadable image). ``entities`` and
-    ``candidates`` are sorted by image id; counts are added to ``counts``.
+    the scorer raises :class:`RLIPv2InputError` for it (its reason from an
+    :class:`ImageFileError`, else ``unreadable_image``). ``entities`` and ``candidates`` are
+    sorted by image id; counts are added to ``counts``.
 
     Raises:
         RLIPv2InputError: candidates name entities the image does not have (built from another
@@ -289,11 +287,10 @@ def tag_images(
                 image_root=image_root,
                 save_threshold=save_threshold,
                 top_k_per_pair=top_k_per_pair,
-                max_pairs_per_call=max_pairs_per_call,
             )
         except RLIPv2InputError as error:
             counts.images_rejected += 1
-            reject = _unreadable_image(image, error)
+            reject = _unusable_image(image, error)
             warnings.warn(reject)
             yield reject
             continue
@@ -301,14 +298,20 @@ def tag_images(
         yield TaggedImage(image=image, entities=entity_records, relations=relations)
 
 
-def _unreadable_image(image: ImageRecord, error: RLIPv2InputError) -> RejectRecord:
+def _unusable_image(image: ImageRecord, error: RLIPv2InputError) -> RejectRecord:
+    """The reject of an image the scorer raised ``error`` for: an :class:`ImageFileError` says
+    why (a missing file, a wrong size, ...); any other error is an unreadable image."""
+    if isinstance(error, ImageFileError):
+        reason = error.reason
+    else:
+        reason = RejectReason.UNREADABLE_IMAGE
     return RejectRecord(
         stage=STAGE,
         source_file=image.file_name,
         record_kind="image",
         record_id=str(image.image_id),
         image_id=image.image_id,
-        reason=RejectReason.UNREADABLE_IMAGE,
+        reason=reason,
         detail=str(error),
     )
 

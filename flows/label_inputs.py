@@ -1,0 +1,59 @@
+"""Checks of a label run's inputs on disk, made before any stage runs.
+
+A wrong path or device found by the first task that needs it costs the server start-up, a
+Prefect traceback, and (for the follow-up pretraining config) the whole labelling run; here it
+is one line, before anything starts.
+"""
+
+import torch
+
+from data_schemas.errors import RLIPv2InputError
+from flows.label_parameters import LabelParameters
+from model.config_file import load_config_file
+from model.pretrain_config import PretrainConfig
+
+
+def check_label_inputs(parameters: LabelParameters) -> None:
+    """Raise for the first input of ``parameters`` that cannot work.
+
+    Raises:
+        RLIPv2InputError: the dataset is not ingested (and no ``ingest`` is given), a file or
+            directory named is missing, a device string is not one torch knows, or the
+            follow-up pretraining config does not load.
+    """
+    if parameters.ingest is None and not (parameters.dataset_dir / "manifest.json").is_file():
+        raise RLIPv2InputError(
+            f"{parameters.dataset_dir} is not an ingested dataset (no manifest.json); run "
+            "rlipv2 ingest first, or give `ingest` parameters"
+        )
+    files = {"tagger checkpoint": parameters.tagger_checkpoint,
+             "synonyms file": parameters.synonyms_file}
+    if parameters.ingest is not None:
+        files |= {"instances file": parameters.ingest.instances,
+                  "captions file": parameters.ingest.captions}
+    for what, path in files.items():
+        if path is not None and not path.is_file():
+            raise RLIPv2InputError(f"{what} {path} does not exist (or is not a file)")
+    roots = {"image root": parameters.image_root,
+             "ingest image root": None if parameters.ingest is None else parameters.ingest.image_root}
+    for what, directory in roots.items():
+        if directory is not None and not directory.is_dir():
+            raise RLIPv2InputError(f"{what} {directory} is not a directory")
+    for what, device in (("tagger device", parameters.tagger_device),
+                         ("BLIP device", parameters.blip.device)):
+        _check_device(what, device)
+    if parameters.then_pretrain is not None:
+        load_config_file(parameters.then_pretrain.config_file, PretrainConfig,
+                         parameters.then_pretrain.all_overrides())
+
+
+def _check_device(what: str, device: str) -> None:
+    if device == "auto":
+        return
+    try:
+        torch.device(device)
+    except RuntimeError as error:
+        raise RLIPv2InputError(
+            f"{what} {device!r} is not a device: use auto, cpu, cuda or cuda:N ({error})"
+        ) from None
+

@@ -140,6 +140,8 @@ def main() -> None:
     parser.add_argument("--train-images", type=int, default=200)
     parser.add_argument("--eval-images", type=int, default=50)
     parser.add_argument("--steps", type=int, default=300, help="training steps per tagger")
+    parser.add_argument("--candidates-only", action="store_true",
+                        help="only row (a): what the candidates hold, without training taggers")
     arguments = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     with tempfile.TemporaryDirectory(prefix="rlipv2-tagger-eval-") as temporary:
@@ -176,7 +178,9 @@ def main() -> None:
             "(c) no denoising": (train.images_dir, held_out.images_dir,
                                  DenoisingConfig(box_noise_scale=0.0, label_noise_probability=0.0)),
         }
-        for name, (train_images, eval_images, denoising) in variants.items():
+        for name, (train_images, eval_images, denoising) in (
+            {} if arguments.candidates_only else variants
+        ).items():
             checkpoint = train_tagger(
                 work, name.replace(" ", "_"), work / "train_vg" / "scene_graphs", train_images,
                 encoder, denoising, arguments.steps, arguments.train_images,
@@ -192,14 +196,18 @@ def main() -> None:
                 rows.append((name, f"{threshold:.2f}", kept))
             rankings[name] = ranking_figures(best_scores(table), truth, len(reachable))
             shutil.rmtree(out)
-    print(f"held-out: {arguments.eval_images} images, {len(truth)} ground-truth relations; "
-          f"taggers trained {arguments.steps} steps on {arguments.train_images} images")
+    trained = ("" if arguments.candidates_only else
+               f"; taggers trained {arguments.steps} steps on {arguments.train_images} images")
+    print(f"held-out: {arguments.eval_images} images, {len(truth)} ground-truth relations"
+          f"{trained}")
     print(f"{'variant':<20} {'threshold':>9} {'kept':>6} {'precision':>9} {'recall':>7} "
           f"{'of reachable':>12}")
     for name, threshold, kept in rows:
         correct = len(kept & truth)
         print(f"{name:<20} {threshold:>9} {len(kept):>6} {correct / max(len(kept), 1):>9.3f} "
               f"{correct / max(len(truth), 1):>7.3f} {correct / max(len(reachable), 1):>12.3f}")
+    if not rankings:
+        return
     print(f"\n{'variant':<20} {'AP of reachable':>15}  best precision at >= 0.9 of reachable")
     for name, (average_precision, precision, threshold) in rankings.items():
         print(f"{name:<20} {average_precision:>15.3f}  {precision:.3f} (score >= {threshold:.2f})")

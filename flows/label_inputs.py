@@ -34,8 +34,10 @@ def check_label_inputs(parameters: LabelParameters) -> None:
     for what, path in files.items():
         if path is not None and not path.is_file():
             raise RLIPv2InputError(f"{what} {path} does not exist (or is not a file)")
-    roots = {"image root": parameters.image_root,
-             "ingest image root": None if parameters.ingest is None else parameters.ingest.image_root}
+    roots = {
+        "image root": parameters.image_root,
+        "ingest image root": None if parameters.ingest is None else parameters.ingest.image_root,
+    }
     for what, directory in roots.items():
         if directory is not None and not directory.is_dir():
             raise RLIPv2InputError(f"{what} {directory} is not a directory")

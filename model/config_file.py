@@ -130,4 +130,5 @@ def _without_none(annotation: object) -> object:
 def _dataclass_in(annotation: object) -> type | None:
     """The dataclass ``annotation`` names (``X`` or ``X | None``), else None."""
     candidate = _without_none(annotation)
-    return candidate if isinstance(candidate, type) and dataclasses.is_dataclass(candidate) else None
+    is_dataclass = isinstance(candidate, type) and dataclasses.is_dataclass(candidate)
+    return candidate if is_dataclass else None

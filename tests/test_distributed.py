@@ -86,7 +86,8 @@ stats = train_one_epoch(
     optimizer=optimizer, device=torch.device("cpu"), max_grad_norm=1.0,
     scaler=torch.amp.GradScaler("cpu", enabled=False),
 )
-print(stats.steps, stats.skipped_non_finite, mean_over_ranks(float(rank), device=torch.device("cpu")))
+mean_rank = mean_over_ranks(float(rank), device=torch.device("cpu"))
+print(stats.steps, stats.skipped_non_finite, mean_rank)
 dist.destroy_process_group()
 """
 

@@ -173,7 +173,9 @@ def test_unusable_image_files_are_rejected_with_their_relations(
     assert counts.relations_below_threshold == 10
     assert counts_add_up(counts)
     warnings = [record.getMessage() for record in caplog.records]
-    assert warnings[0].startswith(f"rejected image 1 of {source.scene_graphs_dir}: missing_image_file (")
+    assert warnings[0].startswith(
+        f"rejected image 1 of {source.scene_graphs_dir}: missing_image_file ("
+    )
     assert sum(": unreadable_image (" in warning for warning in warnings) == 5
     assert "more unreadable_image rejects" not in " ".join(warnings)  # only beyond five
 

@@ -17,9 +17,12 @@ from typing import Any
 import torch
 
 from prefect import Task, task
+from prefect.client.orchestration import get_client
+from prefect.client.schemas.actions import GlobalConcurrencyLimitUpdate
 from prefect.client.schemas.objects import TaskRun
 from prefect.concurrency.sync import concurrency
 from prefect.context import TaskRunContext
+from prefect.exceptions import ObjectNotFound
 from prefect.states import State
 
 from data_schemas.errors import RLIPv2InputError
@@ -67,6 +70,21 @@ def gpu_slot(device: str) -> AbstractContextManager:
     """
     on_cuda = device.startswith("cuda") or (device == "auto" and torch.cuda.is_available())
     return concurrency(GPU_CONCURRENCY_LIMIT, occupy=1) if on_cuda else nullcontext()
+
+
+def release_gpu_slots() -> None:
+    """Mark every slot of the GPU limit free. Only for a run on Prefect's temporary server:
+    there, a slot that is taken before the run starts was left by a killed run (the temporary
+    server kept its lease in memory, which died with it), so nothing would ever release it and
+    the run would wait for it forever. Runs sharing one ``PREFECT_HOME`` at the same time
+    could then hold more slots than the limit."""
+    with get_client(sync_client=True) as client:
+        try:
+            client.update_global_concurrency_limit(
+                GPU_CONCURRENCY_LIMIT, GlobalConcurrencyLimitUpdate(active_slots=0)
+            )
+        except ObjectNotFound:
+            pass  # no run has made the limit yet
 
 
 def use_one_torch_thread_off_the_main_thread() -> None:

@@ -6,11 +6,15 @@ from contextlib import nullcontext
 
 import pytest
 import torch
+from prefect.client.orchestration import get_client
+from prefect.client.schemas.actions import GlobalConcurrencyLimitUpdate
 from prefect.states import Failed
 
 from data_schemas.errors import RLIPv2InputError
 from flows.label_tasks import (
+    GPU_CONCURRENCY_LIMIT,
     gpu_slot,
+    release_gpu_slots,
     retry_on_io_error,
     use_one_torch_thread_off_the_main_thread,
 )
@@ -60,3 +64,15 @@ def test_worker_threads_run_torch_on_one_thread_and_the_main_thread_is_left_alon
         assert torch.get_num_threads() == 2
     finally:
         torch.set_num_threads(before)
+
+
+@pytest.mark.usefixtures("prefect_harness")
+def test_gpu_slots_left_by_a_killed_run_are_released() -> None:
+    """On Prefect's temporary server a killed run's slot is never released: the CLI frees it."""
+    with get_client(sync_client=True) as client:
+        client.upsert_global_concurrency_limit_by_name(GPU_CONCURRENCY_LIMIT, 1)
+        client.update_global_concurrency_limit(
+            GPU_CONCURRENCY_LIMIT, GlobalConcurrencyLimitUpdate(active_slots=1)
+        )
+        release_gpu_slots()
+        assert client.read_global_concurrency_limit_by_name(GPU_CONCURRENCY_LIMIT).active_slots == 0

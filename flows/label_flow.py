@@ -173,11 +173,11 @@ def ingest_task(source: CocoSource, dataset_dir: Path, rows_per_shard: int) -> N
         }
     )
     stamp = dataset_dir / f".ingest-{key}"
-    missing_files = missing_image_files(dataset_dir) if stamp.is_file() else 0
-    if stamp.is_file() and not missing_files:
-        get_run_logger().info("%s already holds this ingest (%s); reusing it", dataset_dir, key)
-        return
-    if missing_files:
+    if stamp.is_file():
+        missing_files = missing_image_files(dataset_dir)
+        if not missing_files:
+            get_run_logger().info("%s already holds this ingest (%s); reusing it", dataset_dir, key)
+            return
         get_run_logger().info(
             "ingesting again: %d image files were missing at the last ingest and may be there "
             "now", missing_files,
@@ -205,16 +205,9 @@ def missing_image_files(dataset_dir: Path) -> int:
 
 @task(name="resolve-plan", persist_result=False)
 def resolve_plan(parameters: LabelParameters) -> LabelPlan:
-    """The plan of a run: parameters resolved to paths, settings and model checksums."""
-    if not (parameters.dataset_dir / "manifest.json").is_file():
-        raise RLIPv2InputError(
-            f"{parameters.dataset_dir} is not an ingested dataset (no manifest.json); run "
-            "rlipv2 ingest first, or give `ingest` parameters"
-        )
+    """The plan of a run: parameters resolved to paths, settings and model checksums (its
+    inputs were checked by :func:`~flows.label_inputs.check_label_inputs`)."""
     parameters = _with_absolute_paths(parameters)
-    image_root = (parameters.image_root or ingested_image_root(parameters.dataset_dir)).resolve()
-    if not image_root.is_dir():
-        raise RLIPv2InputError(f"image root {image_root} is not a directory")
     blip = None
     blip_checksum = None
     if parameters.captioner == "blip":
@@ -226,7 +219,7 @@ def resolve_plan(parameters: LabelParameters) -> LabelPlan:
     return LabelPlan(
         dataset_dir=parameters.dataset_dir,
         out_dir=parameters.out_dir,
-        image_root=image_root,
+        image_root=(parameters.image_root or ingested_image_root(parameters.dataset_dir)).resolve(),
         images_per_shard=parameters.images_per_shard,
         caption_source=parameters.captioner,
         blip=blip,

@@ -8,6 +8,7 @@ is one line, before anything starts.
 import torch
 
 from data_schemas.errors import RLIPv2InputError
+from flows.cli_arguments import ingested_image_root
 from flows.label_parameters import LabelParameters
 from model.config_file import load_config_file
 from model.pretrain_config import PretrainConfig
@@ -18,7 +19,7 @@ def check_label_inputs(parameters: LabelParameters) -> None:
 
     Raises:
         RLIPv2InputError: the dataset is not ingested (and no ``ingest`` is given), a file or
-            directory named is missing, a device string is not one torch knows, or the
+            directory named (or the image root recorded at ingest) is missing, a device string is not one torch knows, or the
             follow-up pretraining config does not load.
     """
     if parameters.ingest is None and not (parameters.dataset_dir / "manifest.json").is_file():
@@ -34,10 +35,11 @@ def check_label_inputs(parameters: LabelParameters) -> None:
     for what, path in files.items():
         if path is not None and not path.is_file():
             raise RLIPv2InputError(f"{what} {path} does not exist (or is not a file)")
-    roots = {
-        "image root": parameters.image_root,
-        "ingest image root": None if parameters.ingest is None else parameters.ingest.image_root,
-    }
+    roots = {"image root": parameters.image_root}
+    if parameters.ingest is not None:
+        roots["ingest image root"] = parameters.ingest.image_root
+    elif parameters.image_root is None:
+        roots["image root recorded at ingest"] = ingested_image_root(parameters.dataset_dir)
     for what, directory in roots.items():
         if directory is not None and not directory.is_dir():
             raise RLIPv2InputError(f"{what} {directory} is not a directory")

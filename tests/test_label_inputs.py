@@ -36,6 +36,7 @@ def test_valid_inputs_pass(valid: LabelParameters) -> None:
         ({"tagger_checkpoint": "missing.pt"}, r"tagger checkpoint \S+missing.pt does not exist"),
         ({"synonyms_file": "synonyms.json"}, r"synonyms file \S+synonyms.json does not exist"),
         ({"image_root": "tagger.pt"}, r"image root \S+tagger.pt is not a directory"),
+        ({"image_root": None}, "was ingested without --image-root"),
         ({"tagger_device": "gpu"}, "tagger device 'gpu' is not a device"),
         ({"blip": BlipParameters(device="cuda:x")}, "BLIP device 'cuda:x' is not a device"),
         ({"then_pretrain": PretrainParameters(config_file=Path("nope.toml"))},
@@ -64,7 +65,8 @@ def test_the_command_line_reports_a_bad_input_before_starting_prefect(
     valid: LabelParameters, capsys: pytest.CaptureFixture
 ) -> None:
     code = main(["label", "--dataset", str(valid.dataset_dir), "--out", str(valid.out_dir),
-                 "--tagger-checkpoint", str(valid.tagger_checkpoint), "--tagger-device", "gpu"])
+                 "--tagger-checkpoint", str(valid.tagger_checkpoint),
+                 "--image-root", str(valid.image_root), "--tagger-device", "gpu"])
     assert code == 2
     error = capsys.readouterr().err
     assert error.startswith("rlipv2: error: tagger device 'gpu' is not a device")
@@ -77,3 +79,14 @@ def test_an_ingest_with_missing_image_files_is_not_reused(tmp_path: Path) -> Non
     assert missing_image_files(tmp_path) == 3
     (tmp_path / "manifest.json").write_text(json.dumps({"rejects": {"degenerate_box": 2}}))
     assert missing_image_files(tmp_path) == 0
+
+
+def test_the_image_root_recorded_at_ingest_must_still_be_there(
+    valid: LabelParameters, tmp_path: Path
+) -> None:
+    (valid.dataset_dir / "manifest.json").write_text(
+        json.dumps({"sources": {"image_root": str(tmp_path / "moved")}})
+    )
+    with pytest.raises(RLIPv2InputError, match=r"image root recorded at ingest \S+moved is not"):
+        check_label_inputs(valid.model_copy(update={"image_root": None}))
+    check_label_inputs(valid)  # an image root given overrides the recorded one

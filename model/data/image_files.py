@@ -91,11 +91,12 @@ def image_file_problems(
 
 
 def load_rgb_image(
-    image_path: Path, *, image_root: Path, expected_size: tuple[int, int]
+    image_path: Path, *, image_root: Path, expected_size: tuple[int, int] | None
 ) -> Image.Image:
     """Decode every pixel of ``image_path`` as RGB, after the location check of
     :func:`~data_schemas.image_files.image_file_location_problem` under ``image_root`` (resolved
-    here). ``expected_size`` is (width, height) from the image's record.
+    here). ``expected_size`` is (width, height) from the image's record; None takes any size
+    (captioning, which reads no boxes).
 
     Raises:
         ImageFileError: the file resolves outside ``image_root`` (``path_escapes_root``), is
@@ -117,7 +118,7 @@ def load_rgb_image(
             f"cannot read image {image_path}: {type(error).__name__}: {error}",
             reason=RejectReason.UNREADABLE_IMAGE,
         ) from error
-    if image.size != expected_size:
+    if expected_size is not None and image.size != expected_size:
         raise ImageFileError(
             f"image {image_path} is {image.width}x{image.height} pixels but its record says "
             f"{expected_size[0]}x{expected_size[1]}; its boxes would be misplaced",

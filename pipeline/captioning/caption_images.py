@@ -11,9 +11,9 @@ from data_schemas.captions import CaptionRecord
 from data_schemas.errors import RLIPv2InputError
 from data_schemas.images import ImageRecord
 from data_schemas.reject_warnings import RejectWarnings
-from data_schemas.rejects import Rejection, RejectRecord
+from data_schemas.rejects import RejectRecord
+from model.data.image_files import ImageFileError, load_rgb_image
 from pipeline.captioning.captioner import Captioner
-from pipeline.captioning.image_files import load_rgb_image
 
 logger = logging.getLogger(__name__)
 
@@ -54,16 +54,19 @@ def _caption_stream(
     pending: list[tuple[ImageRecord, Image.Image]] = []
     with tqdm(total=total, desc="caption", unit="image", disable=None) as progress:
         for record in images:
-            loaded = load_rgb_image(image_root, record.file_name)
-            if isinstance(loaded, Rejection):
+            try:
+                loaded = load_rgb_image(
+                    image_root / record.file_name, image_root=image_root, expected_size=None
+                )
+            except ImageFileError as error:
                 reject = RejectRecord(
                     stage=STAGE,
                     source_file=record.file_name,
                     record_kind="image",
                     record_id=str(record.image_id),
                     image_id=record.image_id,
-                    reason=loaded.reason,
-                    detail=loaded.detail,
+                    reason=error.reason,
+                    detail=str(error),
                 )
                 warnings.warn(reject)
                 progress.update(1)

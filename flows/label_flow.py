@@ -21,7 +21,7 @@ from flows import loaded_models
 from flows.cli_arguments import ingested_image_root
 from flows.label_inputs import check_label_inputs
 from flows.label_parameters import CocoSource, LabelParameters
-from flows.label_tasks import GPU_CONCURRENCY_LIMIT, SHARD_TASKS
+from flows.label_tasks import GPU_CONCURRENCY_LIMIT, SHARD_TASKS, results_dir
 from flows.run_progress import RunProgress
 from flows.run_report import publish_run_report
 from flows.stage_logs import route_stage_logs
@@ -42,13 +42,10 @@ from pipeline.labelling import (
     file_digest,
     json_digest,
 )
-from pipeline.labelling.label_plan import WORK_DIR_NAME, LabelPlan
+from pipeline.labelling.label_plan import LabelPlan
 from pipeline.labelling.model_checksums import checkpoint_checksum, model_files_checksum
 from pipeline.matching import check_vocabulary_coverage, synonym_table
 from pipeline.parsing import CaptionParserConfig, parser_software_versions
-
-RESULTS_DIR_NAME = "prefect-results"
-
 
 @flow(name="label", description="Label a detection dataset with relations (scene graphs).")
 def label(parameters: LabelParameters) -> dict:
@@ -114,11 +111,8 @@ def _label_shards(plan: LabelPlan, runner: TaskRunner) -> LabelRunSummary:
 
 
 def _results_storage(plan: LabelPlan) -> LocalFileSystem:
-    """Prefect's result storage of this run's shard tasks: ``OUT/work/prefect-results``, beside
-    the shards the results name, so deleting the work directory forgets both."""
-    storage = LocalFileSystem(
-        basepath=str(plan.out_dir.resolve() / WORK_DIR_NAME / RESULTS_DIR_NAME)
-    )
+    """Prefect's result storage of this run's shard tasks (:func:`results_dir`)."""
+    storage = LocalFileSystem(basepath=str(results_dir(plan)))
     storage.save(f"rlipv2-results-{json_digest(str(plan.out_dir.resolve()))}", overwrite=True)
     return storage
 
@@ -130,7 +124,7 @@ def _wait(
     finish; a shard Prefect served from its cache counts as reused. Raises the first failure.
 
     Raises:
-        RLIPv2InputError: Prefect's cache names a shard output that is no longer on disk.
+        RLIPv2InputError: a shard output Prefect's cache names was deleted during the run.
     """
     stage_of = {future: stage for stage, stage_futures in futures.items() for future in stage_futures}
     manifests: dict[PrefectFuture, ShardManifest] = {}
@@ -153,9 +147,8 @@ def _current_manifest(plan: LabelPlan, future: PrefectFuture) -> ShardManifest:
     on_disk = plan.store().load(manifest.stage, manifest.shard_index, manifest.key)
     if on_disk is None:
         raise RLIPv2InputError(
-            f"Prefect's cache names the {manifest.stage} output of shard {manifest.shard_index}, "
-            f"which is no longer in {plan.store().root}; delete "
-            f"{plan.store().root / RESULTS_DIR_NAME} and run again"
+            f"the {manifest.stage} output of shard {manifest.shard_index} was deleted from "
+            f"{plan.store().root} during the run; run again to compute it again"
         )
     return on_disk
 

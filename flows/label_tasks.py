@@ -12,6 +12,7 @@ limit.
 import threading
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -43,7 +44,9 @@ from pipeline.labelling import (
     run_split_job,
     run_tag_job,
 )
-from pipeline.labelling.label_plan import LabelPlan
+from pipeline.labelling.label_plan import WORK_DIR_NAME, LabelPlan
+
+RESULTS_DIR_NAME = "prefect-results"
 
 GPU_CONCURRENCY_LIMIT = "rlipv2-gpu"
 """The global concurrency limit GPU stage shards take a slot of (set by the label flow)."""
@@ -100,13 +103,27 @@ def use_one_torch_thread_off_the_main_thread() -> None:
         torch.set_num_threads(1)
 
 
+def results_dir(plan: LabelPlan) -> Path:
+    """Where the shard tasks' Prefect results are stored: ``OUT/work/prefect-results``, beside
+    the shards they name, so deleting the work directory forgets both."""
+    return plan.out_dir.resolve() / WORK_DIR_NAME / RESULTS_DIR_NAME
+
+
 def _cache_key(stage: str, job_of: Callable[[dict[str, Any]], Any]):
-    """A cache-key function: the stage, shard and job key (never the run id). The label flow
-    stores the task results in the run's work directory, so deleting it forgets both."""
+    """A cache-key function: the stage, shard and job key (never the run id).
+
+    A result whose shard output is no longer on disk (a stage's directory under ``OUT/work``
+    deleted by hand) is forgotten here, before Prefect looks it up, so the shard is computed
+    again rather than served from Prefect's cache.
+    """
 
     def cache_key(context: TaskRunContext, parameters: dict[str, Any]) -> str:
         job = job_of(parameters)
-        return f"rlipv2-{stage}-{job.shard_index:05d}-{job.key()}"
+        plan: LabelPlan = parameters["plan"]
+        key = f"rlipv2-{stage}-{job.shard_index:05d}-{job.key()}"
+        if plan.store().load(stage, job.shard_index, job.key()) is None:
+            (results_dir(plan) / key).unlink(missing_ok=True)
+        return key
 
     return cache_key
 

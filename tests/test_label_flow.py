@@ -5,6 +5,7 @@ shards, the Dask task runner, the training flows, and bad parameters."""
 import json
 import logging
 import math
+import shutil
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -278,6 +279,16 @@ def test_a_new_save_threshold_recomputes_only_the_tag_and_scene_graph_shards(
     assert 0 < changed.summary["relations_kept"] < first_run.summary["relations_kept"]
     for table in ("captions", "triplets", "candidates"):
         assert changed.rows[table] == first_run.rows[table]
+
+
+def test_a_stage_whose_shards_were_deleted_is_computed_again(first_run: LabelRun) -> None:
+    """Prefect's cache still names the deleted tag shards: their results are forgotten, not
+    served (which stopped the run), and the shards computed again give the same rows."""
+    shutil.rmtree(first_run.parameters.out_dir / "work" / "tag")
+    again = run_label(first_run.parameters)
+    assert len(again.shard_dirs["tag"]) == NUM_SHARDS
+    assert again.summary["reused_shards"] == 5 * NUM_SHARDS  # all but tag
+    assert again.rows == first_run.rows
 
 
 # --- (4) Dask -------------------------------------------------------------------------------

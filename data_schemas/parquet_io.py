@@ -7,7 +7,6 @@ so a reader never sees a half-written shard (temporary names do not match ``shar
 
 import logging
 import os
-import uuid
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -16,6 +15,7 @@ import pyarrow.parquet as pq
 
 from data_schemas.errors import RLIPv2InputError
 from data_schemas.table_spec import TableSpec
+from data_schemas.temporary_siblings import new_temporary_sibling
 
 logger = logging.getLogger(__name__)
 
@@ -37,7 +37,7 @@ def write_table_atomic(table: pa.Table, path: Path, spec: TableSpec) -> Path:
     table = table.replace_schema_metadata(spec.metadata)
     spec.check_schema(table.schema, source=f"table to be written to {path}")
     path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+    temporary = new_temporary_sibling(path)
     try:
         pq.write_table(table, temporary, compression="zstd")
         with open(temporary, "rb") as handle:

@@ -4,7 +4,6 @@ import logging
 import os
 import pickle
 import re
-import uuid
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,6 +12,7 @@ import torch
 from torch import nn
 
 from data_schemas.errors import RLIPv2InputError
+from data_schemas.temporary_siblings import new_temporary_sibling
 
 logger = logging.getLogger(__name__)
 
@@ -46,7 +46,7 @@ def save_checkpoint(
     empty unless it is enabled (float16 training)."""
     path = checkpoint_path(directory, state.epoch)
     directory.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+    temporary = new_temporary_sibling(path)
     payload = {
         "model": model.state_dict(),
         "optimizer": optimizer.state_dict(),

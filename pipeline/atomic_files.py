@@ -5,7 +5,6 @@ A reader never sees a half-written file, and a failed write leaves no temporary 
 
 import json
 import os
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -13,17 +12,14 @@ from typing import IO, Any
 
 from PIL import Image
 
-
-def temporary_sibling(path: Path) -> Path:
-    """A hidden, unique ``.tmp`` path in the same directory as ``path`` (so a rename is atomic)."""
-    return path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+from data_schemas.temporary_siblings import new_temporary_sibling
 
 
 @contextmanager
 def atomic_output(path: Path, mode: str = "w") -> Iterator[IO[Any]]:
     """Open a temporary sibling of ``path`` for writing; on success it replaces ``path``."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = temporary_sibling(path)
+    temporary = new_temporary_sibling(path)
     try:
         encoding = None if "b" in mode else "utf-8"
         with temporary.open(mode, encoding=encoding) as handle:

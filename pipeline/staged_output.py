@@ -4,13 +4,13 @@ import json
 import logging
 import os
 import shutil
-import uuid
 from pathlib import Path
 from types import TracebackType
 
 from data_schemas.errors import RLIPv2InputError
 from data_schemas.parquet_io import ShardedTableWriter
 from data_schemas.table_spec import TableSpec
+from data_schemas.temporary_siblings import new_temporary_sibling
 
 logger = logging.getLogger(__name__)
 
@@ -22,8 +22,9 @@ class StagedDatasetOutput:
 
     Tables are written under a hidden staging directory beside ``out_dir``; :meth:`commit`
     writes ``manifest.json`` and renames the staging directory to ``out_dir``. A run that dies
-    leaves ``out_dir`` untouched (a re-run starts over), so no reader ever sees a partial
-    dataset. Used as a context manager, it removes the staging directory on error.
+    leaves ``out_dir`` untouched (a re-run starts over and removes the staging directory the
+    dead run left), so no reader ever sees a partial dataset. Used as a context manager, it
+    removes the staging directory on error.
     """
 
     def __init__(self, out_dir: Path, *, rows_per_shard: int, overwrite: bool) -> None:
@@ -31,7 +32,7 @@ class StagedDatasetOutput:
             raise RLIPv2InputError(f"{out_dir} already exists; pass --overwrite to replace it")
         self.out_dir = out_dir
         self.rows_per_shard = rows_per_shard
-        self.staging_dir = out_dir.parent / f".{out_dir.name}.staging-{uuid.uuid4().hex[:8]}"
+        self.staging_dir = new_temporary_sibling(out_dir, "staging")
         self._writers: dict[str, ShardedTableWriter] = {}
 
     def __enter__(self) -> "StagedDatasetOutput":
@@ -78,7 +79,7 @@ class StagedDatasetOutput:
         }
         (self.staging_dir / MANIFEST_NAME).write_text(json.dumps(manifest, indent=2) + "\n")
         if self.out_dir.exists():
-            discarded = self.out_dir.parent / f".{self.out_dir.name}.old-{uuid.uuid4().hex[:8]}"
+            discarded = new_temporary_sibling(self.out_dir, "old")
             os.replace(self.out_dir, discarded)
             shutil.rmtree(discarded)
         os.replace(self.staging_dir, self.out_dir)

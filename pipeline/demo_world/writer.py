@@ -19,13 +19,9 @@ from typing import Literal, TypeVar
 
 from tqdm import tqdm
 
+from data_schemas.temporary_siblings import new_temporary_sibling
+from pipeline.atomic_files import atomic_output, save_png_atomic, write_json_atomic
 from pipeline.demo_world import formats
-from pipeline.atomic_files import (
-    atomic_output,
-    save_png_atomic,
-    temporary_sibling,
-    write_json_atomic,
-)
 from pipeline.demo_world.captions import write_captions
 from pipeline.demo_world.drawing import draw_scene
 from pipeline.demo_world.scene import DemoScene, sample_scene
@@ -207,7 +203,7 @@ def write_coco_shaped_annotations(
         raise ValueError(f"dataset must be 'coco' or 'objects365', got {dataset!r}")
     path = Path(path)
     records = _coco_shaped_records(num_images, seed, dataset)
-    spill_path = temporary_sibling(path)
+    spill_path = new_temporary_sibling(path)
     num_boxes = 0
     try:
         with atomic_output(path) as output, spill_path.open("w+", encoding="utf-8") as spill:

@@ -4,13 +4,13 @@ JSON arrays written one element at a time."""
 import json
 import os
 import shutil
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TextIO
 
 from data_schemas.errors import RLIPv2InputError
+from data_schemas.temporary_siblings import new_temporary_sibling
 
 
 @contextmanager
@@ -24,11 +24,11 @@ def staged_export(out: Path, *, overwrite: bool) -> Iterator[Path]:
     if out.exists() and not overwrite:
         raise RLIPv2InputError(f"{out} already exists; pass --overwrite to replace it")
     out.parent.mkdir(parents=True, exist_ok=True)
-    staging = out.parent / f".{out.name}.staging-{uuid.uuid4().hex[:8]}"
+    staging = new_temporary_sibling(out, "staging")
     try:
         yield staging
         if out.is_dir():
-            discarded = out.parent / f".{out.name}.old-{uuid.uuid4().hex[:8]}"
+            discarded = new_temporary_sibling(out, "old")
             os.replace(out, discarded)
             shutil.rmtree(discarded)
         elif out.exists() and staging.is_dir():

@@ -11,12 +11,12 @@ import json
 import logging
 import os
 import shutil
-import uuid
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from data_schemas.parquet_io import shard_path
 from data_schemas.table_spec import TableSpec
+from data_schemas.temporary_siblings import new_temporary_sibling
 from pipeline.atomic_files import atomic_output
 
 logger = logging.getLogger(__name__)
@@ -40,13 +40,13 @@ def publish_run(
 
 
 def _publish_table(table_dir: Path, files: Sequence[Path]) -> None:
-    staging = table_dir.with_name(f".{table_dir.name}.staging-{uuid.uuid4().hex[:8]}")
+    staging = new_temporary_sibling(table_dir, "staging")
     staging.mkdir()
     try:
         for index, file in enumerate(files):
             _link_or_copy(file, shard_path(staging, index))
         if table_dir.exists():
-            previous = table_dir.with_name(f".{table_dir.name}.old-{uuid.uuid4().hex[:8]}")
+            previous = new_temporary_sibling(table_dir, "old")
             os.replace(table_dir, previous)
             os.replace(staging, table_dir)
             shutil.rmtree(previous)

@@ -4,14 +4,14 @@ A stage's output for shard 42 under key K is the directory
 ``<root>/<stage>/shard-00042-<K>/`` holding one Parquet file per table and ``manifest.json``.
 It is written under a hidden temporary name and renamed into place once complete, so a
 directory that exists is complete: a killed run leaves at most a temporary directory, which
-the next run ignores, and the next run reuses every complete one whose key still matches.
+the next run removes (:mod:`data_schemas.temporary_siblings`), and the next run reuses every
+complete one whose key still matches.
 """
 
 import logging
 import os
 import shutil
 import time
-import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict
 
 from data_schemas.parquet_io import read_table, write_table_atomic
 from data_schemas.table_spec import TableSpec
+from data_schemas.temporary_siblings import new_temporary_sibling
 from pipeline.labelling.digests import file_digest
 
 logger = logging.getLogger(__name__)
@@ -117,7 +118,7 @@ class ShardStore:
         if unknown:
             raise ValueError(f"stage {stage} returned tables {sorted(unknown)} without a spec")
         final = self.directory(stage, shard_index, key)
-        temporary = final.with_name(f".{final.name}.{uuid.uuid4().hex[:8]}.tmp")
+        temporary = new_temporary_sibling(final)
         tables = {}
         temporary.mkdir(parents=True)
         try:

@@ -190,8 +190,10 @@ def main() -> None:
         variants = {
             "tagger": (train.images_dir, held_out.images_dir, DenoisingConfig()),
             "(b) box-only": (blank_train, blank_eval, DenoisingConfig()),
-            "(c) no denoising": (train.images_dir, held_out.images_dir,
-                                 DenoisingConfig(box_noise_scale=0.0, label_noise_probability=0.0)),
+            "(c) no denoising": (
+                train.images_dir, held_out.images_dir,
+                DenoisingConfig(box_noise_scale=0.0, label_noise_probability=0.0),
+            ),
         }
         for name, (train_images, eval_images, denoising) in (
             {} if arguments.candidates_only else variants

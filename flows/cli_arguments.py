@@ -8,6 +8,11 @@ from typing import TYPE_CHECKING, get_args
 from data_schemas.errors import RLIPv2InputError
 from pipeline.matching.synonym_table import BuiltinVocabulary
 
+TOP_K_PER_PAIR_HELP = (
+    "keep at most the k best texts of each pair (default: every text above the threshold, as "
+    "the paper); 1 suits data whose pairs rarely hold two relations"
+)
+
 if TYPE_CHECKING:  # imports torch: only the training commands need it, and they import it
     from model.training_loop import TrainingResult
 

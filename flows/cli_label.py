@@ -6,7 +6,12 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from data_schemas.errors import RLIPv2InputError
-from flows.cli_arguments import add_synonym_table_arguments, non_negative_int, positive_int
+from flows.cli_arguments import (
+    TOP_K_PER_PAIR_HELP,
+    add_synonym_table_arguments,
+    non_negative_int,
+    positive_int,
+)
 from flows.label_parameters import BlipParameters, CocoSource, LabelParameters
 from flows.training_parameters import PretrainParameters
 from pipeline.captioning.blip_config import DEFAULT_BLIP_MODEL
@@ -51,8 +56,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     tagging = parser.add_argument_group("tagging")
     tagging.add_argument("--save-threshold", type=float, default=DEFAULT_SAVE_THRESHOLD,
                          help=f"keep scores >= this ({DEFAULT_SAVE_THRESHOLD})")
-    tagging.add_argument("--top-k-per-pair", type=positive_int,
-                         help="keep the k best texts per pair")
+    tagging.add_argument("--top-k-per-pair", type=positive_int, help=TOP_K_PER_PAIR_HELP)
     tagging.add_argument("--tagger-device", default="auto", help="auto, cpu, cuda, ... (auto)")
     execution = parser.add_argument_group("execution")
     execution.add_argument("--task-runner", choices=("threads", "dask"), default="threads",

@@ -4,6 +4,7 @@ import argparse
 from pathlib import Path
 
 from flows.cli_arguments import (
+    TOP_K_PER_PAIR_HELP,
     add_config_arguments,
     ingested_image_root,
     positive_int,
@@ -45,7 +46,7 @@ def configure_tag(tag: argparse.ArgumentParser) -> None:
         "--save-threshold", type=float, default=DEFAULT_SAVE_THRESHOLD,
         help=f"keep scores >= this ({DEFAULT_SAVE_THRESHOLD}); pretraining filters later",
     )
-    tag.add_argument("--top-k-per-pair", type=positive_int, help="keep the k best texts per pair")
+    tag.add_argument("--top-k-per-pair", type=positive_int, help=TOP_K_PER_PAIR_HELP)
     tag.add_argument("--device", default="auto", help="auto, cpu, cuda, ...")
     tag.add_argument("--rows-per-shard", type=positive_int, default=DEFAULT_ROWS_PER_SHARD)
     tag.add_argument("--overwrite", action="store_true", help="replace an existing --out")

@@ -5,6 +5,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from flows.cli_arguments import TOP_K_PER_PAIR_HELP
 from flows.training_parameters import PretrainParameters
 from pipeline.captioning.blip_config import DEFAULT_BLIP_MODEL
 from pipeline.ingest import DEFAULT_ROWS_PER_SHARD
@@ -74,7 +75,7 @@ class LabelParameters(BaseModel):
         DEFAULT_SAVE_THRESHOLD, ge=0.0, le=1.0,
         description="keep tagged relations scoring at least this (pretraining cuts later)",
     )
-    top_k_per_pair: int | None = Field(None, ge=1, description="keep the k best texts per pair")
+    top_k_per_pair: int | None = Field(None, ge=1, description=TOP_K_PER_PAIR_HELP)
     tagger_device: str = Field("auto", description="auto, cpu, cuda, ...")
     task_runner: TaskRunnerKind = Field("threads", description="threads, or a Dask cluster")
     max_workers: int = Field(4, ge=1, description="threads, or local Dask workers")

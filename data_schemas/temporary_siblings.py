@@ -38,6 +38,22 @@ def new_temporary_sibling(path: Path, purpose: Purpose = "tmp") -> Path:
     return path.with_name(f".{path.name}.{purpose}-{owner}")
 
 
+def move_into_place(staging: Path, out: Path) -> None:
+    """Rename ``staging`` (a file or a directory, beside ``out``) to ``out``, replacing what is
+    there. A directory at ``out`` is first renamed to an ``old`` sibling and deleted once
+    ``staging`` is in place, so ``out`` is missing only between two renames; a file where a
+    directory goes is deleted first."""
+    if out.is_dir():
+        previous = new_temporary_sibling(out, "old")
+        os.replace(out, previous)
+        os.replace(staging, out)
+        shutil.rmtree(previous)
+        return
+    if out.exists() and staging.is_dir():
+        out.unlink()
+    os.replace(staging, out)
+
+
 def remove_abandoned_siblings(path: Path) -> list[Path]:
     """Remove the temporary siblings of ``path`` whose owning process on this host has ended;
     returns them."""

@@ -2,7 +2,6 @@
 
 import json
 import logging
-import os
 import shutil
 from pathlib import Path
 from types import TracebackType
@@ -10,7 +9,7 @@ from types import TracebackType
 from data_schemas.errors import RLIPv2InputError
 from data_schemas.parquet_io import ShardedTableWriter
 from data_schemas.table_spec import TableSpec
-from data_schemas.temporary_siblings import new_temporary_sibling
+from data_schemas.temporary_siblings import move_into_place, new_temporary_sibling
 
 logger = logging.getLogger(__name__)
 
@@ -78,10 +77,6 @@ class StagedDatasetOutput:
             },
         }
         (self.staging_dir / MANIFEST_NAME).write_text(json.dumps(manifest, indent=2) + "\n")
-        if self.out_dir.exists():
-            discarded = new_temporary_sibling(self.out_dir, "old")
-            os.replace(self.out_dir, discarded)
-            shutil.rmtree(discarded)
-        os.replace(self.staging_dir, self.out_dir)
+        move_into_place(self.staging_dir, self.out_dir)
         logger.info("wrote %s", self.out_dir)
         return self.out_dir

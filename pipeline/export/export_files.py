@@ -2,7 +2,6 @@
 JSON arrays written one element at a time."""
 
 import json
-import os
 import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -10,7 +9,7 @@ from pathlib import Path
 from typing import TextIO
 
 from data_schemas.errors import RLIPv2InputError
-from data_schemas.temporary_siblings import new_temporary_sibling
+from data_schemas.temporary_siblings import move_into_place, new_temporary_sibling
 
 
 @contextmanager
@@ -27,13 +26,7 @@ def staged_export(out: Path, *, overwrite: bool) -> Iterator[Path]:
     staging = new_temporary_sibling(out, "staging")
     try:
         yield staging
-        if out.is_dir():
-            discarded = new_temporary_sibling(out, "old")
-            os.replace(out, discarded)
-            shutil.rmtree(discarded)
-        elif out.exists() and staging.is_dir():
-            out.unlink()
-        os.replace(staging, out)
+        move_into_place(staging, out)
     finally:
         if staging.is_dir():
             shutil.rmtree(staging)

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from data_schemas.parquet_io import shard_path
 from data_schemas.table_spec import TableSpec
-from data_schemas.temporary_siblings import new_temporary_sibling
+from data_schemas.temporary_siblings import move_into_place, new_temporary_sibling
 from pipeline.atomic_files import atomic_output
 
 logger = logging.getLogger(__name__)
@@ -45,13 +45,7 @@ def _publish_table(table_dir: Path, files: Sequence[Path]) -> None:
     try:
         for index, file in enumerate(files):
             _link_or_copy(file, shard_path(staging, index))
-        if table_dir.exists():
-            previous = new_temporary_sibling(table_dir, "old")
-            os.replace(table_dir, previous)
-            os.replace(staging, table_dir)
-            shutil.rmtree(previous)
-        else:
-            os.replace(staging, table_dir)
+        move_into_place(staging, table_dir)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
 

@@ -156,7 +156,7 @@ def main() -> None:
                              "directory left")
     arguments = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
-    with (nullcontext(str(arguments.work_dir)) if arguments.work_dir else
+    with (nullcontext(arguments.work_dir) if arguments.work_dir else
           tempfile.TemporaryDirectory(prefix="rlipv2-tagger-eval-")) as work_dir:
         work = Path(work_dir)
         train = write_demo_world(work / "train", num_images=arguments.train_images, seed=101)

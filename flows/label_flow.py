@@ -17,7 +17,6 @@ from prefect.task_runners import TaskRunner
 
 from data_schemas.errors import RLIPv2InputError
 from data_schemas.rejects import RejectReason
-from flows import loaded_models
 from flows.cli_arguments import ingested_image_root
 from flows.label_inputs import check_label_inputs
 from flows.label_parameters import CocoSource, LabelParameters
@@ -46,6 +45,7 @@ from pipeline.labelling.label_plan import LabelPlan
 from pipeline.labelling.model_checksums import checkpoint_checksum, model_files_checksum
 from pipeline.matching import check_vocabulary_coverage, synonym_table
 from pipeline.parsing import CaptionParserConfig, parser_software_versions
+
 
 @flow(name="label", description="Label a detection dataset with relations (scene graphs).")
 def label(parameters: LabelParameters) -> dict:

@@ -19,8 +19,8 @@ def check_label_inputs(parameters: LabelParameters) -> None:
 
     Raises:
         RLIPv2InputError: the dataset is not ingested (and no ``ingest`` is given), a file or
-            directory named (or the image root recorded at ingest) is missing, a device string is not one torch knows, or the
-            follow-up pretraining config does not load.
+            directory named (or the image root recorded at ingest) is missing, a device string
+            is not one torch knows, or the follow-up pretraining config does not load.
     """
     if parameters.ingest is None and not (parameters.dataset_dir / "manifest.json").is_file():
         raise RLIPv2InputError(

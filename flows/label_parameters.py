@@ -91,7 +91,7 @@ class LabelParameters(BaseModel):
     @model_validator(mode="after")
     def _check_consistent(self) -> "LabelParameters":
         out, dataset = self.out_dir.resolve(), self.dataset_dir.resolve()
-        if out == dataset or out.is_relative_to(dataset) or dataset.is_relative_to(out):
+        if out.is_relative_to(dataset) or dataset.is_relative_to(out):  # equal ones included
             raise ValueError(
                 f"out_dir {self.out_dir} and dataset_dir {self.dataset_dir} must be separate "
                 "directories: publishing the run would replace the dataset's tables"

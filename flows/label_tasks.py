@@ -120,8 +120,9 @@ def _cache_key(stage: str, job_of: Callable[[dict[str, Any]], Any]):
     def cache_key(context: TaskRunContext, parameters: dict[str, Any]) -> str:
         job = job_of(parameters)
         plan: LabelPlan = parameters["plan"]
-        key = f"rlipv2-{stage}-{job.shard_index:05d}-{job.key()}"
-        if plan.store().load(stage, job.shard_index, job.key()) is None:
+        job_key = job.key()
+        key = f"rlipv2-{stage}-{job.shard_index:05d}-{job_key}"
+        if plan.store().load(stage, job.shard_index, job_key) is None:
             (results_dir(plan) / key).unlink(missing_ok=True)
         return key
 

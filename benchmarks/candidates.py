@@ -28,7 +28,7 @@ from data_schemas import CaptionRecord, DecodingSettings
 from pipeline.candidate_run import run_candidate_stages
 from pipeline.captioning import BlipCaptionerConfig, build_blip_captioner
 from pipeline.captioning.existing_captions import read_existing_captions
-from pipeline.demo_world import write_demo_world
+from demo_world import write_demo_world
 from pipeline.ingest import ingest_coco_dataset
 from pipeline.ingest.json_stream import stream_items
 from pipeline.matching import PhraseMatcher, builtin_synonym_table

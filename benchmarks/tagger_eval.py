@@ -49,8 +49,8 @@ from model.random_text_encoder import save_random_text_encoder
 from model.text_encoder import TextEncoderConfig
 from pipeline.candidate_run import run_candidate_stages
 from pipeline.captioning.existing_captions import read_existing_captions
-from pipeline.demo_world import write_demo_world
-from pipeline.demo_world.vocabulary import DEMO_PREDICATES, demo_label_texts
+from demo_world import write_demo_world
+from demo_world.vocabulary import DEMO_PREDICATES, demo_label_texts
 from pipeline.ingest import ingest_coco_dataset, ingest_visual_genome_dataset
 from pipeline.matching import PhraseMatcher, builtin_synonym_table
 from pipeline.parsing import CaptionParserConfig, build_caption_parser

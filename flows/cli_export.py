@@ -6,7 +6,7 @@ from pathlib import Path
 
 from flows.cli_arguments import non_negative_int
 from flows.cli_inspect import confidence_cut
-from pipeline.export import (
+from export import (
     COCO_ID_START,
     DEFAULT_EXPORT_CONFIDENCE,
     LabelStudioExport,
@@ -15,8 +15,8 @@ from pipeline.export import (
     VisualGenomeExport,
     export_run,
 )
-from pipeline.export.label_studio import LOCAL_FILES_PREFIX
-from pipeline.inspection import locate_output
+from export.label_studio import LOCAL_FILES_PREFIX
+from inspection import locate_output
 
 
 class ExportFormat(StrEnum):

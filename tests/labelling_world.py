@@ -24,7 +24,7 @@ from model.config_file import load_config_file
 from model.random_text_encoder import save_random_text_encoder
 from pipeline.candidate_run import run_candidate_stages
 from pipeline.captioning.existing_captions import read_existing_captions
-from pipeline.demo_world import write_demo_world
+from demo_world import write_demo_world
 from pipeline.ingest import ingest_coco_dataset, ingest_visual_genome_dataset
 from pipeline.labelling import (
     CAPTION_STAGE,

@@ -12,7 +12,7 @@ from model.data import (
     TextSamplingConfig,
     TransformConfig,
 )
-from pipeline.demo_world import write_demo_world
+from demo_world import write_demo_world
 from pipeline.ingest import ingest_visual_genome_dataset
 
 SMALL_TRANSFORM = TransformConfig(

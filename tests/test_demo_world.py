@@ -13,20 +13,20 @@ import pytest
 from PIL import Image
 from pycocotools.coco import COCO
 
-from pipeline.demo_world import DemoWorldPaths, write_coco_shaped_annotations, write_demo_world
-from pipeline.demo_world.formats import vg_relationships
-from pipeline.demo_world.captions import write_captions
-from pipeline.demo_world.drawing import draw_scene
-from pipeline.demo_world.layout import place_pair
-from pipeline.demo_world.scene import (
+from demo_world import DemoWorldPaths, write_coco_shaped_annotations, write_demo_world
+from demo_world.formats import vg_relationships
+from demo_world.captions import write_captions
+from demo_world.drawing import draw_scene
+from demo_world.layout import place_pair
+from demo_world.scene import (
     DemoBackground,
     DemoObject,
     DemoRelation,
     DemoScene,
     sample_scene,
 )
-from pipeline.demo_world.triplets import DEMO_TRIPLETS, check_triplets
-from pipeline.demo_world.vocabulary import (
+from demo_world.triplets import DEMO_TRIPLETS, check_triplets
+from demo_world.vocabulary import (
     DEMO_CATEGORIES,
     DEMO_PREDICATES,
     PredicateKind,
@@ -34,7 +34,7 @@ from pipeline.demo_world.vocabulary import (
     category_synonym_table,
     predicate_by_name,
 )
-from pipeline.demo_world.writer import CocoShapedStyle
+from demo_world.writer import CocoShapedStyle
 
 REPOSITORY_ROOT = Path(__file__).resolve().parents[1]
 APPLE_RED = (225, 25, 35)  # the feeding cue's colour; no other painter produces it
@@ -91,7 +91,7 @@ def test_same_seed_gives_byte_identical_files_and_another_seed_differs(tmp_path:
 
 def test_output_does_not_depend_on_the_process_hash_seed(tmp_path: Path) -> None:
     script = (
-        "import sys; from pathlib import Path; from pipeline.demo_world import write_demo_world; "
+        "import sys; from pathlib import Path; from demo_world import write_demo_world; "
         "write_demo_world(Path(sys.argv[1]), num_images=3, seed=5)"
     )
     for hash_seed in ("1", "2"):

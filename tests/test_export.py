@@ -11,13 +11,13 @@ import pytest
 
 import data_schemas as ds
 from flows.cli import main
-from pipeline.export import (
+from export import (
     LabelStudioExport,
     PaperJsonExport,
     VisualGenomeExport,
     export_run,
 )
-from pipeline.export.label_studio import CONFIG_FILE, LOCAL_FILES_PREFIX, TASKS_FILE
+from export.label_studio import CONFIG_FILE, LOCAL_FILES_PREFIX, TASKS_FILE
 from pipeline.ingest import ingest_visual_genome_dataset
 from test_inspect import LabelRun, shared_label_run
 

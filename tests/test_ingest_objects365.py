@@ -6,7 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import data_schemas as ds
-from pipeline.demo_world import write_coco_shaped_annotations
+from demo_world import write_coco_shaped_annotations
 from pipeline.ingest import ingest_coco_dataset
 
 

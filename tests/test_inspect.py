@@ -24,9 +24,9 @@ import data_schemas as ds
 from flows.cli import main
 from pipeline.candidate_run import run_candidate_stages
 from pipeline.captioning.existing_captions import read_existing_captions
-from pipeline.demo_world import write_demo_world
+from demo_world import write_demo_world
 from pipeline.ingest import ingest_coco_dataset, ingest_visual_genome_dataset
-from pipeline.inspection import image_detail_text, inspect_image, summarize_run
+from inspection import image_detail_text, inspect_image, summarize_run
 from pipeline.matching import PhraseMatcher, builtin_synonym_table
 from pipeline.parsing import CaptionParserConfig, build_caption_parser
 from pipeline.tagging import run_tagging

@@ -12,8 +12,8 @@ from spacy.language import Language
 from spacy.tokens import Doc
 
 from data_schemas import CaptionRecord, DecodingSettings, RLIPv2InputError, TripletRecord
-from pipeline.demo_world.captions import write_captions
-from pipeline.demo_world.scene import sample_scene
+from demo_world.captions import write_captions
+from demo_world.scene import sample_scene
 from pipeline.parsing import (
     CaptionParser,
     CaptionParserConfig,

@@ -33,7 +33,7 @@ from prefect.exceptions import ObjectNotFound
 from flows.server import DEPLOYMENT_NAMES, LOOPBACK, api_url
 from labelling_world import LabellingWorld
 from model.data import SceneGraphSource
-from pipeline.demo_world import write_demo_world
+from demo_world import write_demo_world
 from pipeline.ingest import ingest_visual_genome_dataset
 from test_pretrain import write_config
 from tiny_roberta import save_tiny_roberta

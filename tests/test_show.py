@@ -12,14 +12,14 @@ from PIL import Image
 
 import data_schemas as ds
 from flows.cli import main
-from pipeline.inspection import (
+from inspection import (
     render_contact_sheet,
     render_run_image,
     render_scene_graph,
     sample_image_ids,
 )
-from pipeline.inspection.run_pictures import DEFAULT_TILE_SIZE
-from pipeline.inspection.scene_graph_picture import BOX_COLORS, _category_color
+from inspection.run_pictures import DEFAULT_TILE_SIZE
+from inspection.scene_graph_picture import BOX_COLORS, _category_color
 from test_inspect import LabelRun, shared_label_run
 
 

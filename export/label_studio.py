@@ -26,7 +26,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from data_schemas.scene_graphs import SceneGraphObject, SceneGraphRecord
-from pipeline.export.export_files import json_array_file
+from export.export_files import json_array_file
 
 TASKS_FILE = "tasks.json"
 CONFIG_FILE = "config.xml"

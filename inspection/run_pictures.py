@@ -1,7 +1,7 @@
 """Pictures of a run's images: one scene graph, or a contact sheet of several.
 
 Images are found under the image root recorded when the run's dataset was ingested (or the one
-given), entities and relations in the run's tables (see :mod:`pipeline.inspection.image_detail`).
+given), entities and relations in the run's tables (see :mod:`inspection.image_detail`).
 """
 
 import math
@@ -15,10 +15,10 @@ from data_schemas.errors import RLIPv2InputError
 from data_schemas.images import IMAGES
 from data_schemas.relation_confidence import check_relation_threshold
 from data_schemas.scene_graphs import SCENE_GRAPHS
-from pipeline.inspection.image_detail import image_detail_in_run
-from pipeline.inspection.located_output import locate_output
-from pipeline.inspection.run_directory import RunDirectory
-from pipeline.inspection.scene_graph_picture import render_scene_graph
+from inspection.image_detail import image_detail_in_run
+from inspection.located_output import locate_output
+from inspection.run_directory import RunDirectory
+from inspection.scene_graph_picture import render_scene_graph
 
 DEFAULT_TILE_SIZE = 360
 """Contact-sheet tiles are squares of this many pixels (plus a caption line)."""

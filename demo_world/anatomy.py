@@ -7,7 +7,7 @@ faces right. A figure facing left is the mirror image, ``u -> 1 - u``.
 
 from enum import Enum
 
-from pipeline.demo_world.pixel_box import PixelBox
+from demo_world.pixel_box import PixelBox
 
 
 class Facing(Enum):

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from PIL import Image, ImageDraw
 
-from pipeline.demo_world.anatomy import (
+from demo_world.anatomy import (
     ANIMAL_BACK,
     ANIMAL_MOUTH,
     GRIP,
@@ -20,8 +20,8 @@ from pipeline.demo_world.anatomy import (
     Facing,
     box_point,
 )
-from pipeline.demo_world.painters import DARK, OBJECT_PAINTERS, Posture, UnitPen, paint_person
-from pipeline.demo_world.scene import DemoObject, DemoScene
+from demo_world.painters import DARK, OBJECT_PAINTERS, Posture, UnitPen, paint_person
+from demo_world.scene import DemoObject, DemoScene
 
 Point = tuple[float, float]
 

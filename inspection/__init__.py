@@ -4,20 +4,20 @@ Everything here reads the Parquet outputs of the pipeline and returns typed valu
 records, PIL images); nothing prints or writes files.
 """
 
-from pipeline.inspection.distributions import ConfidenceHistogram, CountDistribution
-from pipeline.inspection.image_detail import ImageDetail, KeptRelation, inspect_image
-from pipeline.inspection.image_detail_text import image_detail_text
-from pipeline.inspection.located_output import LocatedOutput, locate_output
-from pipeline.inspection.run_directory import RunDirectory, open_run_directory
-from pipeline.inspection.run_pictures import (
+from inspection.distributions import ConfidenceHistogram, CountDistribution
+from inspection.image_detail import ImageDetail, KeptRelation, inspect_image
+from inspection.image_detail_text import image_detail_text
+from inspection.located_output import LocatedOutput, locate_output
+from inspection.run_directory import RunDirectory, open_run_directory
+from inspection.run_pictures import (
     render_contact_sheet,
     render_run_image,
     sample_image_ids,
 )
-from pipeline.inspection.run_summary import RunSummary, summarize_run
-from pipeline.inspection.scene_graph_picture import render_scene_graph
-from pipeline.inspection.table_files import TableFiles, detect_table
-from pipeline.inspection.table_summary import EntityPairCount, NamedCount, TableSummary
+from inspection.run_summary import RunSummary, summarize_run
+from inspection.scene_graph_picture import render_scene_graph
+from inspection.table_files import TableFiles, detect_table
+from inspection.table_summary import EntityPairCount, NamedCount, TableSummary
 
 __all__ = [
     "ConfidenceHistogram",

@@ -13,14 +13,14 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from data_schemas.rejects import REJECTS
-from pipeline.inspection.distributions import ConfidenceHistogram, CountDistribution
-from pipeline.inspection.relation_view import (
+from inspection.distributions import ConfidenceHistogram, CountDistribution
+from inspection.relation_view import (
     RELATION_TABLES,
     SCORED_TABLES,
     TABLES_NEEDING_ENTITIES,
     relation_view,
 )
-from pipeline.inspection.table_files import TableFiles
+from inspection.table_files import TableFiles
 
 UNNAMED = "?"
 """Shown for an entity that the entities table at hand does not have."""

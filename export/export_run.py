@@ -11,8 +11,8 @@ from tqdm import tqdm
 
 from data_schemas.relation_confidence import DEFAULT_RELATION_THRESHOLD, check_relation_threshold
 from data_schemas.scene_graphs import SceneGraphRecord
-from pipeline.export.export_files import staged_export
-from pipeline.export.scene_graph_stream import (
+from export.export_files import staged_export
+from export.scene_graph_stream import (
     iter_scene_graphs,
     keep_confident,
     locate_scene_graphs,

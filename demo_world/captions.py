@@ -10,9 +10,9 @@ import random
 from collections import Counter
 from collections.abc import Callable
 
-from pipeline.demo_world.scene import DemoRelation, DemoScene
-from pipeline.demo_world.triplets import DEMO_TRIPLETS
-from pipeline.demo_world.vocabulary import DemoCategory, category_by_name, predicate_by_name
+from demo_world.scene import DemoRelation, DemoScene
+from demo_world.triplets import DEMO_TRIPLETS
+from demo_world.vocabulary import DemoCategory, category_by_name, predicate_by_name
 
 NUM_CAPTIONS = 5
 NOISE_PROBABILITY = 0.2

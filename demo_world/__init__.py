@@ -6,7 +6,7 @@ relationships. Two predicates ("feeding", "petting") share their box geometry an
 drawn cue, so a box-only relation model cannot separate them.
 """
 
-from pipeline.demo_world.writer import (
+from demo_world.writer import (
     DemoWorldPaths,
     write_coco_shaped_annotations,
     write_demo_world,

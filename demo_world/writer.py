@@ -21,10 +21,10 @@ from tqdm import tqdm
 
 from data_schemas.temporary_siblings import new_temporary_sibling
 from pipeline.atomic_files import atomic_output, save_png_atomic, write_json_atomic
-from pipeline.demo_world import formats
-from pipeline.demo_world.captions import write_captions
-from pipeline.demo_world.drawing import draw_scene
-from pipeline.demo_world.scene import DemoScene, sample_scene
+from demo_world import formats
+from demo_world.captions import write_captions
+from demo_world.drawing import draw_scene
+from demo_world.scene import DemoScene, sample_scene
 
 logger = logging.getLogger(__name__)
 

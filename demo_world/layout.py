@@ -9,7 +9,7 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from pipeline.demo_world.anatomy import (
+from demo_world.anatomy import (
     GRIP,
     PERSON_HAND,
     PERSON_SEATED_HIP_V,
@@ -18,8 +18,8 @@ from pipeline.demo_world.anatomy import (
     Facing,
     box_point,
 )
-from pipeline.demo_world.pixel_box import PixelBox
-from pipeline.demo_world.vocabulary import DemoCategory, PlacementRule
+from demo_world.pixel_box import PixelBox
+from demo_world.vocabulary import DemoCategory, PlacementRule
 
 
 @dataclass(frozen=True)

@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from data_schemas.errors import RLIPv2InputError
-from pipeline.inspection.run_directory import MANIFEST_NAME, RunDirectory, open_run_directory
-from pipeline.inspection.table_files import TableFiles, detect_table, is_table_directory
+from inspection.run_directory import MANIFEST_NAME, RunDirectory, open_run_directory
+from inspection.table_files import TableFiles, detect_table, is_table_directory
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ from data_schemas.candidates import MatchEvidence
 from data_schemas.captions import CaptionRecord
 from data_schemas.entities import EntityRecord
 from data_schemas.triplets import TripletRecord
-from pipeline.inspection.image_detail import ImageDetail
+from inspection.image_detail import ImageDetail
 
 
 def image_detail_text(detail: ImageDetail) -> str:

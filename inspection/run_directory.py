@@ -16,7 +16,7 @@ from pathlib import Path
 
 from data_schemas.errors import RLIPv2InputError
 from data_schemas.table_spec import TableSpec
-from pipeline.inspection.table_files import TableFiles, detect_table, is_table_directory
+from inspection.table_files import TableFiles, detect_table, is_table_directory
 
 logger = logging.getLogger(__name__)
 

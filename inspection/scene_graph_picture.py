@@ -22,7 +22,7 @@ from data_schemas.relation_confidence import check_relation_threshold, keeps_rel
 from data_schemas.relations import RelationRecord
 from data_schemas.scene_graphs import SceneGraphObject, SceneGraphRelationship
 from data_schemas.tagged_relations import TaggedRelationRecord
-from pipeline.inspection.image_detail import KeptRelation
+from inspection.image_detail import KeptRelation
 
 logger = logging.getLogger(__name__)
 

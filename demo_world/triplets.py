@@ -8,7 +8,7 @@ same pairs and the same placement rule.
 
 from dataclasses import dataclass
 
-from pipeline.demo_world.vocabulary import DEMO_CATEGORIES, DEMO_PREDICATES
+from demo_world.vocabulary import DEMO_CATEGORIES, DEMO_PREDICATES
 
 
 @dataclass(frozen=True)

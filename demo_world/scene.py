@@ -7,11 +7,11 @@ All boxes are :class:`PixelBox` in absolute pixels of a ``width x height`` image
 import random
 from dataclasses import dataclass
 
-from pipeline.demo_world.anatomy import Facing
-from pipeline.demo_world.layout import figure_size, place_pair
-from pipeline.demo_world.pixel_box import PixelBox
-from pipeline.demo_world.triplets import DEMO_TRIPLETS, DemoTriplet
-from pipeline.demo_world.vocabulary import (
+from demo_world.anatomy import Facing
+from demo_world.layout import figure_size, place_pair
+from demo_world.pixel_box import PixelBox
+from demo_world.triplets import DEMO_TRIPLETS, DemoTriplet
+from demo_world.vocabulary import (
     DEMO_CATEGORIES,
     DEMO_PREDICATES,
     DemoCategory,

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from data_schemas.scene_graphs import SceneGraphObject, SceneGraphRecord
-from pipeline.export.export_files import json_array_file
+from export.export_files import json_array_file
 
 IMAGE_DATA_FILE = "image_data.json"
 OBJECTS_FILE = "objects.json"

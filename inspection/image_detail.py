@@ -20,9 +20,9 @@ from data_schemas.scene_graphs import SCENE_GRAPHS, SceneGraphRecord
 from data_schemas.table_spec import TableSpec
 from data_schemas.tagged_relations import TAGGED_RELATIONS, TaggedRelationRecord
 from data_schemas.triplets import TRIPLETS, TripletRecord
-from pipeline.inspection.located_output import locate_output
-from pipeline.inspection.run_directory import RunDirectory
-from pipeline.inspection.table_files import TableFiles
+from inspection.located_output import locate_output
+from inspection.run_directory import RunDirectory
+from inspection.table_files import TableFiles
 
 
 @dataclass(frozen=True)

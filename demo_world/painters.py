@@ -11,7 +11,7 @@ from enum import Enum
 
 from PIL import ImageDraw
 
-from pipeline.demo_world.anatomy import (
+from demo_world.anatomy import (
     PERSON_SEATED_HIP_V,
     PERSON_SHOULDER,
     SUPPORT_TOP_V,
@@ -19,7 +19,7 @@ from pipeline.demo_world.anatomy import (
     Facing,
     box_point,
 )
-from pipeline.demo_world.pixel_box import PixelBox
+from demo_world.pixel_box import PixelBox
 
 RGB = tuple[int, int, int]
 DARK: RGB = (40, 40, 45)

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from data_schemas.scene_graphs import SceneGraphRecord
-from pipeline.export.export_files import json_array_file
+from export.export_files import json_array_file
 
 COCO_ID_START = 10_000_000
 OBJECTS365_ID_START = 20_000_000

@@ -7,10 +7,10 @@ from pathlib import Path
 from data_schemas import ALL_TABLES
 from data_schemas.entities import ENTITIES
 from data_schemas.relation_confidence import check_relation_threshold
-from pipeline.inspection.located_output import locate_output
-from pipeline.inspection.relation_view import TABLES_NEEDING_ENTITIES
-from pipeline.inspection.summary_report import summary_markdown, summary_text
-from pipeline.inspection.table_summary import TableSummary, summarize_table
+from inspection.located_output import locate_output
+from inspection.relation_view import TABLES_NEEDING_ENTITIES
+from inspection.summary_report import summary_markdown, summary_text
+from inspection.table_summary import TableSummary, summarize_table
 
 logger = logging.getLogger(__name__)
 

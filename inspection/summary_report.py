@@ -2,8 +2,8 @@
 
 import math
 
-from pipeline.inspection.distributions import ConfidenceHistogram, CountDistribution
-from pipeline.inspection.table_summary import TableSummary
+from inspection.distributions import ConfidenceHistogram, CountDistribution
+from inspection.table_summary import TableSummary
 
 BAR_WIDTH = 30
 MAX_HISTOGRAM_LINES = 12

@@ -10,8 +10,8 @@ import random
 from collections.abc import Sequence
 from typing import TypedDict
 
-from pipeline.demo_world.scene import DemoObject, DemoScene
-from pipeline.demo_world.vocabulary import DEMO_CATEGORIES
+from demo_world.scene import DemoObject, DemoScene
+from demo_world.vocabulary import DEMO_CATEGORIES
 
 
 class CocoImage(TypedDict):

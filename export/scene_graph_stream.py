@@ -8,8 +8,8 @@ import pyarrow.parquet as pq
 from data_schemas.errors import RLIPv2InputError
 from data_schemas.relation_confidence import keeps_relationship
 from data_schemas.scene_graphs import SCENE_GRAPHS, SceneGraphRecord
-from pipeline.inspection.located_output import locate_output
-from pipeline.inspection.table_files import TableFiles
+from inspection.located_output import locate_output
+from inspection.table_files import TableFiles
 
 _BATCH_ROWS = 1024
 

@@ -25,12 +25,12 @@ import torch
 from PIL import Image
 
 from data_schemas import CaptionRecord, DecodingSettings
-from pipeline.candidate_run import run_candidate_stages
+from demo_world import write_demo_world
 from pipeline.captioning import BlipCaptionerConfig, build_blip_captioner
 from pipeline.captioning.existing_captions import read_existing_captions
-from demo_world import write_demo_world
 from pipeline.ingest import ingest_coco_dataset
 from pipeline.ingest.json_stream import stream_items
+from pipeline.labelling.candidate_run import run_candidate_stages
 from pipeline.matching import PhraseMatcher, builtin_synonym_table
 from pipeline.parsing import CaptionParserConfig, build_caption_parser, parse_captions
 

@@ -36,13 +36,13 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from demo_world import write_demo_world
+from demo_world.vocabulary import demo_label_texts
 from flows import label_tasks, loaded_models
 from flows.label_flow import label, resolve_plan
 from flows.label_parameters import LabelParameters
 from model.config_file import load_config_file
 from model.random_text_encoder import save_random_text_encoder
-from demo_world import write_demo_world
-from demo_world.vocabulary import demo_label_texts
 from pipeline.ingest import ingest_coco_dataset, ingest_visual_genome_dataset
 from pipeline.labelling import (
     CAPTION_STAGE,

@@ -39,6 +39,8 @@ from pathlib import Path
 from PIL import Image
 
 from data_schemas import CANDIDATES, RELATIONS, TAGGED_RELATIONS, read_table
+from demo_world import write_demo_world
+from demo_world.vocabulary import DEMO_PREDICATES, demo_label_texts
 from model.backbone import BackboneConfig
 from model.data import PretrainDataConfig, SceneGraphSource, TextSamplingConfig, TransformConfig
 from model.data.transforms import CropConfig
@@ -47,11 +49,9 @@ from model.fused_encoder import FusionConfig
 from model.optimization import OptimizationConfig
 from model.random_text_encoder import save_random_text_encoder
 from model.text_encoder import TextEncoderConfig
-from pipeline.candidate_run import run_candidate_stages
 from pipeline.captioning.existing_captions import read_existing_captions
-from demo_world import write_demo_world
-from demo_world.vocabulary import DEMO_PREDICATES, demo_label_texts
 from pipeline.ingest import ingest_coco_dataset, ingest_visual_genome_dataset
+from pipeline.labelling.candidate_run import run_candidate_stages
 from pipeline.matching import PhraseMatcher, builtin_synonym_table
 from pipeline.parsing import CaptionParserConfig, build_caption_parser
 from pipeline.tagging import run_tagging

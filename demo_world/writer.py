@@ -19,8 +19,8 @@ from typing import Literal, TypeVar
 
 from tqdm import tqdm
 
+from data_schemas.atomic_files import atomic_output, save_png_atomic, write_json_atomic
 from data_schemas.temporary_siblings import new_temporary_sibling
-from pipeline.atomic_files import atomic_output, save_png_atomic, write_json_atomic
 from demo_world import formats
 from demo_world.captions import write_captions
 from demo_world.drawing import draw_scene

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from data_schemas.candidates import CANDIDATES
 from data_schemas.captions import CaptionRecord
+from data_schemas.image_groups import table_rows
 from data_schemas.images import IMAGES, ImageRecord
 from data_schemas.parquet_io import read_table
 from data_schemas.rejects import RejectRecord
@@ -16,13 +17,12 @@ from flows.cli_arguments import (
     non_negative_int,
     positive_int,
 )
-from pipeline.candidate_recall import measure_candidate_recall
-from pipeline.candidate_run import run_candidate_stages
 from pipeline.captioning.blip_config import DEFAULT_BLIP_MODEL
 from pipeline.captioning.existing_captions import read_existing_captions
-from pipeline.image_groups import table_rows
 from pipeline.ingest import DEFAULT_ROWS_PER_SHARD
+from pipeline.labelling.candidate_run import run_candidate_stages
 from pipeline.matching import PhraseMatcher, check_vocabulary_coverage, synonym_table
+from pipeline.matching.candidate_recall import measure_candidate_recall
 from pipeline.parsing import CaptionParserConfig, build_caption_parser
 
 

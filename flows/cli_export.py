@@ -4,8 +4,6 @@ import argparse
 from enum import StrEnum
 from pathlib import Path
 
-from flows.cli_arguments import non_negative_int
-from flows.cli_inspect import confidence_cut
 from export import (
     COCO_ID_START,
     DEFAULT_EXPORT_CONFIDENCE,
@@ -16,6 +14,8 @@ from export import (
     export_run,
 )
 from export.label_studio import LOCAL_FILES_PREFIX
+from flows.cli_arguments import non_negative_int
+from flows.cli_inspect import confidence_cut
 from inspection import locate_output
 
 

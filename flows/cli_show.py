@@ -3,9 +3,9 @@
 import argparse
 from pathlib import Path
 
+from data_schemas.atomic_files import save_png_atomic
 from flows.cli_arguments import non_negative_int, positive_int
 from flows.cli_inspect import add_dataset_argument, confidence_cut
-from pipeline.atomic_files import save_png_atomic
 from inspection import render_contact_sheet, render_run_image, sample_image_ids
 from inspection.run_pictures import DEFAULT_TILE_SIZE
 

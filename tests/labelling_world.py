@@ -20,11 +20,10 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
+from demo_world import write_demo_world
 from model.config_file import load_config_file
 from model.random_text_encoder import save_random_text_encoder
-from pipeline.candidate_run import run_candidate_stages
 from pipeline.captioning.existing_captions import read_existing_captions
-from demo_world import write_demo_world
 from pipeline.ingest import ingest_coco_dataset, ingest_visual_genome_dataset
 from pipeline.labelling import (
     CAPTION_STAGE,
@@ -44,6 +43,7 @@ from pipeline.labelling import (
     run_split_job,
     run_tag_job,
 )
+from pipeline.labelling.candidate_run import run_candidate_stages
 from pipeline.labelling.label_plan import LabelPlan
 from pipeline.labelling.model_checksums import checkpoint_checksum
 from pipeline.matching import PhraseMatcher, builtin_synonym_table

@@ -14,9 +14,9 @@ from PIL import Image
 from pycocotools.coco import COCO
 
 from demo_world import DemoWorldPaths, write_coco_shaped_annotations, write_demo_world
-from demo_world.formats import vg_relationships
 from demo_world.captions import write_captions
 from demo_world.drawing import draw_scene
+from demo_world.formats import vg_relationships
 from demo_world.layout import place_pair
 from demo_world.scene import (
     DemoBackground,

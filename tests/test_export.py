@@ -10,7 +10,6 @@ import pyarrow.parquet as pq
 import pytest
 
 import data_schemas as ds
-from flows.cli import main
 from export import (
     LabelStudioExport,
     PaperJsonExport,
@@ -18,6 +17,7 @@ from export import (
     export_run,
 )
 from export.label_studio import CONFIG_FILE, LOCAL_FILES_PREFIX, TASKS_FILE
+from flows.cli import main
 from pipeline.ingest import ingest_visual_genome_dataset
 from test_inspect import LabelRun, shared_label_run
 

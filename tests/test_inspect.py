@@ -21,12 +21,12 @@ import pyarrow.parquet as pq
 import pytest
 
 import data_schemas as ds
-from flows.cli import main
-from pipeline.candidate_run import run_candidate_stages
-from pipeline.captioning.existing_captions import read_existing_captions
 from demo_world import write_demo_world
-from pipeline.ingest import ingest_coco_dataset, ingest_visual_genome_dataset
+from flows.cli import main
 from inspection import image_detail_text, inspect_image, summarize_run
+from pipeline.captioning.existing_captions import read_existing_captions
+from pipeline.ingest import ingest_coco_dataset, ingest_visual_genome_dataset
+from pipeline.labelling.candidate_run import run_candidate_stages
 from pipeline.matching import PhraseMatcher, builtin_synonym_table
 from pipeline.parsing import CaptionParserConfig, build_caption_parser
 from pipeline.tagging import run_tagging

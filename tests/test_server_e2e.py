@@ -30,10 +30,10 @@ from prefect.client.schemas.sorting import FlowRunSort
 from prefect.client.schemas.responses import DeploymentResponse
 from prefect.exceptions import ObjectNotFound
 
+from demo_world import write_demo_world
 from flows.server import DEPLOYMENT_NAMES, LOOPBACK, api_url
 from labelling_world import LabellingWorld
 from model.data import SceneGraphSource
-from demo_world import write_demo_world
 from pipeline.ingest import ingest_visual_genome_dataset
 from test_pretrain import write_config
 from tiny_roberta import save_tiny_roberta

@@ -14,11 +14,11 @@ import torch
 
 import data_schemas as ds
 from conftest import write_image
+from demo_world import write_demo_world
 from model.data import SceneGraphSource, load_rgb_image, read_scene_graph_annotations
 from pipeline.captioning.existing_captions import read_existing_captions
-from pipeline.candidate_run import run_candidate_stages
-from demo_world import write_demo_world
 from pipeline.ingest import ingest_coco_dataset, ingest_visual_genome_dataset
+from pipeline.labelling.candidate_run import run_candidate_stages
 from pipeline.matching import PhraseMatcher, builtin_synonym_table
 from pipeline.parsing import CaptionParserConfig, build_caption_parser
 from pipeline.tagging import TaggingSummary, run_tagging, tag_image

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from data_schemas import CANDIDATES, write_table_atomic
+from data_schemas.staged_output import StagedDatasetOutput
 from data_schemas.temporary_siblings import new_temporary_sibling, remove_abandoned_siblings
 from pipeline.labelling.shard_store import ShardResult, ShardStore
-from pipeline.staged_output import StagedDatasetOutput
 
 
 @pytest.fixture(scope="module")

@@ -19,13 +19,13 @@ from data_schemas.parquet_io import read_table
 from data_schemas.rejects import REJECTS, RejectReason
 from data_schemas.relations import RELATIONS
 from data_schemas.scene_graphs import SCENE_GRAPHS
+from data_schemas.staged_output import StagedDatasetOutput
 from pipeline.ingest.caption_file import ingest_caption_file
 from pipeline.ingest.coco_format import ingest_coco_format
 from pipeline.ingest.counts import IngestCounts
 from pipeline.ingest.rejection import RejectLog
-from pipeline.staged_output import StagedDatasetOutput
+from pipeline.ingest.scene_graph_assembly import assemble_scene_graphs
 from pipeline.ingest.visual_genome import ingest_visual_genome
-from pipeline.scene_graph_assembly import assemble_scene_graphs
 
 logger = logging.getLogger(__name__)
 

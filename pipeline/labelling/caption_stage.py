@@ -12,11 +12,11 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict
 
 from data_schemas.captions import CAPTIONS
+from data_schemas.image_groups import table_rows
 from data_schemas.images import IMAGES, ImageRecord
 from data_schemas.rejects import REJECTS, RejectRecord
 from pipeline.captioning import BlipCaptionerConfig, caption_images
 from pipeline.captioning.captioner import Captioner
-from pipeline.image_groups import table_rows
 from pipeline.labelling.digests import json_digest
 from pipeline.labelling.image_files import image_files_digest
 from pipeline.labelling.rejects_histogram import rejects_by_reason

@@ -6,10 +6,9 @@ from data_schemas.candidates import CANDIDATES
 from data_schemas.entities import ENTITIES
 from data_schemas.images import IMAGES
 from data_schemas.triplets import TRIPLETS
-from pipeline.candidate_run import match_images
 from pipeline.labelling.digests import json_digest
 from pipeline.labelling.shard_store import ShardManifest, ShardResult, ShardStore
-from pipeline.matching import CandidateStats, PhraseMatcher
+from pipeline.matching import CandidateStats, PhraseMatcher, match_images
 
 MATCH_STAGE = "match"
 

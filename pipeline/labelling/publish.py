@@ -14,10 +14,10 @@ import shutil
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from data_schemas.atomic_files import atomic_output
 from data_schemas.parquet_io import shard_path
 from data_schemas.table_spec import TableSpec
 from data_schemas.temporary_siblings import move_into_place, new_temporary_sibling
-from pipeline.atomic_files import atomic_output
 
 logger = logging.getLogger(__name__)
 

@@ -7,11 +7,11 @@ than the relations kept by all earlier shards; the same inputs give the same ids
 from pydantic import BaseModel, ConfigDict
 
 from data_schemas.entities import ENTITIES, EntityRecord
+from data_schemas.image_groups import ImageGroupCursor, table_rows
 from data_schemas.images import IMAGES, ImageRecord
 from data_schemas.rejects import REJECTS
 from data_schemas.scene_graphs import SCENE_GRAPHS
 from data_schemas.tagged_relations import TAGGED_RELATIONS, TaggedRelationRecord
-from pipeline.image_groups import ImageGroupCursor, table_rows
 from pipeline.labelling.digests import json_digest
 from pipeline.labelling.shard_store import ShardManifest, ShardResult, ShardStore
 from pipeline.tagging import tagged_scene_graph

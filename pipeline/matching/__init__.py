@@ -1,6 +1,7 @@
 """Matching caption phrases to annotated categories, and building relation candidates."""
 
 from pipeline.matching.candidates import CandidateStats, DroppedTriplet, build_candidates
+from pipeline.matching.match_images import match_images
 from pipeline.matching.phrase_matcher import NoMatch, NoMatchReason, PhraseMatch, PhraseMatcher
 from pipeline.matching.synonym_table import (
     BuiltinVocabulary,
@@ -24,5 +25,6 @@ __all__ = [
     "builtin_synonym_table",
     "check_vocabulary_coverage",
     "load_synonym_file",
+    "match_images",
     "synonym_table",
 ]

@@ -29,15 +29,15 @@ from tqdm import tqdm
 from data_schemas.candidates import CANDIDATES, CandidateRecord
 from data_schemas.entities import ENTITIES, EntityRecord
 from data_schemas.errors import RLIPv2InputError
+from data_schemas.image_groups import ImageGroupCursor, table_rows
 from data_schemas.images import IMAGES, ImageRecord
 from data_schemas.parquet_io import read_table
 from data_schemas.reject_warnings import RejectWarnings
 from data_schemas.rejects import REJECTS, RejectReason, RejectRecord
 from data_schemas.scene_graphs import SCENE_GRAPHS
+from data_schemas.staged_output import StagedDatasetOutput
 from data_schemas.tagged_relations import TAGGED_RELATIONS, TaggedRelationRecord
 from model.data.image_files import ImageFileError
-from pipeline.image_groups import ImageGroupCursor, table_rows
-from pipeline.staged_output import StagedDatasetOutput
 from pipeline.tagging.relation_scorer import RelationScorer
 from pipeline.tagging.tag_candidates import (
     candidate_pairs_and_texts,

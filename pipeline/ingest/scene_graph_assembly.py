@@ -4,7 +4,7 @@ from collections.abc import Iterator
 
 import pyarrow as pa
 
-from pipeline.image_groups import ImageGroupCursor, table_rows
+from data_schemas.image_groups import ImageGroupCursor, table_rows
 
 
 def assemble_scene_graphs(

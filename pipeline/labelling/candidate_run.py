@@ -17,19 +17,16 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import pyarrow as pa
-
-from data_schemas.candidates import CANDIDATES, CandidateRecord
+from data_schemas.candidates import CANDIDATES
 from data_schemas.captions import CAPTIONS, CaptionRecord
-from data_schemas.entities import ENTITIES, EntityRecord
+from data_schemas.entities import ENTITIES
 from data_schemas.images import IMAGES
 from data_schemas.parquet_io import ShardedTableWriter, read_table
 from data_schemas.rejects import REJECTS, RejectRecord
-from data_schemas.triplets import TRIPLETS, TripletRecord
-from pipeline.image_groups import ImageGroupCursor, table_rows
-from pipeline.matching import CandidateStats, PhraseMatcher, build_candidates
+from data_schemas.staged_output import StagedDatasetOutput
+from data_schemas.triplets import TRIPLETS
+from pipeline.matching import CandidateStats, PhraseMatcher, match_images
 from pipeline.parsing import CaptionParser, ParsingStats, parse_captions
-from pipeline.staged_output import StagedDatasetOutput
 
 logger = logging.getLogger(__name__)
 
@@ -138,32 +135,6 @@ def run_candidate_stages(
         )
         output.commit({"dataset": str(dataset_dir), **summary.manifest()})
     return summary
-
-
-def match_images(
-    images: pa.Table,
-    entities: pa.Table,
-    triplets: pa.Table,
-    matcher: PhraseMatcher,
-    *,
-    max_pairs_per_triplet: int | None,
-    stats: CandidateStats,
-) -> Iterator[CandidateRecord]:
-    """The candidates of every image of ``images`` (by ascending id) from its ``entities`` and
-    ``triplets`` (tables sorted by image id), counting into ``stats``."""
-    triplet_groups = ImageGroupCursor(triplets)
-    entity_groups = ImageGroupCursor(entities)
-    for image in table_rows(images.sort_by("image_id")):
-        image_id = image["image_id"]
-        candidates, image_stats = build_candidates(
-            image_id,
-            [EntityRecord.model_validate(row) for row in entity_groups.rows_of(image_id)],
-            [TripletRecord.model_validate(row) for row in triplet_groups.rows_of(image_id)],
-            matcher,
-            max_pairs_per_triplet=max_pairs_per_triplet,
-        )
-        stats.add(image_stats)
-        yield from candidates
 
 
 def _written_captions(

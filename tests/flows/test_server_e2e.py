@@ -35,10 +35,10 @@ from flows.server import DEPLOYMENT_NAMES, LOOPBACK, api_url
 from labelling_world import LabellingWorld
 from model.data import SceneGraphSource
 from pipeline.ingest import ingest_visual_genome_dataset
-from test_pretrain import write_config
+from tiny_pretrain_config import write_config
 from tiny_roberta import save_tiny_roberta
 
-REPOSITORY = Path(__file__).resolve().parents[1]
+REPOSITORY = Path(__file__).resolve().parents[2]
 STARTUP_TIMEOUT_SECONDS = 120.0
 RUN_TIMEOUT_SECONDS = 180.0
 LOG_TIMEOUT_SECONDS = 30.0

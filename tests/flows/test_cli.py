@@ -196,7 +196,7 @@ def test_train_tagger_then_tag_writes_scene_graphs_that_pretraining_reads(
     assert main(["tiny-text-encoder", str(tmp_path / "roberta"),
                  "--scene-graphs", str(ground_truth / "scene_graphs")]) == 0
     config = tmp_path / "tagger.toml"
-    repository_config = Path(__file__).resolve().parents[1] / "configs" / "tagger_demo.toml"
+    repository_config = Path(__file__).resolve().parents[2] / "configs" / "tagger_demo.toml"
     config.write_text(repository_config.read_text())
     overrides = [
         f'output_dir="{tmp_path / "tagger"}"', "optimization.epochs=1", "max_steps_per_epoch=2",

@@ -20,7 +20,7 @@ from model.relation_soft_targets import (
 from model.targets import RelationTarget
 from rtagger.tagger_config import TaggerTrainingConfig
 
-CONFIGS = Path(__file__).resolve().parents[1] / "configs"
+CONFIGS = Path(__file__).resolve().parents[2] / "configs"
 # Three relation texts on a line: "near" (0) and "next to" (1) one apart, "eating" (2) far away.
 LINE_FEATURES = torch.tensor([[0.0], [1.0], [10.0]])
 

@@ -18,8 +18,8 @@ from export import (
 )
 from export.label_studio import CONFIG_FILE, LOCAL_FILES_PREFIX, TASKS_FILE
 from flows.cli import main
+from label_run import LabelRun, shared_label_run
 from pipeline.ingest import ingest_visual_genome_dataset
-from test_inspect import LabelRun, shared_label_run
 
 CUT = 0.3
 Box = tuple[float, float, float, float]

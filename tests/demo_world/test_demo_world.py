@@ -36,7 +36,7 @@ from demo_world.vocabulary import (
 )
 from demo_world.writer import CocoShapedStyle
 
-REPOSITORY_ROOT = Path(__file__).resolve().parents[1]
+REPOSITORY_ROOT = Path(__file__).resolve().parents[2]
 APPLE_RED = (225, 25, 35)  # the feeding cue's colour; no other painter produces it
 NUM_WORLD_IMAGES = 16
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-VOCABULARIES = Path(__file__).parents[1] / "pipeline" / "matching" / "vocabularies"
+VOCABULARIES = Path(__file__).resolve().parents[3] / "pipeline" / "matching" / "vocabularies"
 
 # The 80 COCO thing categories: official ids (1..90 with gaps) and names.
 COCO_CATEGORIES = {

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from test_inspect import shared_label_run
+from label_run import shared_label_run
 
-REPOSITORY = Path(__file__).resolve().parents[1]
+REPOSITORY = Path(__file__).resolve().parents[2]
 SECTION = "## Inspecting outputs"
 RUN_DIR = Path("runs/demo/label")
 SNIPPET_TIMEOUT_S = 120

@@ -20,7 +20,7 @@ from inspection import (
 )
 from inspection.run_pictures import DEFAULT_TILE_SIZE
 from inspection.scene_graph_picture import BOX_COLORS, _category_color
-from test_inspect import LabelRun, shared_label_run
+from label_run import LabelRun, shared_label_run
 
 
 @pytest.fixture(scope="module")

@@ -34,9 +34,10 @@ from model.pretrain_config import PretrainConfig
 from model.targets import LabelTexts
 from model.text_encoder import TextEncoderConfig
 from scene_graph_tables import ingest_demo_source
+from tiny_pretrain_config import write_config
 from tiny_roberta import save_tiny_roberta
 
-REPOSITORY = Path(__file__).resolve().parents[1]
+REPOSITORY = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
@@ -139,48 +140,6 @@ def test_training_steps_on_the_demo_world_reduce_the_loss(
     for _ in range(12):
         last = step()
     assert last.mean_loss < most_remaining * first.mean_loss, (first.mean_loss, last.mean_loss)
-
-
-def write_config(tmp_path: Path, text_encoder_dir: Path, source: SceneGraphSource) -> Path:
-    config = tmp_path / "pretrain.toml"
-    config.write_text(f"""
-output_dir = "run"
-batch_size = 2
-num_workers = 0
-max_steps_per_epoch = 2
-
-[model]
-hidden_dim = 32
-num_pairs = 6
-feedforward_dim = 64
-num_heads = 2
-num_points = 2
-[model.backbone]
-hidden_dim = 32
-hidden_sizes = [8, 16, 32, 64]
-depths = [1, 1, 1, 1]
-embedding_size = 8
-[model.text_encoder]
-name_or_path = "{text_encoder_dir}"
-[model.fusion]
-embed_dim = 64
-num_heads = 2
-[optimization]
-epochs = 1
-[data]
-[[data.sources]]
-scene_graphs_dir = "{source.scene_graphs_dir}"
-image_root = "{source.image_root}"
-[data.transform]
-shorter_sides = [96, 128]
-max_size = 160
-eval_shorter_side = 128
-[data.transform.crop]
-probability = 0.0
-[data.text_sampling]
-total_texts = 24
-""")
-    return config
 
 
 def test_checkpoint_round_trip_and_resume(

@@ -187,6 +187,7 @@ def test_unloadable_blip_model_is_a_clear_error(tmp_path: Path, capsys) -> None:
     assert not (tmp_path / "c").exists()
 
 
+@pytest.mark.slow
 def test_train_tagger_then_tag_writes_scene_graphs_that_pretraining_reads(
     tmp_path: Path, capsys
 ) -> None:

@@ -43,6 +43,8 @@ STARTUP_TIMEOUT_SECONDS = 120.0
 RUN_TIMEOUT_SECONDS = 180.0
 LOG_TIMEOUT_SECONDS = 30.0
 
+pytestmark = pytest.mark.slow  # a real server process: tens of seconds per test
+
 
 @dataclass(frozen=True)
 class ServerProcess:

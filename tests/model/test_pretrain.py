@@ -95,6 +95,7 @@ def test_boxes_stay_float32_under_mixed_precision(text_encoder_dir: Path) -> Non
     assert {layer.subject_boxes.dtype for layer in output.layers} == {torch.float32}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("soft_targets", "most_remaining"),
     [

@@ -69,7 +69,7 @@ def test_saved_directory_holds_model_and_tokenizer(tmp_path: Path) -> None:
     assert RobertaConfig.from_pretrained(directory).hidden_size == 32
 
 
-@pytest.mark.parametrize("spread_max_steps", [0, 2000])
+@pytest.mark.parametrize("spread_max_steps", [0, pytest.param(2000, marks=pytest.mark.slow)])
 def test_random_encoder_spreads_its_texts_apart(tmp_path: Path, spread_max_steps: int) -> None:
     texts = ["person", "horse", "dog", "kite", "bench", "on", "under", "above", "riding",
              "holding", "next to", "sitting on", "in front of", "no objects"]

@@ -206,6 +206,7 @@ def test_an_untrained_tagger_keeps_the_given_boxes_at_every_layer(demo_batch) ->
     assert classifiers[0].text_projection is classifiers[1].text_projection  # as in RLIPv2
 
 
+@pytest.mark.slow
 def test_denoising_training_steps_reduce_the_loss(demo_batch) -> None:
     batch, text_encoder = demo_batch
     torch.manual_seed(0)

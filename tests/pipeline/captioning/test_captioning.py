@@ -121,6 +121,7 @@ def test_beam_search_gives_one_caption_per_image_without_the_prompt(tiny_blip_di
         assert caption and caption == caption.strip()
 
 
+@pytest.mark.slow
 def test_nucleus_groups_captions_per_image_in_a_partial_last_batch(tiny_blip_dir: Path) -> None:
     captioner = build(tiny_blip_dir, num_captions=3, batch_size=2)
     images = noise_images(5)
@@ -137,6 +138,7 @@ def test_nucleus_groups_captions_per_image_in_a_partial_last_batch(tiny_blip_dir
     assert len({caption for per_image in batched for caption in per_image}) == 15
 
 
+@pytest.mark.slow
 def test_nucleus_is_reproducible_with_the_seed_only(tiny_blip_dir: Path) -> None:
     images = noise_images(4)
     first = build(tiny_blip_dir, num_captions=3, batch_size=4).caption(images)

@@ -5,6 +5,8 @@ import tracemalloc
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 import data_schemas as ds
 from demo_world import write_coco_shaped_annotations
 from pipeline.ingest import ingest_coco_dataset
@@ -19,6 +21,7 @@ def peak_traced_memory(work: Callable[[], object]) -> tuple[object, int]:
         tracemalloc.stop()
 
 
+@pytest.mark.slow
 def test_streaming_ingest_needs_a_fraction_of_the_memory_of_loading_the_file(
     tmp_path: Path,
 ) -> None:

@@ -21,8 +21,7 @@ from pipeline.labelling.digests import json_digest
 from pipeline.labelling.image_files import image_files_digest
 from pipeline.labelling.rejects_histogram import rejects_by_reason
 from pipeline.labelling.shard_store import ShardManifest, ShardResult, ShardStore
-
-CAPTION_STAGE = "caption"
+from pipeline.labelling.stages import CAPTION_STAGE
 
 CaptionSource = Literal["existing", "blip"]
 

@@ -19,15 +19,22 @@ from data_schemas.table_spec import TableSpec
 from data_schemas.tagged_relations import TAGGED_RELATIONS
 from data_schemas.triplets import TRIPLETS
 from pipeline.captioning import BlipCaptionerConfig
-from pipeline.labelling.caption_stage import CAPTION_STAGE, CaptionJob, CaptionSource
+from pipeline.labelling.caption_stage import CaptionJob, CaptionSource
 from pipeline.labelling.label_summary import LabelRunSummary, summarize_label_run
-from pipeline.labelling.match_stage import MATCH_STAGE, MatchJob
-from pipeline.labelling.parse_stage import PARSE_STAGE, ParseJob
+from pipeline.labelling.match_stage import MatchJob
+from pipeline.labelling.parse_stage import ParseJob
 from pipeline.labelling.publish import publish_run
-from pipeline.labelling.scene_graph_stage import SCENE_GRAPH_STAGE, SceneGraphJob
+from pipeline.labelling.scene_graph_stage import SceneGraphJob
 from pipeline.labelling.shard_store import ShardManifest, ShardStore
 from pipeline.labelling.split_stage import SplitJob
-from pipeline.labelling.tag_stage import TAG_STAGE, TagJob
+from pipeline.labelling.stages import (
+    CAPTION_STAGE,
+    MATCH_STAGE,
+    PARSE_STAGE,
+    SCENE_GRAPH_STAGE,
+    TAG_STAGE,
+)
+from pipeline.labelling.tag_stage import TagJob
 from pipeline.matching.synonym_table import BuiltinVocabulary
 from pipeline.parsing import CaptionParserConfig
 

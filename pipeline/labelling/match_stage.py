@@ -8,9 +8,8 @@ from data_schemas.images import IMAGES
 from data_schemas.triplets import TRIPLETS
 from pipeline.labelling.digests import json_digest
 from pipeline.labelling.shard_store import ShardManifest, ShardResult, ShardStore
+from pipeline.labelling.stages import MATCH_STAGE
 from pipeline.matching import CandidateStats, PhraseMatcher, match_images
-
-MATCH_STAGE = "match"
 
 _OUTPUT_SPECS = {CANDIDATES.name: CANDIDATES}
 

@@ -6,12 +6,11 @@ from pydantic import BaseModel, ConfigDict
 
 from data_schemas.captions import CAPTIONS
 from data_schemas.triplets import TRIPLETS
+from pipeline.captioning.existing_captions import read_existing_captions
 from pipeline.labelling.digests import json_digest
 from pipeline.labelling.shard_store import ShardManifest, ShardResult, ShardStore
+from pipeline.labelling.stages import PARSE_STAGE
 from pipeline.parsing import CaptionParser, CaptionParserConfig, ParsingStats, parse_captions
-from pipeline.captioning.existing_captions import read_existing_captions
-
-PARSE_STAGE = "parse"
 
 _OUTPUT_SPECS = {TRIPLETS.name: TRIPLETS}
 # Settings that change speed but not the triplets.

@@ -14,9 +14,8 @@ from data_schemas.scene_graphs import SCENE_GRAPHS
 from data_schemas.tagged_relations import TAGGED_RELATIONS, TaggedRelationRecord
 from pipeline.labelling.digests import json_digest
 from pipeline.labelling.shard_store import ShardManifest, ShardResult, ShardStore
+from pipeline.labelling.stages import SCENE_GRAPH_STAGE
 from pipeline.tagging import tagged_scene_graph
-
-SCENE_GRAPH_STAGE = "scene_graphs"
 
 _OUTPUT_SPECS = {SCENE_GRAPHS.name: SCENE_GRAPHS}
 

@@ -22,10 +22,9 @@ from data_schemas.parquet_io import list_shards, read_table
 from data_schemas.table_spec import TableSpec
 from pipeline.labelling.digests import files_digest, json_digest
 from pipeline.labelling.shard_store import ShardManifest, ShardResult, ShardStore
+from pipeline.labelling.stages import SPLIT_STAGE
 
 logger = logging.getLogger(__name__)
-
-SPLIT_STAGE = "split"
 
 
 class SplitJob(BaseModel):

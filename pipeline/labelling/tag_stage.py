@@ -17,6 +17,7 @@ from pipeline.labelling.digests import json_digest
 from pipeline.labelling.image_files import image_files_digest
 from pipeline.labelling.rejects_histogram import rejects_by_reason
 from pipeline.labelling.shard_store import ShardManifest, ShardResult, ShardStore
+from pipeline.labelling.stages import TAG_STAGE
 from pipeline.tagging import (
     RelationScorer,
     TaggingCounts,
@@ -24,8 +25,6 @@ from pipeline.tagging import (
     check_tagging_options,
 )
 from pipeline.tagging.tagging_run import tag_images
-
-TAG_STAGE = "tag"
 
 _OUTPUT_SPECS = {TAGGED_RELATIONS.name: TAGGED_RELATIONS, REJECTS.name: REJECTS}
 

@@ -10,10 +10,11 @@ from pipeline.tagging.tag_candidates import (
     tag_image,
 )
 from pipeline.tagging.tagged_scene_graph import tagged_scene_graph
-from pipeline.tagging.tagging_run import TaggingCounts, TaggingSummary, run_tagging
+from pipeline.tagging.tagging_run import TAG_STAGE, TaggingCounts, TaggingSummary, run_tagging
 
 __all__ = [
     "DEFAULT_SAVE_THRESHOLD",
+    "TAG_STAGE",
     "RelationScorer",
     "ScoreMatrix",
     "TaggingCounts",

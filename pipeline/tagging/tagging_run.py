@@ -49,7 +49,8 @@ from pipeline.tagging.tagged_scene_graph import tagged_scene_graph
 
 logger = logging.getLogger(__name__)
 
-STAGE = "tag"
+TAG_STAGE = "tag"
+"""The stage named in the tagging rejects (and the tag shards of a labelling run)."""
 REPORTED_THRESHOLDS = (0.2, 0.3, 0.4, 0.5)
 """Relations kept at these confidences are counted (RLIPv2 pre-trains at 0.20)."""
 TOP_PREDICATES = 20
@@ -306,7 +307,7 @@ def _unusable_image(image: ImageRecord, error: RLIPv2InputError) -> RejectRecord
     else:
         reason = RejectReason.UNREADABLE_IMAGE
     return RejectRecord(
-        stage=STAGE,
+        stage=TAG_STAGE,
         source_file=image.file_name,
         record_kind="image",
         record_id=str(image.image_id),

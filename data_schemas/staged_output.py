@@ -1,26 +1,27 @@
 """A stage's output directory of tables, written in a staging directory and renamed into place."""
 
-import json
 import logging
 import shutil
 from pathlib import Path
 from types import TracebackType
 
+from data_schemas.dataset_manifest import DatasetManifest
 from data_schemas.errors import RLIPv2InputError
+from data_schemas.manifest_file import write_manifest
 from data_schemas.parquet_io import ShardedTableWriter
+from data_schemas.stage_run_manifest import StageRunManifest
+from data_schemas.table_counts import TableCount
 from data_schemas.table_spec import TableSpec
 from data_schemas.temporary_siblings import move_into_place, new_temporary_sibling
 
 logger = logging.getLogger(__name__)
-
-MANIFEST_NAME = "manifest.json"
 
 
 class StagedDatasetOutput:
     """Table writers for one output dataset directory, committed all at once.
 
     Tables are written under a hidden staging directory beside ``out_dir``; :meth:`commit`
-    writes ``manifest.json`` and renames the staging directory to ``out_dir``. A run that dies
+    writes the manifest and renames the staging directory to ``out_dir``. A run that dies
     leaves ``out_dir`` untouched (a re-run starts over and removes the staging directory the
     dead run left), so no reader ever sees a partial dataset. Used as a context manager, it
     removes the staging directory on error.
@@ -61,22 +62,20 @@ class StagedDatasetOutput:
     def close_writer(self, spec: TableSpec) -> None:
         self.writer(spec).close()
 
-    def commit(self, manifest: dict) -> Path:
-        """Close every writer, write the manifest, and move the dataset to ``out_dir``."""
+    def commit(self, manifest: DatasetManifest | StageRunManifest) -> Path:
+        """Close every writer, write ``manifest`` with the tables written, and move the
+        dataset to ``out_dir``."""
         for writer in self._writers.values():
             writer.close()
-        manifest = {
-            **manifest,
-            "tables": {
-                name: {
-                    "schema_version": writer.spec.version,
-                    "rows": writer.rows_written,
-                    "shards": len(writer.shards),
-                }
-                for name, writer in sorted(self._writers.items())
-            },
+        tables = {
+            name: TableCount(
+                schema_version=writer.spec.version,
+                rows=writer.rows_written,
+                shards=len(writer.shards),
+            )
+            for name, writer in sorted(self._writers.items())
         }
-        (self.staging_dir / MANIFEST_NAME).write_text(json.dumps(manifest, indent=2) + "\n")
+        write_manifest(self.staging_dir, manifest.model_copy(update={"tables": tables}))
         move_into_place(self.staging_dir, self.out_dir)
         logger.info("wrote %s", self.out_dir)
         return self.out_dir

@@ -8,12 +8,12 @@ from data_schemas.candidates import CANDIDATES
 from data_schemas.captions import CaptionRecord
 from data_schemas.image_groups import table_rows
 from data_schemas.images import IMAGES, ImageRecord
+from data_schemas.manifest_file import ingested_image_root
 from data_schemas.parquet_io import read_table
 from data_schemas.rejects import RejectRecord
 from data_schemas.relations import RELATIONS
 from flows.cli_arguments import (
     add_synonym_table_arguments,
-    ingested_image_root,
     non_negative_int,
     positive_int,
 )

@@ -3,10 +3,10 @@
 import argparse
 from pathlib import Path
 
+from data_schemas.manifest_file import ingested_image_root
 from flows.cli_arguments import (
     TOP_K_PER_PAIR_HELP,
     add_config_arguments,
-    ingested_image_root,
     positive_int,
     print_training_result,
 )

@@ -6,7 +6,6 @@ graphs -> published tables, with a run report, and optionally a follow-up pretra
 (threads, or Dask), all in its own flow run.
 """
 
-import json
 from pathlib import Path
 
 from prefect import flow, get_run_logger, task
@@ -16,8 +15,7 @@ from prefect.futures import PrefectFuture, as_completed
 from prefect.task_runners import TaskRunner
 
 from data_schemas.errors import RLIPv2InputError
-from data_schemas.rejects import RejectReason
-from flows.cli_arguments import ingested_image_root
+from data_schemas.manifest_file import ingested_image_root, read_dataset_manifest
 from flows.label_inputs import check_label_inputs
 from flows.label_parameters import CocoSource, LabelParameters
 from flows.label_tasks import GPU_CONCURRENCY_LIMIT, SHARD_TASKS, results_dir
@@ -167,7 +165,7 @@ def ingest_task(source: CocoSource, dataset_dir: Path, rows_per_shard: int) -> N
     )
     stamp = dataset_dir / f".ingest-{key}"
     if stamp.is_file():
-        missing_files = missing_image_files(dataset_dir)
+        missing_files = read_dataset_manifest(dataset_dir).missing_image_files()
         if not missing_files:
             get_run_logger().info("%s already holds this ingest (%s); reusing it", dataset_dir, key)
             return
@@ -187,13 +185,6 @@ def ingest_task(source: CocoSource, dataset_dir: Path, rows_per_shard: int) -> N
     )
     stamp.touch()
     get_run_logger().info("%s", summary.format())
-
-
-def missing_image_files(dataset_dir: Path) -> int:
-    """How many image files the ingest in ``dataset_dir`` found missing (its manifest's
-    rejects): the JSON files the ingest key digests cannot tell whether they have arrived."""
-    rejects = json.loads((dataset_dir / "manifest.json").read_text()).get("rejects", {})
-    return rejects.get(RejectReason.MISSING_IMAGE_FILE.value, 0)
 
 
 @task(name="resolve-plan", persist_result=False)

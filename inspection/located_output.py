@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from data_schemas.errors import RLIPv2InputError
-from inspection.run_directory import MANIFEST_NAME, RunDirectory, open_run_directory
+from data_schemas.manifest_file import MANIFEST_NAME
+from inspection.run_directory import RunDirectory, open_run_directory
 from inspection.table_files import TableFiles, detect_table, is_table_directory
 
 
@@ -40,7 +41,7 @@ def locate_output(path: Path, *, dataset_dir: Path | None = None) -> LocatedOutp
         else:
             run = RunDirectory(
                 root=run_dir,
-                manifest={},
+                manifest=None,
                 tables={table.spec.name: table},
                 links=(),
                 missing_links={},

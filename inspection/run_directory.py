@@ -1,28 +1,26 @@
 """Output directories of rlipv2 runs, their tables, and the directories their manifests name.
 
 An output directory holds tables side by side (``OUT/<table>/shard-*.parquet``) and a
-``manifest.json``. Runs built on other outputs name them in the manifest: ``"dataset"`` (the
-ingested dataset: images, entities, categories) and ``"candidates"`` (a tagging run's candidate
-run). An ingested dataset's own manifest has ``"sources"``, and there ``"dataset"`` is the
-dataset's name, not a directory. Relative paths in manifests are resolved from the current
-directory, as the runs that wrote them were given them.
+``manifest.json``. Runs built on other outputs name them in the manifest: the ingested
+``dataset`` (images, entities, categories) and, for a tagging run, its ``candidates`` run. An
+ingested dataset's manifest names its sources instead. Relative paths in manifests are resolved
+from the current directory, as the runs that wrote them were given them.
 """
 
-import json
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from data_schemas.dataset_manifest import DatasetManifest
 from data_schemas.errors import RLIPv2InputError
+from data_schemas.label_run_manifest import LabelRunManifest
+from data_schemas.manifest_file import Manifest, read_manifest
+from data_schemas.stage_run_manifest import StageRunManifest
 from data_schemas.table_spec import TableSpec
 from inspection.table_files import TableFiles, detect_table, is_table_directory
 
 logger = logging.getLogger(__name__)
-
-MANIFEST_NAME = "manifest.json"
-LINK_KEYS = ("candidates", "dataset")
-"""Manifest keys naming the output directories a run was built from, searched in this order."""
 
 
 @dataclass(frozen=True)
@@ -34,7 +32,7 @@ class RunDirectory:
     """
 
     root: Path
-    manifest: dict
+    manifest: Manifest | None
     tables: dict[str, TableFiles]
     links: tuple["RunDirectory", ...]
     missing_links: dict[str, str]
@@ -73,9 +71,9 @@ class RunDirectory:
             RLIPv2InputError: no directory of the run is an ingested dataset with an image root.
         """
         for directory in self._walk(set()):
-            sources = directory.manifest.get("sources")
-            if isinstance(sources, dict) and sources.get("image_root"):
-                return Path(sources["image_root"])
+            manifest = directory.manifest
+            if isinstance(manifest, DatasetManifest) and manifest.sources.image_root is not None:
+                return manifest.sources.image_root
         if self._missing_links_hint():
             raise RLIPv2InputError(
                 f"cannot find the image root of {self.root}{self._missing_links_hint()}; or "
@@ -146,29 +144,16 @@ def _open(root: Path, dataset_dir: Path | None, *, visited: frozenset[Path]) -> 
     )
 
 
-def read_manifest(directory: Path) -> dict:
-    """``directory/manifest.json`` as a dict (empty when there is none).
-
-    Raises:
-        RLIPv2InputError: the manifest is not a JSON object.
-    """
-    path = directory / MANIFEST_NAME
-    if not path.is_file():
-        return {}
-    try:
-        manifest = json.loads(path.read_text())
-    except json.JSONDecodeError as error:
-        raise RLIPv2InputError(f"{path} is not valid JSON: {error}") from error
-    if not isinstance(manifest, dict):
-        raise RLIPv2InputError(f"{path} is not a JSON object")
-    return manifest
-
-
-def _link_targets(manifest: dict, dataset_dir: Path | None) -> Iterator[tuple[str, Path]]:
-    if "sources" in manifest:  # an ingested dataset: "dataset" is its name
-        return
-    for key in LINK_KEYS:
-        if key == "dataset" and dataset_dir is not None:
-            yield key, dataset_dir
-        elif isinstance(manifest.get(key), str):
-            yield key, Path(manifest[key])
+def _link_targets(
+    manifest: Manifest | None, dataset_dir: Path | None
+) -> Iterator[tuple[str, Path]]:
+    """The directories ``manifest`` names, by key, in the order they are searched: a tagging
+    run's candidates, then the dataset (``dataset_dir`` when given)."""
+    if isinstance(manifest, DatasetManifest):
+        return  # an ingested dataset names the files it was read from, not outputs
+    if isinstance(manifest, StageRunManifest) and manifest.candidates is not None:
+        yield "candidates", manifest.candidates
+    if dataset_dir is not None:
+        yield "dataset", dataset_dir
+    elif isinstance(manifest, (StageRunManifest, LabelRunManifest)):
+        yield "dataset", manifest.dataset

@@ -4,7 +4,6 @@ candidates, tags from a named fake scorer, and a label run directory with every 
 side and the dataset named in the manifest); :func:`shared_label_run` builds it once a session.
 """
 
-import json
 import shutil
 import zlib
 from collections.abc import Sequence
@@ -15,6 +14,8 @@ import numpy as np
 import pytest
 
 import data_schemas as ds
+from data_schemas.label_run_manifest import LabelRunManifest
+from data_schemas.manifest_file import write_manifest
 from demo_world import write_demo_world
 from pipeline.captioning.existing_captions import read_existing_captions
 from pipeline.ingest import ingest_coco_dataset, ingest_visual_genome_dataset
@@ -125,7 +126,7 @@ def build_label_run(root: Path) -> LabelRun:
     ds.write_table_atomic(
         ds.REJECTS.to_arrow(rejects), ds.shard_path(label_dir / "rejects", 0), ds.REJECTS
     )
-    (label_dir / "manifest.json").write_text(json.dumps({"dataset": str(root / "coco")}))
+    write_manifest(label_dir, LabelRunManifest(dataset=root / "coco", plan={}, summary={}))
     return LabelRun(
         images_dir=paths.images_dir,
         dataset_dir=root / "coco",

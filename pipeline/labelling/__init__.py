@@ -6,14 +6,15 @@ Pure functions over files; the Prefect flow (``flows/``) and the benchmark's pla
 the same ``run_*_job`` functions.
 """
 
+from data_schemas.shard_manifest import ShardManifest
 from pipeline.labelling.caption_stage import CaptionJob, CaptionSource, run_caption_job
 from pipeline.labelling.digests import code_version, directory_digest, file_digest, json_digest
 from pipeline.labelling.label_summary import LabelRunSummary, summarize_label_run
 from pipeline.labelling.match_stage import MatchJob, run_match_job
 from pipeline.labelling.parse_stage import ParseJob, run_parse_job
-from pipeline.labelling.publish import RUN_MANIFEST_NAME, publish_run
+from pipeline.labelling.publish import publish_run
 from pipeline.labelling.scene_graph_stage import SceneGraphJob, run_scene_graph_job
-from pipeline.labelling.shard_store import ShardManifest, ShardStore
+from pipeline.labelling.shard_store import ShardStore
 from pipeline.labelling.split_stage import SplitJob, run_split_job
 from pipeline.labelling.stages import (
     CAPTION_STAGE,
@@ -31,7 +32,6 @@ __all__ = [
     "LABEL_STAGES",
     "MATCH_STAGE",
     "PARSE_STAGE",
-    "RUN_MANIFEST_NAME",
     "SCENE_GRAPH_STAGE",
     "SPLIT_STAGE",
     "TAG_STAGE",

@@ -23,8 +23,10 @@ from data_schemas.entities import ENTITIES
 from data_schemas.images import IMAGES
 from data_schemas.parquet_io import ShardedTableWriter, read_table
 from data_schemas.rejects import REJECTS, RejectRecord
+from data_schemas.stage_run_manifest import StageRunManifest, StageTotals
 from data_schemas.staged_output import StagedDatasetOutput
 from data_schemas.triplets import TRIPLETS
+from pipeline.labelling.stages import CAPTION_STAGE, MATCH_STAGE, PARSE_STAGE
 from pipeline.matching import CandidateStats, PhraseMatcher, match_images
 from pipeline.parsing import CaptionParser, ParsingStats, parse_captions
 
@@ -66,22 +68,36 @@ class CandidateRunSummary:
         ]
         return "\n".join(lines)
 
-    def manifest(self) -> dict:
-        return {
-            "captions": self.captions,
-            "caption_rejects": self.caption_rejects,
-            "parsing": self.parsing.as_dict(),
-            "triplets": self.candidates.triplets,
-            "matched_triplets": self.candidates.matched_triplets,
-            "candidates": self.candidates.candidates,
-            "dropped_triplets": {
-                reason.value: count for reason, count in self.candidates.dropped.items()
+    def manifest(self, dataset_dir: Path) -> StageRunManifest:
+        return StageRunManifest(
+            command="candidates",
+            dataset=dataset_dir,
+            stages={
+                CAPTION_STAGE: StageTotals(
+                    counts={"captions": self.captions, "rejects": self.caption_rejects}
+                ),
+                PARSE_STAGE: StageTotals(counts=self.parsing.as_dict()),
+                MATCH_STAGE: StageTotals(
+                    counts={
+                        "triplets": self.candidates.triplets,
+                        "matched_triplets": self.candidates.matched_triplets,
+                        "candidates": self.candidates.candidates,
+                    },
+                    histograms={
+                        "dropped_triplets": {
+                            reason.value: count
+                            for reason, count in self.candidates.dropped.items()
+                        },
+                        "candidates_per_image": {
+                            str(count): images
+                            for count, images in sorted(
+                                self.candidates.candidates_per_image.items()
+                            )
+                        },
+                    },
+                ),
             },
-            "candidates_per_image": {
-                str(count): images
-                for count, images in sorted(self.candidates.candidates_per_image.items())
-            },
-        }
+        )
 
 
 def run_candidate_stages(
@@ -133,7 +149,7 @@ def run_candidate_stages(
             candidates=candidate_stats,
             seconds=time.perf_counter() - started,
         )
-        output.commit({"dataset": str(dataset_dir), **summary.manifest()})
+        output.commit(summary.manifest(dataset_dir))
     return summary
 
 

@@ -15,12 +15,13 @@ from data_schemas.captions import CAPTIONS
 from data_schemas.image_groups import table_rows
 from data_schemas.images import IMAGES, ImageRecord
 from data_schemas.rejects import REJECTS, RejectRecord
+from data_schemas.shard_manifest import ShardManifest
 from pipeline.captioning import BlipCaptionerConfig, caption_images
 from pipeline.captioning.captioner import Captioner
 from pipeline.labelling.digests import json_digest
 from pipeline.labelling.image_files import image_files_digest
 from pipeline.labelling.rejects_histogram import rejects_by_reason
-from pipeline.labelling.shard_store import ShardManifest, ShardResult, ShardStore
+from pipeline.labelling.shard_store import ShardResult, ShardStore
 from pipeline.labelling.stages import CAPTION_STAGE
 
 CaptionSource = Literal["existing", "blip"]

@@ -13,8 +13,11 @@ from pydantic import BaseModel, ConfigDict
 
 from data_schemas.candidates import CANDIDATES
 from data_schemas.captions import CAPTIONS
+from data_schemas.label_run_manifest import LabelRunManifest
+from data_schemas.manifest_file import read_dataset_manifest
 from data_schemas.rejects import REJECTS
 from data_schemas.scene_graphs import SCENE_GRAPHS
+from data_schemas.shard_manifest import ShardManifest
 from data_schemas.table_spec import TableSpec
 from data_schemas.tagged_relations import TAGGED_RELATIONS
 from data_schemas.triplets import TRIPLETS
@@ -25,7 +28,7 @@ from pipeline.labelling.match_stage import MatchJob
 from pipeline.labelling.parse_stage import ParseJob
 from pipeline.labelling.publish import publish_run
 from pipeline.labelling.scene_graph_stage import SceneGraphJob
-from pipeline.labelling.shard_store import ShardManifest, ShardStore
+from pipeline.labelling.shard_store import ShardStore
 from pipeline.labelling.split_stage import SplitJob
 from pipeline.labelling.stages import (
     CAPTION_STAGE,
@@ -148,7 +151,7 @@ class LabelPlan(BaseModel):
         return summarize_label_run(
             stages,
             save_threshold=self.save_threshold,
-            rejects_at_ingest=_ingest_rejects(self.dataset_dir),
+            rejects_at_ingest=read_dataset_manifest(self.dataset_dir).rejects,
         )
 
     def publish(self, stages: Mapping[str, Sequence[ShardManifest]]) -> LabelRunSummary:
@@ -168,18 +171,11 @@ class LabelPlan(BaseModel):
         publish_run(
             self.out_dir,
             tables,
-            {
-                "dataset": str(self.dataset_dir),
-                "plan": json.loads(self.model_dump_json()),
-                "summary": summary.as_dict(),
-            },
+            LabelRunManifest(
+                dataset=self.dataset_dir,
+                plan=json.loads(self.model_dump_json()),
+                summary=summary.as_dict(),
+            ),
         )
         return summary
 
-
-def _ingest_rejects(dataset_dir: Path) -> dict[str, int]:
-    """Rejects by reason recorded in the ingested dataset's manifest (none if it has none)."""
-    manifest = dataset_dir / "manifest.json"
-    if not manifest.is_file():
-        return {}
-    return dict(json.loads(manifest.read_text()).get("rejects", {}))

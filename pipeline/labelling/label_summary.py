@@ -4,7 +4,7 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from pipeline.labelling.shard_store import ShardManifest
+from data_schemas.shard_manifest import ShardManifest
 from pipeline.labelling.stages import (
     CAPTION_STAGE,
     MATCH_STAGE,

@@ -5,9 +5,10 @@ from pydantic import BaseModel, ConfigDict
 from data_schemas.candidates import CANDIDATES
 from data_schemas.entities import ENTITIES
 from data_schemas.images import IMAGES
+from data_schemas.shard_manifest import ShardManifest
 from data_schemas.triplets import TRIPLETS
 from pipeline.labelling.digests import json_digest
-from pipeline.labelling.shard_store import ShardManifest, ShardResult, ShardStore
+from pipeline.labelling.shard_store import ShardResult, ShardStore
 from pipeline.labelling.stages import MATCH_STAGE
 from pipeline.matching import CandidateStats, PhraseMatcher, match_images
 

@@ -5,10 +5,11 @@ import dataclasses
 from pydantic import BaseModel, ConfigDict
 
 from data_schemas.captions import CAPTIONS
+from data_schemas.shard_manifest import ShardManifest
 from data_schemas.triplets import TRIPLETS
 from pipeline.captioning.existing_captions import read_existing_captions
 from pipeline.labelling.digests import json_digest
-from pipeline.labelling.shard_store import ShardManifest, ShardResult, ShardStore
+from pipeline.labelling.shard_store import ShardResult, ShardStore
 from pipeline.labelling.stages import PARSE_STAGE
 from pipeline.parsing import CaptionParser, CaptionParserConfig, ParsingStats, parse_captions
 

@@ -11,9 +11,10 @@ from data_schemas.image_groups import ImageGroupCursor, table_rows
 from data_schemas.images import IMAGES, ImageRecord
 from data_schemas.rejects import REJECTS
 from data_schemas.scene_graphs import SCENE_GRAPHS
+from data_schemas.shard_manifest import ShardManifest
 from data_schemas.tagged_relations import TAGGED_RELATIONS, TaggedRelationRecord
 from pipeline.labelling.digests import json_digest
-from pipeline.labelling.shard_store import ShardManifest, ShardResult, ShardStore
+from pipeline.labelling.shard_store import ShardResult, ShardStore
 from pipeline.labelling.stages import SCENE_GRAPH_STAGE
 from pipeline.tagging import tagged_scene_graph
 

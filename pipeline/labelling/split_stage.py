@@ -19,9 +19,10 @@ from data_schemas.entities import ENTITIES
 from data_schemas.errors import RLIPv2InputError
 from data_schemas.images import IMAGES
 from data_schemas.parquet_io import list_shards, read_table
+from data_schemas.shard_manifest import ShardManifest
 from data_schemas.table_spec import TableSpec
 from pipeline.labelling.digests import files_digest, json_digest
-from pipeline.labelling.shard_store import ShardManifest, ShardResult, ShardStore
+from pipeline.labelling.shard_store import ShardResult, ShardStore
 from pipeline.labelling.stages import SPLIT_STAGE
 
 logger = logging.getLogger(__name__)

@@ -12,11 +12,12 @@ from data_schemas.candidates import CANDIDATES
 from data_schemas.entities import ENTITIES
 from data_schemas.images import IMAGES
 from data_schemas.rejects import REJECTS, RejectRecord
+from data_schemas.shard_manifest import ShardManifest
 from data_schemas.tagged_relations import TAGGED_RELATIONS
 from pipeline.labelling.digests import json_digest
 from pipeline.labelling.image_files import image_files_digest
 from pipeline.labelling.rejects_histogram import rejects_by_reason
-from pipeline.labelling.shard_store import ShardManifest, ShardResult, ShardStore
+from pipeline.labelling.shard_store import ShardResult, ShardStore
 from pipeline.labelling.stages import TAG_STAGE
 from pipeline.tagging import (
     RelationScorer,

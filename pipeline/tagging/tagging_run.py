@@ -35,6 +35,7 @@ from data_schemas.parquet_io import read_table
 from data_schemas.reject_warnings import RejectWarnings
 from data_schemas.rejects import REJECTS, RejectReason, RejectRecord
 from data_schemas.scene_graphs import SCENE_GRAPHS
+from data_schemas.stage_run_manifest import StageRunManifest, StageTotals
 from data_schemas.staged_output import StagedDatasetOutput
 from data_schemas.tagged_relations import TAGGED_RELATIONS, TaggedRelationRecord
 from model.data.image_files import ImageFileError
@@ -53,7 +54,6 @@ TAG_STAGE = "tag"
 """The stage named in the tagging rejects (and the tag shards of a labelling run)."""
 REPORTED_THRESHOLDS = (0.2, 0.3, 0.4, 0.5)
 """Relations kept at these confidences are counted (RLIPv2 pre-trains at 0.20)."""
-TOP_PREDICATES = 20
 
 
 @dataclass
@@ -138,20 +138,30 @@ class TaggingSummary:
             )
         return "\n".join(lines)
 
-    def manifest(self) -> dict:
+    def manifest(self, dataset_dir: Path, candidates_dir: Path) -> StageRunManifest:
         counts = self.counts
-        return {
-            "tagger_id": self.tagger_id,
-            "save_threshold": self.save_threshold,
-            "top_k_per_pair": self.top_k_per_pair,
-            **counts.totals(),
-            "relations_at_threshold": {
-                f"{threshold:g}": counts.relations_at_threshold[threshold]
-                for threshold in self._reported_thresholds()
+        return StageRunManifest(
+            command="tag",
+            dataset=dataset_dir,
+            candidates=candidates_dir,
+            settings={
+                "tagger_id": self.tagger_id,
+                "save_threshold": self.save_threshold,
+                "top_k_per_pair": self.top_k_per_pair,
             },
-            "predicate_kinds": len(counts.predicates),
-            "top_predicates": dict(counts.predicates.most_common(TOP_PREDICATES)),
-        }
+            stages={
+                TAG_STAGE: StageTotals(
+                    counts=counts.totals(),
+                    histograms={
+                        "relations_at_threshold": {
+                            f"{threshold:g}": counts.relations_at_threshold[threshold]
+                            for threshold in self._reported_thresholds()
+                        },
+                        "predicates": dict(counts.predicates.most_common()),
+                    },
+                )
+            },
+        )
 
 
 def run_tagging(
@@ -227,9 +237,7 @@ def run_tagging(
             counts=counts,
             seconds=time.perf_counter() - started,
         )
-        output.commit(
-            {"dataset": str(dataset_dir), "candidates": str(candidates_dir), **summary.manifest()}
-        )
+        output.commit(summary.manifest(dataset_dir, candidates_dir))
     return summary
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from data_schemas import CANDIDATES, write_table_atomic
+from data_schemas.stage_run_manifest import StageRunManifest
 from data_schemas.staged_output import StagedDatasetOutput
 from data_schemas.temporary_siblings import new_temporary_sibling, remove_abandoned_siblings
 from pipeline.labelling.shard_store import ShardResult, ShardStore
@@ -73,7 +74,7 @@ def test_the_next_run_removes_what_a_killed_one_left_beside_a_staged_output(
     out_dir = tmp_path / "tagged"
     leftover = owned_sibling(out_dir, "staging", pid=dead_pid)
     with StagedDatasetOutput(out_dir, rows_per_shard=10, overwrite=False) as output:
-        output.commit({"stage": "test"})
+        output.commit(StageRunManifest(command="tag", dataset=tmp_path / "dataset"))
     assert not leftover.exists()
     assert sorted(path.name for path in tmp_path.iterdir()) == ["tagged"]
 

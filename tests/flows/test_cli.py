@@ -13,6 +13,7 @@ import duckdb
 import pytest
 
 import data_schemas as ds
+from data_schemas.manifest_file import read_manifest
 from flows.cli import SUBCOMMANDS, main
 from model.data import SceneGraphSource, read_scene_graph_annotations
 
@@ -154,9 +155,9 @@ def test_candidates_from_existing_captions_recall_most_ground_truth_pairs(
     pairs = {(c.subject_entity_id, c.object_entity_id) for c in candidates}
     recalled = sum((r["subject_entity_id"], r["object_entity_id"]) in pairs for r in truth)
     assert recalled / len(truth) > 0.6
-    manifest = json.loads((tmp_path / "candidates" / "manifest.json").read_text())
-    assert manifest["candidates"] == len(candidates)
-    assert manifest["captions"] == 24 * 5
+    manifest = read_manifest(tmp_path / "candidates")
+    assert manifest.stages["match"].counts["candidates"] == len(candidates)
+    assert manifest.stages["caption"].counts["captions"] == 24 * 5
 
 
 def test_candidates_with_blip_reject_broken_images_and_keep_the_rest(

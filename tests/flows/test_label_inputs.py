@@ -1,24 +1,31 @@
 """A label run's inputs are checked before any stage runs: one clear error per mistake."""
 
-import json
 from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
 
 from data_schemas import RLIPv2InputError
+from data_schemas.dataset_manifest import DatasetManifest, DatasetSources
+from data_schemas.manifest_file import write_manifest
 from flows.cli import main
-from flows.label_flow import missing_image_files
 from flows.label_inputs import check_label_inputs
 from flows.label_parameters import BlipParameters, LabelParameters
 from flows.training_parameters import PretrainParameters
+
+
+def ingested_manifest(
+    *, image_root: Path | None = None, rejects: dict[str, int] | None = None
+) -> DatasetManifest:
+    return DatasetManifest(dataset="coco", split="train", counts={}, rejects=rejects or {},
+                           sources=DatasetSources(image_root=image_root))
 
 
 @pytest.fixture
 def valid(tmp_path: Path) -> LabelParameters:
     dataset = tmp_path / "dataset"
     dataset.mkdir()
-    (dataset / "manifest.json").write_text("{}")
+    write_manifest(dataset, ingested_manifest())
     (tmp_path / "tagger.pt").write_bytes(b"a checkpoint")
     (tmp_path / "images").mkdir()
     return LabelParameters(dataset_dir=dataset, out_dir=tmp_path / "out",
@@ -73,20 +80,16 @@ def test_the_command_line_reports_a_bad_input_before_starting_prefect(
     assert "Traceback" not in error
 
 
-def test_an_ingest_with_missing_image_files_is_not_reused(tmp_path: Path) -> None:
+def test_an_ingest_with_missing_image_files_is_not_reused() -> None:
     """The JSON the ingest key digests cannot tell whether a missing file has arrived."""
-    (tmp_path / "manifest.json").write_text(json.dumps({"rejects": {"missing_image_file": 3}}))
-    assert missing_image_files(tmp_path) == 3
-    (tmp_path / "manifest.json").write_text(json.dumps({"rejects": {"degenerate_box": 2}}))
-    assert missing_image_files(tmp_path) == 0
+    assert ingested_manifest(rejects={"missing_image_file": 3}).missing_image_files() == 3
+    assert ingested_manifest(rejects={"degenerate_box": 2}).missing_image_files() == 0
 
 
 def test_the_image_root_recorded_at_ingest_must_still_be_there(
     valid: LabelParameters, tmp_path: Path
 ) -> None:
-    (valid.dataset_dir / "manifest.json").write_text(
-        json.dumps({"sources": {"image_root": str(tmp_path / "moved")}})
-    )
+    write_manifest(valid.dataset_dir, ingested_manifest(image_root=tmp_path / "moved"))
     with pytest.raises(RLIPv2InputError, match=r"image root recorded at ingest \S+moved is not"):
         check_label_inputs(valid.model_copy(update={"image_root": None}))
     check_label_inputs(valid)  # an image root given overrides the recorded one

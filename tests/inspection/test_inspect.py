@@ -13,6 +13,8 @@ import pyarrow.parquet as pq
 import pytest
 
 import data_schemas as ds
+from data_schemas.label_run_manifest import LabelRunManifest
+from data_schemas.manifest_file import write_manifest
 from flows.cli import main
 from inspection import image_detail_text, inspect_image, summarize_run
 from label_run import NUM_IMAGES, UNREADABLE_IMAGE_ID, LabelRun, shared_label_run
@@ -158,7 +160,7 @@ def test_summary_as_dict_is_json_and_markdown_has_every_table(run: LabelRun) -> 
 def test_entity_pairs_need_the_dataset_and_dataset_can_be_given(run: LabelRun, tmp_path) -> None:
     moved = tmp_path / "moved"
     shutil.copytree(run.label_dir, moved)
-    (moved / "manifest.json").write_text(json.dumps({"dataset": str(tmp_path / "gone")}))
+    write_manifest(moved, LabelRunManifest(dataset=tmp_path / "gone", plan={}, summary={}))
     candidates = summarize_run(moved).table("candidates")
     assert candidates.top_entity_pairs is None and candidates.relations > 0
     named = summarize_run(moved, dataset_dir=run.dataset_dir).table("candidates")

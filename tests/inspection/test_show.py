@@ -1,7 +1,6 @@
 """``rlipv2 show``: scene-graph pictures are PNGs of the image's size with boxes, labels and
 relation arrows drawn; contact sheets tile several; bad input is a clear error."""
 
-import json
 import shutil
 from pathlib import Path
 
@@ -11,6 +10,8 @@ import pytest
 from PIL import Image
 
 import data_schemas as ds
+from data_schemas.label_run_manifest import LabelRunManifest
+from data_schemas.manifest_file import write_manifest
 from flows.cli import main
 from inspection import (
     render_contact_sheet,
@@ -152,7 +153,7 @@ def test_unknown_image_and_lost_dataset_are_clear_errors(run: LabelRun, tmp_path
         render_run_image(run.label_dir, 4242)
     moved = tmp_path / "moved"
     shutil.copytree(run.label_dir, moved)
-    (moved / "manifest.json").write_text(json.dumps({"dataset": "nowhere/coco"}))
+    write_manifest(moved, LabelRunManifest(dataset=Path("nowhere/coco"), plan={}, summary={}))
     with pytest.raises(ds.RLIPv2InputError, match="'nowhere/coco'.*pass --dataset"):
         render_run_image(moved, 4)
     assert render_run_image(moved, 4, dataset_dir=run.dataset_dir).size == render_run_image(

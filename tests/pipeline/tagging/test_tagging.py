@@ -1,6 +1,5 @@
 """Tagging: candidates scored by a relation scorer -> tagged relations and scene graphs."""
 
-import json
 import math
 import shutil
 from collections.abc import Collection, Mapping, Sequence
@@ -14,6 +13,7 @@ import torch
 
 import data_schemas as ds
 from conftest import write_image
+from data_schemas.manifest_file import read_manifest
 from demo_world import write_demo_world
 from model.data import SceneGraphSource, load_rgb_image, read_scene_graph_annotations
 from pipeline.captioning.existing_captions import read_existing_captions
@@ -401,16 +401,17 @@ def test_run_keeps_exactly_the_ground_truth_among_candidate_combinations(
     assert all(r.provenance == evidence_of.get(t, [])
                for t, r in zip(triplets(relations), relations, strict=True))
 
-    manifest = json.loads((tmp_path / "tagged" / "manifest.json").read_text())
-    assert manifest["images"] == summary.counts.images == 12
-    assert manifest["relations_kept"] == len(relations)
-    assert manifest["pair_texts_scored"] == len(candidate_combinations(demo.candidates))
-    assert manifest["pairs_scored"] == len({(c.subject_entity_id, c.object_entity_id)
-                                            for c in demo.candidates})
-    assert manifest["relations_at_threshold"]["0.2"] == len(relations)
-    assert sum(manifest["top_predicates"].values()) == len(relations)
-    assert manifest["tables"]["tagged_relations"]["rows"] == len(relations)
-    assert manifest["tables"]["rejects"]["rows"] == 0
+    manifest = read_manifest(tmp_path / "tagged")
+    tagging = manifest.stages["tag"]
+    assert tagging.counts["images"] == summary.counts.images == 12
+    assert tagging.counts["relations_kept"] == len(relations)
+    assert tagging.counts["pair_texts_scored"] == len(candidate_combinations(demo.candidates))
+    assert tagging.counts["pairs_scored"] == len({(c.subject_entity_id, c.object_entity_id)
+                                                 for c in demo.candidates})
+    assert tagging.histograms["relations_at_threshold"]["0.2"] == len(relations)
+    assert sum(tagging.histograms["predicates"].values()) == len(relations)
+    assert manifest.tables["tagged_relations"].rows == len(relations)
+    assert manifest.tables["rejects"].rows == 0
     assert "relations kept" in summary.format() and "fake-truth-scorer" in summary.format()
 
 

@@ -17,12 +17,11 @@ import data_schemas as ds
 from data_schemas.label_run_manifest import LabelRunManifest
 from data_schemas.manifest_file import write_manifest
 from demo_world import write_demo_world
-from pipeline.captioning.existing_captions import read_existing_captions
 from pipeline.ingest import ingest_coco_dataset, ingest_visual_genome_dataset
-from pipeline.labelling.candidate_run import run_candidate_stages
-from pipeline.matching import PhraseMatcher, builtin_synonym_table
+from pipeline.labelling import LabelSettings
+from pipeline.labelling.stage_run import run_candidate_stages, run_tag_stages
+from pipeline.matching import build_phrase_matcher
 from pipeline.parsing import CaptionParserConfig, build_caption_parser
-from pipeline.tagging import run_tagging
 
 NUM_IMAGES = 12
 UNREADABLE_IMAGE_ID = 5
@@ -98,16 +97,17 @@ def build_label_run(root: Path) -> LabelRun:
         objects_json=paths.vg_objects_json, out_dir=root / "vg", dataset="demo_vg",
         split="train", image_root=paths.images_dir,
     )
+    settings = LabelSettings(vocabulary="demo", save_threshold=SAVE_THRESHOLD)
     run_candidate_stages(
-        root / "coco", root / "candidates",
-        captions=read_existing_captions(root / "coco" / "captions"),
-        parser=build_caption_parser(CaptionParserConfig()),
-        matcher=PhraseMatcher(builtin_synonym_table("demo")),
-        max_pairs_per_triplet=None, rows_per_shard=40, overwrite=False,
+        settings, root / "coco", root / "candidates", captions_dir=None, image_root=None,
+        captioner=None, parser=build_caption_parser(CaptionParserConfig()),
+        matcher=build_phrase_matcher("demo", None), rows_per_shard=40, overwrite=False,
     )
-    run_tagging(
-        root / "coco", root / "candidates", root / "tagged", scorer=HashedFakeScorer(),
-        image_root=paths.images_dir, save_threshold=SAVE_THRESHOLD, top_k_per_pair=None,
+    stand_in = root / "fake-tagger.pt"  # the checkpoint the shards are keyed on
+    stand_in.write_text(HashedFakeScorer.tagger_id)
+    run_tag_stages(
+        settings, root / "coco", root / "candidates", root / "tagged",
+        tagger_checkpoint=stand_in, scorer=HashedFakeScorer(), image_root=paths.images_dir,
         rows_per_shard=40, overwrite=False,
     )
     label_dir = root / "label"

@@ -130,6 +130,14 @@ def task_runs_of(flow_run_id: UUID) -> list[TaskRun]:
         )
 
 
+def shard_task_states(flow_run_id: UUID) -> Counter[str]:
+    """How many of the flow run's stage x shard tasks ended in each state (by name)."""
+    shard_tasks = ("caption-", "parse-", "match-", "tag-", "scene-graphs-")
+    return Counter(
+        run.state_name for run in task_runs_of(flow_run_id) if run.name.startswith(shard_tasks)
+    )
+
+
 def progress_lines(records: list[logging.LogRecord]) -> dict[str, str]:
     """``stage -> its last progress log line`` among ``records``, without the run's percent
     (``"parse: 3/3 shards (3 reused)"``)."""
@@ -262,6 +270,9 @@ def test_a_second_run_with_the_same_parameters_reuses_every_shard(
         stage: f"{stage}: {NUM_SHARDS}/{NUM_SHARDS} shards ({NUM_SHARDS} reused)"
         for stage in STAGES
     }
+    # And the UI: Prefect shows the shard tasks whose shards the store reused as Cached.
+    assert shard_task_states(again.flow_run_id) == {"Cached": 5 * NUM_SHARDS}
+    assert shard_task_states(first_run.flow_run_id) == {"Completed": 5 * NUM_SHARDS}
 
 
 def test_a_new_save_threshold_recomputes_only_the_tag_and_scene_graph_shards(
@@ -282,8 +293,8 @@ def test_a_new_save_threshold_recomputes_only_the_tag_and_scene_graph_shards(
 
 
 def test_a_stage_whose_shards_were_deleted_is_computed_again(first_run: LabelRun) -> None:
-    """Prefect's cache still names the deleted tag shards: their results are forgotten, not
-    served (which stopped the run), and the shards computed again give the same rows."""
+    """The shard store alone says what is done: the deleted tag shards are computed again,
+    and give the same rows."""
     shutil.rmtree(first_run.parameters.out_dir / "work" / "tag")
     again = run_label(first_run.parameters)
     assert len(again.shard_dirs["tag"]) == NUM_SHARDS

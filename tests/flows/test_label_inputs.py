@@ -10,8 +10,9 @@ from data_schemas.dataset_manifest import DatasetManifest, DatasetSources
 from data_schemas.manifest_file import write_manifest
 from flows.cli import main
 from flows.label_inputs import check_label_inputs
-from flows.label_parameters import BlipParameters, LabelParameters
+from flows.label_parameters import LabelParameters
 from flows.training_parameters import PretrainParameters
+from pipeline.labelling import BlipSettings
 
 
 def ingested_manifest(
@@ -45,7 +46,7 @@ def test_valid_inputs_pass(valid: LabelParameters) -> None:
         ({"image_root": "tagger.pt"}, r"image root \S+tagger.pt is not a directory"),
         ({"image_root": None}, "was ingested without --image-root"),
         ({"tagger_device": "gpu"}, "tagger device 'gpu' is not a device"),
-        ({"blip": BlipParameters(device="cuda:x")}, "BLIP device 'cuda:x' is not a device"),
+        ({"blip": BlipSettings(device="cuda:x")}, "BLIP device 'cuda:x' is not a device"),
         ({"then_pretrain": PretrainParameters(config_file=Path("nope.toml"))},
          "config file nope.toml does not exist"),
     ],

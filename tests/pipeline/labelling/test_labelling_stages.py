@@ -1,6 +1,7 @@
 """``pipeline.labelling`` without Prefect: the split into image shards, the stage keys, the
-atomic shard store, and a plain loop over the shard jobs against the whole-dataset reference run
-(``run_candidate_stages`` + ``run_tagging``) of the labelling world."""
+atomic shard store, and a plain loop over the shard jobs in shards of a few images against the
+reference run of the labelling world (``rlipv2 candidates`` and ``rlipv2 tag``'s runs, the whole
+dataset as one shard)."""
 
 import dataclasses
 import json
@@ -13,8 +14,10 @@ from pathlib import Path
 import numpy as np
 import pyarrow.parquet as pq
 import pytest
+from pydantic import BaseModel, ValidationError
 
 import data_schemas as ds
+from data_schemas.option import settings_of
 from labelling_world import (
     NUM_IMAGES,
     PUBLISHED_TABLES,
@@ -25,23 +28,25 @@ from labelling_world import (
     published_rows,
     world_plan,
 )
-from pipeline.captioning import BlipCaptionerConfig
 from pipeline.labelling import (
     CAPTION_STAGE,
     MATCH_STAGE,
     PARSE_STAGE,
+    SCENE_GRAPH_STAGE,
     SPLIT_STAGE,
     TAG_STAGE,
+    BlipSettings,
     CaptionJob,
+    LabelSettings,
     ShardManifest,
     ShardStore,
     SplitJob,
     run_split_job,
 )
 from pipeline.labelling.shard_store import ShardResult
+from pipeline.labelling.stage_run import run_tag_stages
 from pipeline.matching import PhraseMatcher, builtin_synonym_table
 from pipeline.parsing import CaptionParserConfig, build_caption_parser
-from pipeline.tagging import run_tagging
 from rtagger.tagger_scorer import load_tagger_scorer
 
 
@@ -64,6 +69,19 @@ def models(labelling_world: LabellingWorld) -> dict:
     }
 
 
+def split_job(
+    dataset_dir: Path, *, images_per_shard: int, with_captions: bool = True,
+    code_version: str = "test",
+) -> SplitJob:
+    """The split of ``dataset_dir``, carrying its captions unless ``with_captions`` is False."""
+    return SplitJob(
+        dataset_dir=dataset_dir,
+        carried={"captions": dataset_dir / "captions"} if with_captions else {},
+        settings=LabelSettings(images_per_shard=images_per_shard),
+        code_version=code_version,
+    )
+
+
 # --- split ----------------------------------------------------------------------------------
 
 
@@ -72,10 +90,7 @@ def test_split_cuts_images_in_id_order_and_gives_each_shard_exactly_its_rows(
     labelling_world: LabellingWorld, tmp_path: Path, images_per_shard: int
 ) -> None:
     dataset = labelling_world.dataset_dir
-    job = SplitJob(
-        dataset_dir=dataset, images_per_shard=images_per_shard, with_captions=True,
-        code_version="test",
-    )
+    job = split_job(dataset, images_per_shard=images_per_shard)
     manifests = run_split_job(job, ShardStore(tmp_path))
 
     image_ids = sorted(row["image_id"] for row in rows(dataset / "images"))
@@ -106,8 +121,7 @@ def test_split_cuts_images_in_id_order_and_gives_each_shard_exactly_its_rows(
 def test_split_without_captions_and_its_reuse(
     labelling_world: LabellingWorld, tmp_path: Path
 ) -> None:
-    job = SplitJob(dataset_dir=labelling_world.dataset_dir, images_per_shard=5,
-                   with_captions=False, code_version="test")
+    job = split_job(labelling_world.dataset_dir, images_per_shard=5, with_captions=False)
     first = run_split_job(job, ShardStore(tmp_path))
     assert all(set(manifest.tables) == {"images", "entities"} for manifest in first)
     again = run_split_job(job, ShardStore(tmp_path))
@@ -122,21 +136,23 @@ def test_split_refuses_an_empty_dataset_a_missing_table_and_a_zero_shard_size(
     for spec in (ds.IMAGES, ds.ENTITIES, ds.CAPTIONS):
         ds.write_table_atomic(spec.rows_to_arrow([]), ds.shard_path(empty / spec.name, 0), spec)
     store = ShardStore(tmp_path / "work")
-    job = SplitJob(dataset_dir=empty, images_per_shard=5, with_captions=True, code_version="t")
     with pytest.raises(ds.RLIPv2InputError, match="has no images: nothing to label"):
-        run_split_job(job, store)
+        run_split_job(split_job(empty, images_per_shard=5), store)
 
     without_captions = tmp_path / "without-captions"
     shutil.copytree(labelling_world.dataset_dir, without_captions,
                     ignore=shutil.ignore_patterns("captions"))
-    job = job.model_copy(update={"dataset_dir": without_captions})
+    job = split_job(without_captions, images_per_shard=5)
     with pytest.raises(ds.RLIPv2InputError, match="has no 'captions' table"):
         run_split_job(job, store)
+    elsewhere = job.model_copy(update={"carried": {"captions": tmp_path / "captions"}})
+    with pytest.raises(ds.RLIPv2InputError, match=r"captions holds no 'captions' table"):
+        run_split_job(elsewhere, store)
     assert not (tmp_path / "work").exists()
-    assert len(run_split_job(job.model_copy(update={"with_captions": False}), store)) == 3
+    assert len(run_split_job(job.model_copy(update={"carried": {}}), store)) == 3
 
-    with pytest.raises(ValueError, match="images_per_shard must be >= 1"):
-        run_split_job(job.model_copy(update={"images_per_shard": 0}), store)
+    with pytest.raises(ValidationError, match="images_per_shard"):
+        LabelSettings(images_per_shard=0)
 
 
 # --- keys -----------------------------------------------------------------------------------
@@ -170,6 +186,24 @@ def assert_keys(job, *, changed_by: dict, unchanged_by: dict | None = None) -> N
         assert job.model_copy(update={field: value}).key() == key, field
 
 
+def assert_settings_keys(job, *, changed_by: dict, unchanged_by: dict) -> None:
+    """Like :func:`assert_keys`, for the options of ``job.settings`` (by dotted name)."""
+    for name, value in changed_by.items():
+        assert job.model_copy(update={"settings": with_option(job.settings, name, value)}).key() \
+            != job.key(), name
+    for name, value in unchanged_by.items():
+        assert job.model_copy(update={"settings": with_option(job.settings, name, value)}).key() \
+            == job.key(), name
+
+
+def with_option(settings: BaseModel, name: str, value: object) -> BaseModel:
+    """``settings`` with the option of dotted ``name`` set to ``value`` (validated)."""
+    outer, _, inner = name.partition(".")
+    if inner:
+        value = with_option(getattr(settings, outer), inner, value)
+    return type(settings).model_validate(settings.model_dump() | {outer: value})
+
+
 def assert_config_keys(job, config_field: str, *, changed_by: dict, unchanged_by: dict) -> None:
     """Like :func:`assert_keys`, for the fields of the dataclass config ``job.<config_field>``."""
     config = getattr(job, config_field)
@@ -187,15 +221,16 @@ def assert_config_keys(job, config_field: str, *, changed_by: dict, unchanged_by
 def test_split_keys_change_with_dataset_shard_size_captions_and_code(
     labelling_world: LabellingWorld, tmp_path: Path
 ) -> None:
-    job = SplitJob(dataset_dir=labelling_world.dataset_dir, images_per_shard=5,
-                   with_captions=True, code_version="v1")
-    digest = job.dataset_digest()
+    job = split_job(labelling_world.dataset_dir, images_per_shard=5, code_version="v1")
+    digest = job.input_digests()
     key = job.shard_key(digest, 0)
-    assert job.model_copy().shard_key(job.dataset_digest(), 0) == key
+    assert job.model_copy().shard_key(job.input_digests(), 0) == key
     assert job.shard_key(digest, 1) != key
-    changes = {"images_per_shard": 4, "with_captions": False, "code_version": "v2"}
+    changes = {"settings": LabelSettings(images_per_shard=4), "code_version": "v2"}
     for field, value in changes.items():
         assert job.model_copy(update={field: value}).shard_key(digest, 0) != key, field
+    without_captions = job.model_copy(update={"carried": {}})
+    assert without_captions.shard_key(without_captions.input_digests(), 0) != key
 
     edited = tmp_path / "edited"
     shutil.copytree(labelling_world.dataset_dir, edited)
@@ -205,7 +240,7 @@ def test_split_keys_change_with_dataset_shard_size_captions_and_code(
         file.unlink()
     ds.write_table_atomic(ds.CAPTIONS.rows_to_arrow(captions),
                           ds.shard_path(edited / "captions", 0), ds.CAPTIONS)
-    assert job.model_copy(update={"dataset_dir": edited}).dataset_digest() != digest
+    assert split_job(edited, images_per_shard=5).input_digests() != digest
 
 
 def test_stage_keys_change_with_inputs_settings_models_and_code_but_not_execution_settings(
@@ -229,10 +264,15 @@ def test_stage_keys_change_with_inputs_settings_models_and_code_but_not_executio
         "code_version": "other",
         "split": with_digest(split, "captions", "0" * 16),
     }, unchanged_by={"image_root": edited_images})
+    # Reused captions depend on none of BLIP's settings.
+    assert_settings_keys(existing, changed_by={}, unchanged_by={
+        "blip.num_captions": 3, "blip.seed": 1, "blip.model": "/elsewhere/blip-dir",
+    })
 
-    blip = CaptionJob(split=split, source="blip", blip=BlipCaptionerConfig(model="blip-dir"),
-                      model_checksum="a" * 16, image_root=labelling_world.images_dir,
-                      code_version="v1")
+    blip = CaptionJob(
+        split=split, settings=LabelSettings(captioner="blip", blip=BlipSettings(model="blip-dir")),
+        model_checksum="a" * 16, image_root=labelling_world.images_dir, code_version="v1",
+    )
     assert_keys(blip, changed_by={
         "model_checksum": "b" * 16,
         "image_root": edited_images,
@@ -240,10 +280,9 @@ def test_stage_keys_change_with_inputs_settings_models_and_code_but_not_executio
         "split": with_digest(split, "images", "0" * 16),
     })
     # The model is keyed by the checksum of its files (above), not by its name or path.
-    assert_config_keys(blip, "blip", changed_by={
-        "num_captions": 3, "num_beams": 4, "max_length": 30, "min_length": 6, "top_p": 0.8,
-        "repetition_penalty": 1.2, "seed": 1, "prompt": "a photo of ",
-    }, unchanged_by={"batch_size": 2, "device": "cpu", "model": "/elsewhere/blip-dir"})
+    assert_settings_keys(blip, changed_by={"blip.num_captions": 3, "blip.seed": 1}, unchanged_by={
+        "blip.batch_size": 2, "blip.device": "cpu", "blip.model": "/elsewhere/blip-dir",
+    })
     assert blip.model_copy(update={"image_root": missing_image}).key() != blip.key()
 
     parse = plan.parse_job(captions)
@@ -255,26 +294,27 @@ def test_stage_keys_change_with_inputs_settings_models_and_code_but_not_executio
         "spacy_model": "other_model", "max_text_length": 500, "collective_nouns": frozenset(),
     }, unchanged_by={"batch_size": 3, "n_process": 2})
 
-    assert_keys(plan.match_job(split, triplets), changed_by={
+    match = plan.match_job(split, triplets)
+    assert_keys(match, changed_by={
         "synonyms_digest": "0" * 16,
-        "max_pairs_per_triplet": 3,
         "code_version": "other",
         "triplets": with_digest(triplets, "triplets", "0" * 16),
         "split": with_digest(split, "entities", "0" * 16),
+    })
+    assert_settings_keys(match, changed_by={"max_pairs_per_triplet": 3}, unchanged_by={
+        "save_threshold": 0.5, "images_per_shard": 4,
     })
 
     tag = plan.tag_job(split, candidates)
     assert_keys(tag, changed_by={
         "tagger_checksum": "0" * 16,
-        "save_threshold": 0.5,
-        "top_k_per_pair": 1,
         "code_version": "other",
         "image_root": edited_images,
         "candidates": with_digest(candidates, "candidates", "0" * 16),
         "split": with_digest(split, "entities", "0" * 16),
     })
-    assert plan.model_copy(update={"tagger_device": "cuda"}).tag_job(split, candidates).key() \
-        == tag.key()
+    assert_settings_keys(tag, changed_by={"save_threshold": 0.5, "top_k_per_pair": 1},
+                         unchanged_by={"tagger_device": "cuda", "max_pairs_per_triplet": 3})
 
     [graphs] = plan.scene_graph_jobs([split], [tagged])
     assert_keys(graphs, changed_by={
@@ -282,6 +322,61 @@ def test_stage_keys_change_with_inputs_settings_models_and_code_but_not_executio
         "code_version": "other",
         "tagged": with_digest(tagged, "tagged_relations", "0" * 16),
     })
+
+
+OTHER_VALUES = {
+    "images_per_shard": (4, 5),
+    "captioner": ("existing", "blip"),
+    "blip.model": ("other-blip",),
+    "blip.num_captions": (3, 4),
+    "blip.batch_size": (2, 3),
+    "blip.seed": (1, 2),
+    "blip.device": ("cpu", "cuda"),
+    "vocabulary": ("coco", "demo"),
+    "synonyms_file": (Path("synonyms.json"),),
+    "max_pairs_per_triplet": (3, 4),
+    "save_threshold": (0.5, 0.6),
+    "top_k_per_pair": (1, 2),
+    "tagger_device": ("cpu", "cuda"),
+}
+"""For every label option, values of which at least one differs from any job's."""
+
+
+def test_every_option_deciding_a_stage_by_value_is_in_its_key_and_no_other_is(
+    loop_run: dict, labelling_world: LabellingWorld
+) -> None:
+    """The settings models declare what decides each stage; the keys follow, for every option
+    there is and will be."""
+    plan, stages = loop_run["plan"], loop_run["stages"]
+    split, captions, triplets, candidates, tagged = (
+        stages[stage][0] for stage in (SPLIT_STAGE, CAPTION_STAGE, PARSE_STAGE, MATCH_STAGE,
+                                       TAG_STAGE)
+    )
+    blip_settings = plan.settings.model_copy(update={"captioner": "blip"})
+    split_job_, digests = plan.split_job(), plan.split_job().input_digests()
+    jobs = {
+        CAPTION_STAGE: plan.caption_job(split).model_copy(
+            update={"settings": blip_settings, "model_checksum": "a" * 16}
+        ),
+        PARSE_STAGE: plan.parse_job(captions),
+        MATCH_STAGE: plan.match_job(split, triplets),
+        TAG_STAGE: plan.tag_job(split, candidates),
+        SCENE_GRAPH_STAGE: plan.scene_graph_jobs([split], [tagged])[0],
+    }
+    keys = {stage: (lambda settings, job=job: job.model_copy(update={"settings": settings}).key())
+            for stage, job in jobs.items()}
+    keys[SPLIT_STAGE] = lambda settings: split_job_.model_copy(
+        update={"settings": settings}
+    ).shard_key(digests, 0)
+    settings = {stage: job.settings for stage, job in jobs.items()} | {SPLIT_STAGE: plan.settings}
+    assert set(OTHER_VALUES) == {setting.name for setting in settings_of(LabelSettings)}
+    for stage, key_of in keys.items():
+        for setting in settings_of(LabelSettings):
+            current = settings[stage]
+            value = next(v for v in OTHER_VALUES[setting.name] if v != current.value(setting.name))
+            changed = key_of(with_option(current, setting.name, value)) != key_of(current)
+            decides = setting.option.decides == stage and not setting.option.by_content
+            assert changed == decides, (stage, setting.name)
 
 
 # --- the shard store ------------------------------------------------------------------------
@@ -422,13 +517,16 @@ def test_with_a_fake_scorer_rejecting_an_image_shards_match_the_whole_dataset_ru
 ) -> None:
     scorer = HashedFakeScorer()
     whole = tmp_path / "whole"
-    run_tagging(
+    plan = world_plan(labelling_world, tmp_path / "out", images_per_shard=5, save_threshold=0.3,
+                      top_k_per_pair=1)
+    stand_in = tmp_path / "fake-tagger.pt"  # the checkpoint keying the whole run's shards
+    stand_in.write_text(scorer.tagger_id)
+    run_tag_stages(
+        plan.settings.model_copy(update={"images_per_shard": NUM_IMAGES}),
         labelling_world.dataset_dir, labelling_world.reference_candidates_dir, whole,
-        scorer=scorer, image_root=labelling_world.images_dir, save_threshold=0.3,
-        top_k_per_pair=1, rows_per_shard=1000, overwrite=False,
+        tagger_checkpoint=stand_in, scorer=scorer, image_root=labelling_world.images_dir,
+        rows_per_shard=1000, overwrite=False,
     )
-    plan = world_plan(labelling_world, tmp_path / "out", images_per_shard=5, save_threshold=0.3)
-    plan = plan.model_copy(update={"top_k_per_pair": 1})
     label_in_a_loop(plan, parser=models["parser"], matcher=models["matcher"], scorer=scorer)
 
     published = published_rows(tmp_path / "out")

@@ -16,12 +16,13 @@ from conftest import write_image
 from data_schemas.manifest_file import read_manifest
 from demo_world import write_demo_world
 from model.data import SceneGraphSource, load_rgb_image, read_scene_graph_annotations
-from pipeline.captioning.existing_captions import read_existing_captions
 from pipeline.ingest import ingest_coco_dataset, ingest_visual_genome_dataset
-from pipeline.labelling.candidate_run import run_candidate_stages
-from pipeline.matching import PhraseMatcher, builtin_synonym_table
+from pipeline.labelling import LabelSettings
+from pipeline.labelling.stage_run import StageRunSummary, run_candidate_stages, run_tag_stages
+from pipeline.labelling.stage_run_report import tag_run_report
+from pipeline.matching import build_phrase_matcher
 from pipeline.parsing import CaptionParserConfig, build_caption_parser
-from pipeline.tagging import TaggingSummary, run_tagging, tag_image
+from pipeline.tagging import tag_image
 
 Triplet = tuple[int, int, str]
 """(subject_entity_id, object_entity_id, relation text)."""
@@ -280,18 +281,6 @@ def test_scores_breaking_the_scorer_contract_are_refused() -> None:
         tag(ConstantFakeScorer(math.nan))
 
 
-@pytest.mark.parametrize(
-    ("options", "message"),
-    [
-        ({"save_threshold": 1.5}, "save_threshold"),
-        ({"top_k_per_pair": 0}, "top_k_per_pair"),
-    ],
-)
-def test_bad_options_are_refused(options: dict, message: str) -> None:
-    with pytest.raises(ValueError, match=message):
-        tag(ConstantFakeScorer(0.5), **options)
-
-
 def test_a_scorer_taking_no_pairs_is_refused() -> None:
     with pytest.raises(ValueError, match="fake-constant-scorer has max_pairs=0"):
         tag(ConstantFakeScorer(0.5, max_pairs=0))
@@ -331,11 +320,9 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> DemoInputs:
         objects_json=paths.vg_objects_json, out_dir=root / "vg", dataset="demo_vg", split="train",
     )
     run_candidate_stages(
-        root / "coco", root / "candidates",
-        captions=read_existing_captions(root / "coco" / "captions"),
-        parser=build_caption_parser(CaptionParserConfig()),
-        matcher=PhraseMatcher(builtin_synonym_table("demo")),
-        max_pairs_per_triplet=None, rows_per_shard=1000, overwrite=False,
+        LabelSettings(vocabulary="demo"), root / "coco", root / "candidates", captions_dir=None,
+        image_root=None, captioner=None, parser=build_caption_parser(CaptionParserConfig()),
+        matcher=build_phrase_matcher("demo", None), rows_per_shard=1000, overwrite=False,
     )
     relations = ds.read_table(root / "vg" / "relations", ds.RELATIONS).to_pylist()
     entities = ds.read_table(root / "coco" / "entities", ds.ENTITIES).to_pylist()
@@ -356,12 +343,28 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> DemoInputs:
     )
 
 
-def tag_demo(demo: DemoInputs, out_dir: Path, scorer, **options) -> TaggingSummary:
-    settings = {"image_root": demo.images_dir, "save_threshold": 0.05, "top_k_per_pair": None,
-                "rows_per_shard": 7, "overwrite": False}
-    return run_tagging(
-        demo.dataset_dir, demo.candidates_dir, out_dir, scorer=scorer, **(settings | options)
+def tag_demo(
+    demo: DemoInputs,
+    out_dir: Path,
+    scorer,
+    *,
+    candidates_dir: Path | None = None,
+    image_root: Path | None = None,
+    top_k_per_pair: int | None = None,
+) -> StageRunSummary:
+    """``rlipv2 tag``'s run of ``scorer`` on the demo's candidates (or ``candidates_dir``'s)."""
+    stand_in = out_dir.with_name(f"{out_dir.name}-tagger.pt")  # the checkpoint keying the shards
+    stand_in.write_text(scorer.tagger_id)
+    return run_tag_stages(
+        LabelSettings(save_threshold=0.05, top_k_per_pair=top_k_per_pair),
+        demo.dataset_dir, candidates_dir or demo.candidates_dir, out_dir,
+        tagger_checkpoint=stand_in, scorer=scorer, image_root=image_root or demo.images_dir,
+        rows_per_shard=7, overwrite=False,
     )
+
+
+def tag_counts(summary: StageRunSummary) -> dict[str, int]:
+    return summary.manifest.stages["tag"].counts
 
 
 def read_tagged(out_dir: Path) -> list[ds.TaggedRelationRecord]:
@@ -403,7 +406,7 @@ def test_run_keeps_exactly_the_ground_truth_among_candidate_combinations(
 
     manifest = read_manifest(tmp_path / "tagged")
     tagging = manifest.stages["tag"]
-    assert tagging.counts["images"] == summary.counts.images == 12
+    assert tagging.counts["images"] == tag_counts(summary)["images"] == 12
     assert tagging.counts["relations_kept"] == len(relations)
     assert tagging.counts["pair_texts_scored"] == len(candidate_combinations(demo.candidates))
     assert tagging.counts["pairs_scored"] == len({(c.subject_entity_id, c.object_entity_id)
@@ -412,7 +415,8 @@ def test_run_keeps_exactly_the_ground_truth_among_candidate_combinations(
     assert sum(tagging.histograms["predicates"].values()) == len(relations)
     assert manifest.tables["tagged_relations"].rows == len(relations)
     assert manifest.tables["rejects"].rows == 0
-    assert "relations kept" in summary.format() and "fake-truth-scorer" in summary.format()
+    report = tag_run_report(summary)
+    assert "relations kept" in report and "fake-truth-scorer" in report
 
 
 def test_scene_graphs_hold_all_entities_and_are_read_by_pretraining(
@@ -487,14 +491,12 @@ def test_image_without_candidates_gets_a_scene_graph_without_relationships(
     images_dir = copy_of_images(demo, tmp_path / "images")
     (images_dir / image_records(demo)[1].file_name).unlink()  # never opened: not rejected
     scorer = FakeScorerReadingFiles(demo.truth)
-    summary = run_tagging(
-        demo.dataset_dir, tmp_path / "cand", tmp_path / "tagged", scorer=scorer,
-        image_root=images_dir, save_threshold=0.05, top_k_per_pair=None,
-        rows_per_shard=100, overwrite=False,
-    )
+    summary = tag_demo(demo, tmp_path / "tagged", scorer, candidates_dir=tmp_path / "cand",
+                       image_root=images_dir)
     assert 1 not in {call.image_id for call in scorer.calls}
-    assert (summary.counts.images, summary.counts.images_with_candidates) == (12, 11)
-    assert summary.counts.images_rejected == 0
+    counts = tag_counts(summary)
+    assert (counts["images"], counts["images_with_candidates"]) == (12, 11)
+    assert counts["images_rejected"] == 0
     (graph,) = [g for g in read_graphs(tmp_path / "tagged") if g.image_id == 1]
     assert graph.relationships == [] and len(graph.objects) == len(demo.entity_ids_by_image[1])
 
@@ -514,7 +516,7 @@ def test_unreadable_image_is_rejected_and_the_rest_are_written(
                 if t[0] not in demo.entity_ids_by_image[3]}
     assert expected
     assert set(triplets(read_tagged(tmp_path / "tagged"))) == expected
-    assert summary.counts.images_rejected == 1
+    assert tag_counts(summary)["images_rejected"] == 1
 
 
 def test_missing_and_resized_image_files_are_rejected_with_their_own_reasons(
@@ -535,8 +537,8 @@ def test_missing_and_resized_image_files_are_rejected_with_their_own_reasons(
     ]
     assert images[missing].file_name in rejects[0].detail and "does not exist" in rejects[0].detail
     assert "but its record says" in rejects[1].detail
-    assert summary.counts.images_rejected == 2
-    assert "rejected images              2" in summary.format()
+    assert tag_counts(summary)["images_rejected"] == 2
+    assert "rejected images              2" in tag_run_report(summary)
     graph_ids = {g.image_id for g in read_graphs(tmp_path / "tagged")}
     assert graph_ids == set(images) - {missing, resized}
 
@@ -549,9 +551,6 @@ def test_candidates_of_another_dataset_are_refused(demo: DemoInputs, tmp_path: P
     ds.write_table_atomic(moved, ds.shard_path(tmp_path / "cand" / "candidates", 0),
                           ds.CANDIDATES)
     with pytest.raises(ds.RLIPv2InputError, match="image 999"):
-        run_tagging(
-            demo.dataset_dir, tmp_path / "cand", tmp_path / "tagged",
-            scorer=ConstantFakeScorer(0.5), image_root=demo.images_dir, save_threshold=0.05,
-            top_k_per_pair=None, rows_per_shard=100, overwrite=False,
-        )
+        tag_demo(demo, tmp_path / "tagged", ConstantFakeScorer(0.5),
+                 candidates_dir=tmp_path / "cand")
     assert not (tmp_path / "tagged").exists()

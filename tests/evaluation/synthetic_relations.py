@@ -191,84 +191,94 @@ CUP = [400.0, 50.0, 450.0, 110.0]
 FAR = [500.0, 300.0, 600.0, 460.0]
 
 
-def _hico_made_scenes(start: int) -> list[Scene]:
-    """Hand-made images with ids from ``start``; the fixture README says what each shows.
+class MadeScenes:
+    """Hand-made images with consecutive ids from ``start``.
 
-    Their other verbs score tiny values distinct per image, so that the only tied scores
-    are the deliberate ones: ties whose order changes no AP (the official evaluator ranks ties
-    in whatever order numpy's unstable sort gives).
+    Their other verbs score tiny values distinct per image, so that the only tied scores are
+    the deliberate ones: ties whose order changes no AP (the official evaluators rank ties in
+    whatever order numpy's unstable sort gives).
     """
-    scenes: list[Scene] = []
 
-    def scene() -> Scene:
-        scenes.append(Scene(start + len(scenes)))
-        return scenes[-1]
+    def __init__(self, start: int, num_verbs: int) -> None:
+        self.start = start
+        self.num_verbs = num_verbs
+        self.scenes: list[Scene] = []
 
-    def scores(**by_verb: float) -> list[float]:
-        base = 0.0005 * len(scenes)
-        values = [base + 0.0001 * verb for verb in range(HICO_VERBS)]
+    def new(self) -> Scene:
+        self.scenes.append(Scene(self.start + len(self.scenes)))
+        return self.scenes[-1]
+
+    def scores(self, by_verb: dict[int, float]) -> list[float]:
+        base = 0.0005 * len(self.scenes)
+        values = [base + 0.0001 * verb for verb in range(self.num_verbs)]
         for verb, value in by_verb.items():
-            values[int(verb[1:])] = value
+            values[verb] = value
         return values
 
+    def person_on_horse(self, verb: int) -> Scene:
+        """A new image whose person (label 0) relates to a horse (label 5) by ``verb``."""
+        image = self.new()
+        person, horse = image.add_box(PERSON, 0), image.add_box(HORSE, 5)
+        image.relations.append([person, horse, verb])
+        return image
+
+    def add_harmless_ties(self, verb: int) -> None:
+        """Ties that change no AP: two misses at 0.99, a hit and its duplicate at 0.95 (the
+        first in the list takes the relation), two hits at 0.9, then a hit at 0.85."""
+        image = self.person_on_horse(verb)
+        image.detect(FAR, 0, HORSE, 5, self.scores({verb: 0.99}))
+        image.detect(PERSON, 0, HORSE, 5, self.scores({verb: 0.95}))
+        image.detect(PERSON, 0, HORSE, 5, self.scores({verb: 0.95}))
+        image = self.person_on_horse(verb)
+        image.detect(FAR, 0, HORSE, 5, self.scores({verb: 0.99}))
+        image.detect(PERSON, 0, HORSE, 5, self.scores({verb: 0.9}))
+        for score in (0.9, 0.85):
+            image = self.person_on_horse(verb)
+            image.detect(PERSON, 0, HORSE, 5, self.scores({verb: score}))
+
+
+def _hico_made_scenes(start: int) -> list[Scene]:
+    """Hand-made images (:class:`MadeScenes`); the fixture README says what each shows."""
+    made = MadeScenes(start, HICO_VERBS)
     # No detection; two relations, (person, horse, 3) of a class that nothing detects.
-    image = scene()
+    image = made.new()
     person, horse = image.add_box(PERSON, 0), image.add_box(HORSE, 5)
     image.relations += [[person, horse, 0], [person, horse, 3]]
     # No annotated box, a confident detection of an annotated class: the official code drops it.
-    image = scene()
-    image.detect(PERSON, 0, HORSE, 5, scores(v1=0.965, v0=0.6))
+    image = made.new()
+    image.detect(PERSON, 0, HORSE, 5, made.scores({1: 0.965, 0: 0.6}))
     # Boxes without relations: every detection is a false positive.
-    image = scene()
+    image = made.new()
     image.add_box(PERSON, 0)
     image.add_box(CUP, 2)
-    image.detect(PERSON, 0, CUP, 2, scores(v1=0.55, v2=0.45))
+    image.detect(PERSON, 0, CUP, 2, made.scores({1: 0.55, 2: 0.45}))
     # A wrong object label on perfect boxes, then the right one.
-    image = scene()
+    image = made.new()
     person, cup = image.add_box(PERSON, 0), image.add_box(CUP, 2)
     image.relations.append([person, cup, 1])
-    image.detect(PERSON, 0, CUP, 3, scores(v1=0.93))
-    image.detect(PERSON, 0, CUP, 2, scores(v1=0.42))
+    image.detect(PERSON, 0, CUP, 3, made.scores({1: 0.93}))
+    image.detect(PERSON, 0, CUP, 2, made.scores({1: 0.42}))
     # Pair NMS: a near copy (overlap 0.89 * 0.88 ** 0.5 > 0.7) goes, a shifted one (< 0.7) stays.
-    image = scene()
-    person, horse = image.add_box(PERSON, 0), image.add_box(HORSE, 5)
-    image.relations.append([person, horse, 0])
-    image.detect(PERSON, 0, HORSE, 5, scores(v0=0.8))
-    image.detect([10.0, 10.0, 110.0, 188.0], 0, [90.0, 60.0, 300.0, 236.0], 5, scores(v0=0.79))
-    image.detect([45.0, 10.0, 145.0, 210.0], 0, HORSE, 5, scores(v0=0.78))
+    image = made.person_on_horse(verb=0)
+    image.detect(PERSON, 0, HORSE, 5, made.scores({0: 0.8}))
+    image.detect(
+        [10.0, 10.0, 110.0, 188.0], 0, [90.0, 60.0, 300.0, 236.0], 5, made.scores({0: 0.79})
+    )
+    image.detect([45.0, 10.0, 145.0, 210.0], 0, HORSE, 5, made.scores({0: 0.78}))
     # A verb the horse cannot take (masked to 0), on perfect boxes.
-    image.detect(PERSON, 0, HORSE, 5, scores(v2=0.99))
+    image.detect(PERSON, 0, HORSE, 5, made.scores({2: 0.99}))
     # Ten relations of one class, detected first three times, then missed three times, then
     # four more times: recall reaches exactly 0.3 and 0.7.
     for index in range(10):
-        image = scene()
-        person, horse = image.add_box(PERSON, 0), image.add_box(HORSE, 5)
-        image.relations.append([person, horse, 1])
+        image = made.person_on_horse(verb=1)
         if index < 3:
-            image.detect(PERSON, 0, HORSE, 5, scores(v1=0.99 - index / 100))
+            image.detect(PERSON, 0, HORSE, 5, made.scores({1: 0.99 - index / 100}))
         elif index < 6:
-            image.detect(FAR, 0, HORSE, 5, scores(v1=0.89 - index / 100))
+            image.detect(FAR, 0, HORSE, 5, made.scores({1: 0.89 - index / 100}))
         else:
-            image.detect(PERSON, 0, HORSE, 5, scores(v1=0.3 - index / 100))
-    # Ties that change no AP: two misses at 0.99, a hit and its duplicate at 0.95 (the first
-    # in the list takes the relation), two hits at 0.9, then a hit at 0.85.
-    image = scene()
-    person, horse = image.add_box(PERSON, 0), image.add_box(HORSE, 5)
-    image.relations.append([person, horse, 4])
-    image.detect(FAR, 0, HORSE, 5, scores(v4=0.99))
-    image.detect(PERSON, 0, HORSE, 5, scores(v4=0.95))
-    image.detect(PERSON, 0, HORSE, 5, scores(v4=0.95))
-    image = scene()
-    person, horse = image.add_box(PERSON, 0), image.add_box(HORSE, 5)
-    image.relations.append([person, horse, 4])
-    image.detect(FAR, 0, HORSE, 5, scores(v4=0.99))
-    image.detect(PERSON, 0, HORSE, 5, scores(v4=0.9))
-    for score in (0.9, 0.85):
-        image = scene()
-        person, horse = image.add_box(PERSON, 0), image.add_box(HORSE, 5)
-        image.relations.append([person, horse, 4])
-        image.detect(PERSON, 0, HORSE, 5, scores(v4=score))
-    return scenes
+            image.detect(PERSON, 0, HORSE, 5, made.scores({1: 0.3 - index / 100}))
+    made.add_harmless_ties(verb=4)
+    return made.scenes
 
 
 def hico_training_counts(scenes: list[Scene]) -> list[list[int]]:
@@ -319,52 +329,27 @@ def open_images_scenes(seed: int = 6) -> list[Scene]:
 def _open_images_made_scenes(start: int) -> list[Scene]:
     """Hand-made images (the fixture README says what each shows). No image has boxes without
     relations: the official evaluator fails on one that also has detections."""
-    scenes: list[Scene] = []
-
-    def scene() -> Scene:
-        scenes.append(Scene(start + len(scenes)))
-        return scenes[-1]
-
-    def scores(**by_verb: float) -> list[float]:
-        base = 0.0005 * len(scenes)
-        values = [base + 0.0001 * verb for verb in range(OPEN_IMAGES_PREDICATES)]
-        for verb, value in by_verb.items():
-            values[int(verb[1:])] = value
-        return values
-
+    made = MadeScenes(start, OPEN_IMAGES_PREDICATES)
     # No detection.
-    image = scene()
+    image = made.new()
     person, horse = image.add_box(PERSON, 0), image.add_box(HORSE, 5)
     image.relations += [[person, horse, 0], [horse, person, 3]]
     # No annotated box: the official code drops the relations, not the phrases.
-    image = scene()
-    image.detect(PERSON, 0, HORSE, 5, scores(v0=0.97))
-    # Pair NMS keeps two of a triplet around another triplet's better one: phrases out of order.
-    image = scene()
+    image = made.new()
+    image.detect(PERSON, 0, HORSE, 5, made.scores({0: 0.97}))
+    # Pair NMS keeps two of a triplet (the second with a far subject) around another triplet's
+    # better one, and drops a near copy: the phrases leave NMS out of score order.
+    image = made.new()
     person, horse, cup = image.add_box(PERSON, 0), image.add_box(HORSE, 5), image.add_box(CUP, 2)
     image.relations += [[person, horse, 0], [person, cup, 1]]
-    image.detect(PERSON, 0, HORSE, 5, scores(v0=0.96))
-    image.detect(PERSON, 0, CUP, 2, scores(v1=0.94))
-    image.detect([45.0, 10.0, 145.0, 210.0], 0, HORSE, 5, scores(v0=0.92))
-    image.detect([10.0, 10.0, 110.0, 188.0], 0, [90.0, 60.0, 300.0, 236.0], 5, scores(v0=0.91))
-    # Ties that change no AP (as in the HICO-DET fixture).
-    image = scene()
-    person, horse = image.add_box(PERSON, 0), image.add_box(HORSE, 5)
-    image.relations.append([person, horse, 2])
-    image.detect(FAR, 0, HORSE, 5, scores(v2=0.99))
-    image.detect(PERSON, 0, HORSE, 5, scores(v2=0.95))
-    image.detect(PERSON, 0, HORSE, 5, scores(v2=0.95))
-    image = scene()
-    person, horse = image.add_box(PERSON, 0), image.add_box(HORSE, 5)
-    image.relations.append([person, horse, 2])
-    image.detect(FAR, 0, HORSE, 5, scores(v2=0.99))
-    image.detect(PERSON, 0, HORSE, 5, scores(v2=0.9))
-    for score in (0.9, 0.85):
-        image = scene()
-        person, horse = image.add_box(PERSON, 0), image.add_box(HORSE, 5)
-        image.relations.append([person, horse, 2])
-        image.detect(PERSON, 0, HORSE, 5, scores(v2=score))
-    return scenes
+    image.detect(PERSON, 0, HORSE, 5, made.scores({0: 0.96}))
+    image.detect(PERSON, 0, CUP, 2, made.scores({1: 0.94}))
+    image.detect(FAR, 0, HORSE, 5, made.scores({0: 0.92}))
+    image.detect(
+        [10.0, 10.0, 110.0, 188.0], 0, [90.0, 60.0, 300.0, 236.0], 5, made.scores({0: 0.91})
+    )
+    made.add_harmless_ties(verb=2)
+    return made.scenes
 
 
 def write_open_images(root: Path) -> None:

@@ -29,7 +29,9 @@ def read_detections(path: Path) -> dict[int, ImageDetections]:
             format, an image listed twice, a NaN or out-of-range score, a box with ``x2 < x1``
             or ``y2 < y1``, or a pair pointing outside its image's boxes.
     """
-    if path.suffix == JSON_SUFFIX and path.is_file():
+    if path.suffix == JSON_SUFFIX:
+        if not path.is_file():
+            raise RLIPv2InputError(f"{path} does not exist (expected a detections file)")
         images = _images_from_json(path)
     elif path.is_dir() or path.suffix == PARQUET_SUFFIX:
         images = _images_from_table(read_table(path, RELATION_DETECTIONS), path)

@@ -93,6 +93,8 @@ def evaluate_vcoco(
     Raises:
         RLIPv2InputError: when the detections do not fit the ground truth or a role has no verb.
     """
+    if not 0.0 < iou_threshold <= 1.0:
+        raise ValueError(f"iou_threshold must be in (0, 1], got {iou_threshold}")
     role_verbs = _role_verbs(truth, verb_names)
     num_verbs, num_object_classes = np.shape(correct_combinations)
     if num_verbs != len(verb_names):

@@ -141,8 +141,9 @@ def test_another_table_or_suffix_is_refused(tmp_path: Path) -> None:
     (tmp_path / "detections.pkl").write_bytes(b"\x80")
     with pytest.raises(RLIPv2InputError, match="expected detections as a .parquet file"):
         read_detections(tmp_path / "detections.pkl")
-    with pytest.raises(RLIPv2InputError, match="does not exist"):
-        read_detections(tmp_path / "missing.parquet")
+    for missing in ("missing.parquet", "missing.json"):
+        with pytest.raises(RLIPv2InputError, match="does not exist"):
+            read_detections(tmp_path / missing)
 
 
 def test_parquet_pairs_with_different_verb_counts_are_refused(tmp_path: Path) -> None:

@@ -100,5 +100,6 @@ def _greedy_keep(
     while order.size:
         best, order = order[0], order[1:]
         keep.append(best)
-        order = order[overlap(best, order) <= threshold]
+        if order.size:  # most classes of an image hold one relation: nothing to compare
+            order = order[overlap(best, order) <= threshold]
     return np.asarray(keep, dtype=np.int64)

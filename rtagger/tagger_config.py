@@ -1,12 +1,38 @@
 """Configuration of R-Tagger training (``rlipv2 train-tagger``, read with model.config_file)."""
 
+import enum
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 from model.criterion import CriterionConfig, UnmatchedSlots
 from model.data import PretrainDataConfig
 from model.detector_config import DetectorConfig
 from model.optimization import OptimizationConfig
+from rtagger.box_pair_queries import TaggerReference
+
+
+class EntityTextSource(enum.Enum):
+    """The entity texts a tagger is shown when tagging an image (the labels of its pairs index
+    them, "no objects" last): ``IMAGE``, the categories of the image's pairs (rlipv2);
+    ``DATASET``, every category of the dataset, as the released generator does (COCO's 80)."""
+
+    IMAGE = "image"
+    DATASET = "dataset"
+
+
+@dataclass(frozen=True)
+class TaggerQueryConfig:
+    """How given boxes become queries (``reference``: see :class:`TaggerReference`)."""
+
+    reference: TaggerReference = TaggerReference.BOX
+
+
+@dataclass(frozen=True)
+class TaggingConfig:
+    """How ``rlipv2 tag`` and ``rlipv2 label`` use the trained tagger."""
+
+    entity_texts: EntityTextSource = EntityTextSource.IMAGE
 
 
 @dataclass(frozen=True)
@@ -14,10 +40,14 @@ class DenoisingConfig:
     """Noise on the tagger's input pairs during training (paper code defaults: 0.4, 0.2).
 
     Both at 0 trains the tagger without denoising (the ablation of the tagger benchmark).
+    A flipped label is drawn uniformly from the batch's entity texts; ``label_flip_range =
+    "batch_size"`` draws it from the first ``batch_size`` entity texts instead, as the released
+    code does (it takes the batch dimension of the label features for their count: a bug).
     """
 
     box_noise_scale: float = 0.4
     label_noise_probability: float = 0.2
+    label_flip_range: Literal["entity_texts", "batch_size"] = "entity_texts"
 
     def __post_init__(self) -> None:
         if self.box_noise_scale < 0 or not 0 <= self.label_noise_probability <= 1:
@@ -45,6 +75,8 @@ class TaggerTrainingConfig:
     model: DetectorConfig
     data: PretrainDataConfig
     output_dir: Path
+    queries: TaggerQueryConfig = field(default_factory=TaggerQueryConfig)
+    tagging: TaggingConfig = field(default_factory=TaggingConfig)
     denoising: DenoisingConfig = field(default_factory=DenoisingConfig)
     criterion: TaggerCriterionConfig = field(default_factory=TaggerCriterionConfig)
     optimization: OptimizationConfig = field(default_factory=OptimizationConfig)

@@ -29,7 +29,8 @@ def run_tagger_training(config: TaggerTrainingConfig) -> TrainingResult:
 def noised_pairs(
     pairs: TaggerPairs, denoising: DenoisingConfig, *, num_classes: int, generator: torch.Generator
 ) -> TaggerPairs:
-    """The pairs with jittered boxes and flipped labels (empty slots are left as they are)."""
+    """The pairs with jittered boxes and labels flipped to one of ``num_classes`` (empty slots
+    are left as they are)."""
     empty = pairs.padding_mask
     scale = denoising.box_noise_scale
     subject_boxes = noise_boxes(pairs.subject_boxes, scale=scale, generator=generator)
@@ -59,9 +60,10 @@ def tagger_loss(
     device = batch.images.device
     slots = build_slot_targets(batch.targets, num_pairs=num_pairs, generator=generator)
     clean = slots.pairs.to(device)
-    noised = noised_pairs(
-        clean, denoising, num_classes=len(batch.label_texts.entity_texts), generator=generator
-    )
+    num_classes = len(batch.label_texts.entity_texts)
+    if denoising.label_flip_range == "batch_size":
+        num_classes = min(num_classes, len(batch.targets))
+    noised = noised_pairs(clean, denoising, num_classes=num_classes, generator=generator)
     output = tagger(batch.images, batch.pixel_mask, batch.label_texts, noised, clean_pairs=clean)
     targets = [target.to(device) for target in slots.targets]
     return criterion(output, targets, matches=list(slots.matches))
@@ -76,7 +78,7 @@ def _train(config: TaggerTrainingConfig, context: ProcessContext) -> TrainingRes
         distributed=context.is_distributed,
         pin_memory=context.device.type == "cuda",
     )
-    tagger = build_relation_tagger(config.model)
+    tagger = build_relation_tagger(config.model, reference=config.queries.reference)
     criterion = build_criterion(config.criterion).to(context.device)
 
     def make_loss(model: nn.Module, epoch: int) -> LossOfBatch:

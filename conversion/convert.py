@@ -10,7 +10,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from conversion.official_checkpoint import OfficialCheckpoint
+from conversion.official_checkpoint import OfficialCheckpoint, read_official_checkpoint
 from conversion.official_config import (
     BACKBONE_PREFIX,
     OfficialArchitecture,
@@ -26,10 +26,10 @@ from data_schemas.errors import RLIPv2InputError
 from model.backbone import BackboneKind
 from model.build_detector import build_relation_detector
 from model.config_file import config_as_dict
-from model.converted_checkpoint import ConvertedCheckpoint
+from model.converted_checkpoint import ConvertedCheckpoint, write_converted_checkpoint
 from model.data import TransformConfig
 from model.detector_config import DetectorConfig
-from model.text_encoder import LabelTextEncoder
+from model.text_encoder import LabelTextEncoder, build_text_encoder_architecture
 from rtagger.box_pair_queries import TaggerReference
 from rtagger.build_tagger import build_relation_tagger
 from rtagger.tagger_config import EntityTextSource, TaggerQueryConfig, TaggingConfig
@@ -125,6 +125,14 @@ def map_checkpoint(
     return mapper
 
 
+@dataclass(frozen=True)
+class Conversion:
+    """Converted weights, and the source tensors left out of them (name -> why)."""
+
+    converted: ConvertedCheckpoint
+    ignored: dict[str, str]
+
+
 def convert(
     checkpoint: OfficialCheckpoint,
     plan: ConversionPlan,
@@ -132,7 +140,7 @@ def convert(
     *,
     source: str,
     source_digest: str,
-) -> ConvertedCheckpoint:
+) -> Conversion:
     """The converted weights of ``checkpoint``.
 
     Raises:
@@ -151,13 +159,14 @@ def convert(
         )
     if problems:
         raise RLIPv2InputError(f"{source}: not converted: {problems.describe()}")
-    return ConvertedCheckpoint(
+    converted = ConvertedCheckpoint(
         architecture="rtagger" if plan.is_tagger else "detector",
         source=f"{Path(source).name}@{source_digest}",
         config=_config_record(plan),
         model={name: tensor.contiguous().clone() for name, tensor in mapper.target.items()},
         initialised=initialised,
     )
+    return Conversion(converted=converted, ignored=dict(mapper.ignored))
 
 
 def file_digest(path: Path) -> str:
@@ -173,3 +182,69 @@ def _config_record(plan: ConversionPlan) -> dict:
         record["tagging"] = config_as_dict(RELEASED_TAGGING)
         record["data"] = {"transform": config_as_dict(TransformConfig())}
     return record
+
+
+@dataclass(frozen=True)
+class ConversionSummary:
+    """What ``rlipv2 convert-checkpoint`` wrote."""
+
+    architecture: OfficialArchitecture
+    output: Path
+    num_tensors: int
+    ignored: dict[str, str]
+    initialised: tuple[str, ...]
+
+    def format(self) -> str:
+        lines = [f"{self.architecture.value} -> {self.output} ({self.num_tensors} tensors)"]
+        reasons: dict[str, int] = {}
+        for reason in self.ignored.values():
+            reasons[reason] = reasons.get(reason, 0) + 1
+        lines += [f"  left out: {count} ({reason})" for reason, count in sorted(reasons.items())]
+        if self.initialised:
+            lines.append(
+                f"  {len(self.initialised)} tensors not in the checkpoint (language side) stay "
+                "as initialised when it is loaded as init_from"
+            )
+        return "\n".join(lines)
+
+
+def convert_checkpoint_file(
+    source: Path,
+    output: Path,
+    *,
+    text_encoder: str | None = None,
+    target: DetectorConfig | None = None,
+    overwrite: bool = False,
+) -> ConversionSummary:
+    """Convert the official checkpoint ``source`` into ``output`` (written atomically, only once
+    every tensor is accounted for); ``text_encoder`` names the tokenizer and text-encoder
+    configuration (default: the checkpoint's ``text_encoder_type``), ``target`` the
+    configuration a detection checkpoint initialises.
+
+    Raises:
+        RLIPv2InputError: one line naming the file: unreadable, refused, another architecture,
+            unmapped or missing tensors, an output over the input or over an existing file.
+    """
+    if output.resolve() == source.resolve():
+        raise RLIPv2InputError(f"{output}: the output would replace its input")
+    if output.exists() and not overwrite:
+        raise RLIPv2InputError(f"{output} exists (pass --overwrite to replace it)")
+    checkpoint = read_official_checkpoint(source)
+    plan = plan_conversion(checkpoint, text_encoder=text_encoder, target=target, source=str(source))
+    with torch.device("meta"):
+        architecture_only = build_text_encoder_architecture(plan.config.text_encoder)
+    conversion = convert(
+        checkpoint,
+        plan,
+        expected_shapes(plan, architecture_only),
+        source=str(source),
+        source_digest=file_digest(source),
+    )
+    write_converted_checkpoint(output, conversion.converted)
+    return ConversionSummary(
+        architecture=plan.architecture,
+        output=output,
+        num_tensors=len(conversion.converted.model),
+        ignored=conversion.ignored,
+        initialised=conversion.converted.initialised,
+    )

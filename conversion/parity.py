@@ -99,7 +99,7 @@ def run_parity(fixture_dir: Path) -> ParityReport:
         expected_shapes(plan, meta_text_encoder),
         source=str(fixture_dir),
         source_digest=weights["sha256_le"][:12],
-    )
+    ).converted
     model = build_model(
         plan, LabelTextEncoder(model=RobertaModel(text_config), tokenizer=tokenizer)
     )

@@ -122,5 +122,6 @@ def map_swin(
             if rest.startswith(old):
                 mapper.copy(name, target + new + rest[len(old) :])
     width = 8 * architecture.embed_dim
-    mapper.put(f"{target_prefix}swin.layernorm.weight", torch.ones(width))
-    mapper.put(f"{target_prefix}swin.layernorm.bias", torch.zeros(width))
+    device = next(iter(mapper.source.values())).device  # meta in a dry run
+    mapper.put(f"{target_prefix}swin.layernorm.weight", torch.ones(width, device=device))
+    mapper.put(f"{target_prefix}swin.layernorm.bias", torch.zeros(width, device=device))

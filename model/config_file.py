@@ -73,11 +73,12 @@ def _apply_override(raw: dict, override: str) -> None:
 
 
 def _resolve_paths(raw: dict, base: Path) -> None:
-    """Make ``output_dir``, the data sources' paths and model paths written as paths
-    (``./…``, ``../…``) absolute against ``base``; hub names stay as they are. Values of the
-    wrong type are left for validation to refuse."""
-    if isinstance(raw.get("output_dir"), str):
-        raw["output_dir"] = os.path.normpath(base / raw["output_dir"])
+    """Make ``output_dir``, ``init_from``, the data sources' paths and model paths written as
+    paths (``./…``, ``../…``) absolute against ``base``; hub names stay as they are. Values of
+    the wrong type are left for validation to refuse."""
+    for key in ("output_dir", "init_from"):
+        if isinstance(raw.get(key), str):
+            raw[key] = os.path.normpath(base / raw[key])
     model = raw.get("model")
     for section, key in (("text_encoder", "name_or_path"), ("backbone", "pretrained")):
         table = model.get(section) if isinstance(model, dict) else None

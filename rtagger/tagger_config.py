@@ -85,6 +85,10 @@ class TaggerTrainingConfig:
     max_steps_per_epoch: int | None = None
     device: str = "auto"
     seed: int = 0
+    init_from: Path | None = None
+    """Weights to start a fresh run from: an R-Tagger's (a ``train-tagger`` checkpoint, a
+    converted released tagger) or a detector's (its detector part; e.g. a converted
+    Deformable-DETR checkpoint, as the paper's tagger starts)."""
 
     def __post_init__(self) -> None:
         if self.batch_size < 1 or self.num_workers < 0:

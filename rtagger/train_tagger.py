@@ -9,6 +9,7 @@ from model.data import PretrainBatch, build_training_loader
 from model.data.seeding import mixed_seed
 from model.distributed import ProcessContext, end_process, start_process
 from model.engine import LossOfBatch
+from model.initial_weights import load_initial_weights, read_initial_weights
 from model.training_loop import TrainingPlan, TrainingResult, train_epochs
 from rtagger.box_pair_queries import TaggerPairs
 from rtagger.build_tagger import build_relation_tagger
@@ -79,6 +80,10 @@ def _train(config: TaggerTrainingConfig, context: ProcessContext) -> TrainingRes
         pin_memory=context.device.type == "cuda",
     )
     tagger = build_relation_tagger(config.model, reference=config.queries.reference)
+    if config.init_from is not None:  # a resumed run's checkpoint wins over it
+        weights = read_initial_weights(config.init_from)
+        target = tagger if weights.architecture == "rtagger" else tagger.detector
+        load_initial_weights(target, weights)
     criterion = build_criterion(config.criterion).to(context.device)
 
     def make_loss(model: nn.Module, epoch: int) -> LossOfBatch:

@@ -11,7 +11,6 @@ runs.
 import argparse
 import pickle
 import re
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -54,8 +53,9 @@ def read_official_checkpoint(path: Path) -> OfficialCheckpoint:
             f"{path}: refused: its pickle {what}, which is neither a tensor, an "
             "argparse.Namespace nor a plain container (nothing of it was run)"
         ) from None
-    except (RuntimeError, EOFError, OSError, zipfile.BadZipFile, ValueError) as error:
-        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    except Exception as error:  # noqa: BLE001 - any failure of an untrusted file is its fault
+        detail = str(error).strip().splitlines()[0] if str(error).strip() else ""
+        reason = f"{type(error).__name__} {detail}".strip()
         raise RLIPv2InputError(
             f"{path} is not a readable checkpoint (truncated or corrupt?): {reason}"
         ) from None

@@ -5,7 +5,7 @@ from pathlib import Path
 
 from conversion.convert import convert_checkpoint_file
 from model.config_file import load_config_file
-from model.pretrain_config import PretrainConfig
+from model.detector_config import DetectorConfig
 
 
 def configure(convert: argparse.ArgumentParser) -> None:
@@ -27,7 +27,8 @@ def configure(convert: argparse.ArgumentParser) -> None:
     )
     convert.add_argument(
         "--config", type=Path,
-        help="for a detection checkpoint: the pretraining config whose model it initialises",
+        help="for a detection checkpoint: the pretrain or train-tagger config whose model it "
+        "initialises",
     )
     convert.add_argument("--overwrite", action="store_true", help="replace an existing output")
     convert.set_defaults(handler=_run)
@@ -36,7 +37,7 @@ def configure(convert: argparse.ArgumentParser) -> None:
 def _run(arguments: argparse.Namespace) -> None:
     target = None
     if arguments.config is not None:
-        target = load_config_file(arguments.config, PretrainConfig).model
+        target = load_config_file(arguments.config, DetectorConfig, section="model")
     summary = convert_checkpoint_file(
         arguments.source,
         arguments.output,

@@ -17,11 +17,17 @@ ConfigT = TypeVar("ConfigT")
 
 
 def load_config_file(
-    path: Path, config_type: type[ConfigT], overrides: Sequence[str] = ()
+    path: Path,
+    config_type: type[ConfigT],
+    overrides: Sequence[str] = (),
+    *,
+    section: str | None = None,
 ) -> ConfigT:
     """Read a TOML file into ``config_type`` (a frozen dataclass tree), after applying
     ``section.key=value`` overrides (values in TOML syntax,
-    e.g. ``optimization.epochs=2``, ``model.fusion.kind="none"``).
+    e.g. ``optimization.epochs=2``, ``model.fusion.kind="none"``). With ``section``, only
+    that table of the file is read (``"model"``: the detector of a pretrain or train-tagger
+    config).
 
     Relative paths in the file are taken relative to the file's directory.
 
@@ -39,11 +45,15 @@ def load_config_file(
         raise RLIPv2InputError(f"config file {path} is not valid TOML: {error}") from None
     for override in overrides:
         _apply_override(raw, override)
-    unknown = _unknown_keys(raw, config_type, prefix="")
+    _resolve_paths(raw, path.resolve().parent)
+    if section is not None:
+        if not isinstance(raw.get(section), dict):
+            raise RLIPv2InputError(f"config {path} has no [{section}] table")
+        raw = raw[section]
+    unknown = _unknown_keys(raw, config_type, prefix=f"{section}." if section else "")
     if unknown:
         raise RLIPv2InputError(f"config {path} (with its overrides) has unknown keys: "
                                f"{'; '.join(unknown)}")
-    _resolve_paths(raw, path.resolve().parent)
     try:
         return TypeAdapter(config_type).validate_python(raw)
     except ValidationError as error:

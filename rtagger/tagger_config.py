@@ -53,6 +53,12 @@ class DenoisingConfig:
         if self.box_noise_scale < 0 or not 0 <= self.label_noise_probability <= 1:
             raise ValueError("need box_noise_scale >= 0 and label_noise_probability in [0, 1]")
 
+    def flip_classes(self, *, num_entity_texts: int, batch_size: int) -> int:
+        """How many classes a flipped label is drawn from (the first ones)."""
+        if self.label_flip_range == "batch_size":
+            return min(num_entity_texts, batch_size)
+        return num_entity_texts
+
 
 @dataclass(frozen=True)
 class TaggerCriterionConfig(CriterionConfig):

@@ -199,7 +199,7 @@ def load_tagger_scorer(checkpoint: Path, *, device: str = "auto") -> RelationTag
         digest = hashlib.file_digest(handle, "sha256").hexdigest()[:12]
     return RelationTaggerScorer(
         tagger=tagger,
-        transform=build_eval_transform(config.data.transform),
+        transform=build_eval_transform(config.transform),
         device=torch.device(device),
         tagger_id=f"{checkpoint.name}@{digest}",
         max_pairs=config.model.num_pairs,

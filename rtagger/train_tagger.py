@@ -61,9 +61,9 @@ def tagger_loss(
     device = batch.images.device
     slots = build_slot_targets(batch.targets, num_pairs=num_pairs, generator=generator)
     clean = slots.pairs.to(device)
-    num_classes = len(batch.label_texts.entity_texts)
-    if denoising.label_flip_range == "batch_size":
-        num_classes = min(num_classes, len(batch.targets))
+    num_classes = denoising.flip_classes(
+        num_entity_texts=len(batch.label_texts.entity_texts), batch_size=len(batch.targets)
+    )
     noised = noised_pairs(clean, denoising, num_classes=num_classes, generator=generator)
     output = tagger(batch.images, batch.pixel_mask, batch.label_texts, noised, clean_pairs=clean)
     targets = [target.to(device) for target in slots.targets]

@@ -1,41 +1,13 @@
 """Every released architecture's state dict converts, name for name and shape for shape: a dry
 run on meta tensors (no full-size tensor is allocated)."""
 
-import json
-from pathlib import Path
-
 import pytest
 import torch
-from transformers import RobertaConfig, RobertaModel, RobertaTokenizerFast
 
 from conversion.convert import convert, expected_shapes, map_checkpoint, plan_conversion
 from conversion.official_checkpoint import OfficialCheckpoint
 from data_schemas.errors import RLIPv2InputError
-from model.text_encoder import LabelTextEncoder
-
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "parity"
-LISTINGS = sorted(path.stem for path in (FIXTURES / "keys").glob("*.json"))
-ROBERTA_BASE = RobertaConfig(
-    vocab_size=50265, hidden_size=768, num_hidden_layers=12, num_attention_heads=12,
-    intermediate_size=3072, max_position_embeddings=514, type_vocab_size=1, layer_norm_eps=1e-5,
-    pad_token_id=1,
-)
-
-
-def listed_checkpoint(name: str) -> OfficialCheckpoint:
-    """The listing's state dict as meta tensors, and its script's arguments."""
-    listing = json.loads((FIXTURES / "keys" / f"{name}.json").read_text())
-    model = {
-        key: torch.empty(shape, dtype=getattr(torch, dtype), device="meta")
-        for key, shape, dtype in listing["state_dict"]
-    }
-    return OfficialCheckpoint(model=model, args=listing["args"])
-
-
-def roberta_base_architecture() -> LabelTextEncoder:
-    tokenizer = RobertaTokenizerFast.from_pretrained(FIXTURES / "rtagger_r50_small" / "tokenizer")
-    with torch.device("meta"):
-        return LabelTextEncoder(model=RobertaModel(ROBERTA_BASE), tokenizer=tokenizer)
+from official_files import LISTINGS, listed_checkpoint, roberta_base_architecture
 
 
 def dry_run(checkpoint: OfficialCheckpoint, name: str):

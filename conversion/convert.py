@@ -10,6 +10,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from conversion.detection_keys import INITIALISED_PREFIXES, map_detection
 from conversion.official_checkpoint import OfficialCheckpoint, read_official_checkpoint
 from conversion.official_config import (
     BACKBONE_PREFIX,
@@ -17,7 +18,6 @@ from conversion.official_config import (
     detector_config,
     official_architecture,
 )
-from conversion.detection_keys import INITIALISED_PREFIXES, map_detection
 from conversion.resnet_keys import map_resnet
 from conversion.rlipv2_keys import map_rlipv2
 from conversion.state_dict_mapper import StateDictMapper
@@ -79,8 +79,9 @@ def plan_conversion(
             "(drop --config)"
         )
     name = text_encoder or str(checkpoint.args.get("text_encoder_type", "roberta-base"))
-    config = detector_config(checkpoint.args, checkpoint.model, architecture, text_encoder=name,
-                             source=source)
+    config = detector_config(
+        checkpoint.args, checkpoint.model, architecture, text_encoder=name, source=source
+    )
     return ConversionPlan(architecture=architecture, config=config)
 
 
@@ -151,7 +152,9 @@ def convert(
     problems = mapper.problems(expected)
     initialised: tuple[str, ...] = ()
     if plan.architecture.is_detection:
-        initialised = tuple(name for name in problems.missing if name.startswith(INITIALISED_PREFIXES))
+        initialised = tuple(
+            name for name in problems.missing if name.startswith(INITIALISED_PREFIXES)
+        )
         problems = type(problems)(
             unmapped=problems.unmapped,
             missing=tuple(name for name in problems.missing if name not in initialised),

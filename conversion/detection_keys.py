@@ -58,41 +58,58 @@ def map_detection(
             "transformer.decoder.layers.", f"decoder.{target}.", DECODER_LAYER_RENAMES, count=layers
         )
     _need(mapper, f"transformer.decoder.layers.{layers - 1}.norm1.weight", "decoder layers", source)
-    _need(mapper, f"transformer.encoder.layers.{config.encoder_layers - 1}.norm1.weight",
-          "encoder layers", source)
+    _need(
+        mapper,
+        f"transformer.encoder.layers.{config.encoder_layers - 1}.norm1.weight",
+        "encoder layers",
+        source,
+    )
     heads = ["subject_box_heads", "object_box_heads"]
     if config.decoder.relation_box_refinement:
         heads += ["relation_subject_box_heads", "relation_object_box_heads"]
     for target in heads:
         mapper.copy_layers("bbox_embed.", f"decoder.{target}.", _MLP, count=layers)
-    for name in [name for name in mapper.source if name.startswith("transformer.decoder.bbox_embed.")]:
-        mapper.take_alias(name, of=name[len("transformer.decoder."):])
+    for name in [
+        name for name in mapper.source if name.startswith("transformer.decoder.bbox_embed.")
+    ]:
+        mapper.take_alias(name, of=name[len("transformer.decoder.") :])
     num_queries = 2 * config.num_pairs
     if anchors:
         content = _first_rows(mapper, "tgt_embed.weight", num_queries, source)
         mapper.put("pair_queries.content.weight", content)
-        mapper.put("pair_queries.anchors.weight",
-                   _first_rows(mapper, "refpoint_embed.weight", num_queries, source))
+        mapper.put(
+            "pair_queries.anchors.weight",
+            _first_rows(mapper, "refpoint_embed.weight", num_queries, source),
+        )
         for target in ("entity_position", "relation_position"):
-            mapper.copy_renamed("transformer.decoder.ref_point_head.",
-                                f"decoder.{target}.anchor_projection.", _MLP)
-            mapper.copy_renamed("transformer.decoder.query_scale.", f"decoder.{target}.state_scale.", _MLP)
+            mapper.copy_renamed(
+                "transformer.decoder.ref_point_head.", f"decoder.{target}.anchor_projection.", _MLP
+            )
+            mapper.copy_renamed(
+                "transformer.decoder.query_scale.", f"decoder.{target}.state_scale.", _MLP
+            )
     else:
         queries = _first_rows(mapper, "query_embed.weight", num_queries, source)
         mapper.put("pair_queries.embedding.weight", queries)
         content = queries[:, config.hidden_dim :]
         for side in ("subject", "object"):
             for name in ("weight", "bias"):
-                mapper.put(f"pair_queries.{side}_reference.{name}",
-                           mapper.take(f"transformer.reference_points.{name}"))
-    mapper.put("decoder.relation_content.weight", content[: config.num_pairs] + content[config.num_pairs :])
+                mapper.put(
+                    f"pair_queries.{side}_reference.{name}",
+                    mapper.take(f"transformer.reference_points.{name}"),
+                )
+    mapper.put(
+        "decoder.relation_content.weight", content[: config.num_pairs] + content[config.num_pairs :]
+    )
     _leave_out_the_rest(mapper, config)
 
 
 def _first_rows(mapper: StateDictMapper, name: str, count: int, source: str):
     tensor = mapper.take(name)
     if tensor.shape[0] < count:
-        raise RLIPv2InputError(f"{source}: {name} has {tensor.shape[0]} queries, the config needs {count}")
+        raise RLIPv2InputError(
+            f"{source}: {name} has {tensor.shape[0]} queries, the config needs {count}"
+        )
     return tensor[:count]
 
 
@@ -105,11 +122,20 @@ def _leave_out_the_rest(mapper: StateDictMapper, config: DetectorConfig) -> None
     """Classification heads, and the layers, heads and queries beyond the config's."""
     leftover = [name for name in mapper.source if name not in mapper.used]
     mapper.ignore(
-        [name for name in leftover if name.startswith(("class_embed.", "transformer.decoder.class_embed."))],
+        [
+            name
+            for name in leftover
+            if name.startswith(("class_embed.", "transformer.decoder.class_embed."))
+        ],
         "RLIPv2 classifies by label text, not by a class head",
     )
     mapper.ignore(
-        [name for name in leftover
-         if name.startswith(("transformer.decoder.layers.", "transformer.encoder.layers.", "bbox_embed."))],
+        [
+            name
+            for name in leftover
+            if name.startswith(
+                ("transformer.decoder.layers.", "transformer.encoder.layers.", "bbox_embed.")
+            )
+        ],
         "beyond the config's layers",
     )

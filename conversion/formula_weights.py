@@ -52,7 +52,9 @@ def value_kind(name: str, shape: tuple[int, ...], dtype: str) -> str:
     return "one" if last in ("weight", "gamma", "scale") else "bias"
 
 
-def formula_tensor(name: str, shape: tuple[int, ...], dtype: str, *, seed: int, gate_center: float | None) -> torch.Tensor:
+def formula_tensor(
+    name: str, shape: tuple[int, ...], dtype: str, *, seed: int, gate_center: float | None
+) -> torch.Tensor:
     """The float32 tensor the formula gives ``name``."""
     draws = uniform_draws(name, math.prod(shape), seed)
     kind = value_kind(name, shape, dtype)
@@ -87,8 +89,11 @@ def formula_state_dict(weights: Mapping) -> dict[str, torch.Tensor]:
             state[name] = torch.tensor(values, dtype=getattr(torch, dtype)).reshape(shape)
         else:
             state[name] = formula_tensor(
-                first_of_group.get(name, name), shape, dtype,
-                seed=weights["seed"], gate_center=weights["gate_center"],
+                first_of_group.get(name, name),
+                shape,
+                dtype,
+                seed=weights["seed"],
+                gate_center=weights["gate_center"],
             )
     return state
 

@@ -32,19 +32,39 @@ class OfficialArchitecture(enum.Enum):
 
     @property
     def is_detection(self) -> bool:
-        return self in (OfficialArchitecture.DEFORMABLE_DETR, OfficialArchitecture.DAB_DEFORMABLE_DETR)
+        return self in (
+            OfficialArchitecture.DEFORMABLE_DETR,
+            OfficialArchitecture.DAB_DEFORMABLE_DETR,
+        )
 
 
 _RELATION_CONTENT = {"vanilla": RelationContent.LEARNED, "vanilla_MBF": RelationContent.FUSED}
 _GATES = {"VXAc": GateKind.LEARNABLE_SCALAR, "GLIP": GateKind.PER_CHANNEL}
 _FUSION_FLAG_NAMES = (
-    "RLIP_ParSe", "RLIP_ParSe_v2", "RLIP_ParSeD", "ParSe", "ParSeD", "ParSeDABDDETR",
-    "ParSeDABDETR", "RLIPParSeDABDETR", "OCN", "SepDETRHOI", "SeqDETRHOI", "CDNHOI", "DDETRHOI",
-    "SepDETRHOIv3", "HOICVAE", "SemanticDETRHOI", "IterativeDETRHOI", "DETRHOIhm",
+    "RLIP_ParSe",
+    "RLIP_ParSe_v2",
+    "RLIP_ParSeD",
+    "ParSe",
+    "ParSeD",
+    "ParSeDABDDETR",
+    "ParSeDABDETR",
+    "RLIPParSeDABDETR",
+    "OCN",
+    "SepDETRHOI",
+    "SeqDETRHOI",
+    "CDNHOI",
+    "DDETRHOI",
+    "SepDETRHOIv3",
+    "HOICVAE",
+    "SemanticDETRHOI",
+    "IterativeDETRHOI",
+    "DETRHOIhm",
 )
 
 
-def official_architecture(args: Mapping, model: Mapping[str, torch.Tensor], *, source: str) -> OfficialArchitecture:
+def official_architecture(
+    args: Mapping, model: Mapping[str, torch.Tensor], *, source: str
+) -> OfficialArchitecture:
     """Which architecture trained this checkpoint.
 
     Raises:
@@ -53,7 +73,9 @@ def official_architecture(args: Mapping, model: Mapping[str, torch.Tensor], *, s
     if args.get("RLIP_ParSeDA_v2"):
         return OfficialArchitecture.PARSEDA
     if args.get("RLIP_ParSeD_v2"):
-        return OfficialArchitecture.RTAGGER if args.get("verb_tagger") else OfficialArchitecture.PARSED
+        return (
+            OfficialArchitecture.RTAGGER if args.get("verb_tagger") else OfficialArchitecture.PARSED
+        )
     other = [name for name in _FUSION_FLAG_NAMES if args.get(name)]
     if other:
         raise RLIPv2InputError(
@@ -70,7 +92,9 @@ def official_architecture(args: Mapping, model: Mapping[str, torch.Tensor], *, s
     )
 
 
-def backbone_config(args: Mapping, model: Mapping[str, torch.Tensor], *, source: str) -> BackboneConfig:
+def backbone_config(
+    args: Mapping, model: Mapping[str, torch.Tensor], *, source: str
+) -> BackboneConfig:
     """The backbone the checkpoint's arguments name, its depths read from the tensors."""
     name = str(args.get("backbone", ""))
     num_levels = int(args.get("num_feature_levels", 4))
@@ -78,17 +102,26 @@ def backbone_config(args: Mapping, model: Mapping[str, torch.Tensor], *, source:
     if name.startswith("swin"):
         swin = swin_architecture(name)
         return BackboneConfig(
-            kind=BackboneKind.SWIN, hidden_dim=hidden_dim, num_levels=num_levels,
-            embed_dim=swin.embed_dim, swin_depths=swin.depths, swin_num_heads=swin.num_heads,
-            window_size=swin.window_size, drop_path_rate=float(args.get("drop_path_rate", 0.2)),
+            kind=BackboneKind.SWIN,
+            hidden_dim=hidden_dim,
+            num_levels=num_levels,
+            embed_dim=swin.embed_dim,
+            swin_depths=swin.depths,
+            swin_num_heads=swin.num_heads,
+            window_size=swin.window_size,
+            drop_path_rate=float(args.get("drop_path_rate", 0.2)),
         )
     if name != "resnet50":
-        raise RLIPv2InputError(f"{source}: backbone {name!r} is not one rlipv2 converts (resnet50, swin_*)")
+        raise RLIPv2InputError(
+            f"{source}: backbone {name!r} is not one rlipv2 converts (resnet50, swin_*)"
+        )
     if args.get("dilation"):
         raise RLIPv2InputError(f"{source}: a dilated ResNet backbone is not supported")
     depths = resnet_depths(list(model), prefix=BACKBONE_PREFIX)
     return BackboneConfig(
-        kind=BackboneKind.RESNET50, hidden_dim=hidden_dim, num_levels=num_levels,
+        kind=BackboneKind.RESNET50,
+        hidden_dim=hidden_dim,
+        num_levels=num_levels,
         depths=None if depths == (3, 4, 6, 3) else depths,
     )
 
@@ -116,11 +149,14 @@ def detector_config(
         "num_patterns": int(args.get("num_patterns", 0) or 0) != 0,
         "random_refpoints_xy": bool(args.get("random_refpoints_xy")),
         "enc_n_points != dec_n_points": args.get("enc_n_points") != args.get("dec_n_points"),
-        f"gating_mechanism {args.get('gating_mechanism')}": args.get("gating_mechanism") not in _GATES,
+        f"gating_mechanism {args.get('gating_mechanism')}": args.get("gating_mechanism")
+        not in _GATES,
         f"verb_query_tgt_type {args.get('verb_query_tgt_type')}": (
             args.get("verb_query_tgt_type") not in _RELATION_CONTENT
-            or (architecture is not OfficialArchitecture.PARSEDA
-                and args.get("verb_query_tgt_type") != "vanilla")
+            or (
+                architecture is not OfficialArchitecture.PARSEDA
+                and args.get("verb_query_tgt_type") != "vanilla"
+            )
         ),
     }
     refused = [name for name, is_set in unsupported.items() if is_set]
@@ -141,7 +177,9 @@ def detector_config(
             mask_padding=False,
         ),
         decoder=DecoderConfig(
-            kind=DecoderKind.PARSEDA if architecture is OfficialArchitecture.PARSEDA else DecoderKind.PARSED,
+            kind=DecoderKind.PARSEDA
+            if architecture is OfficialArchitecture.PARSEDA
+            else DecoderKind.PARSED,
             relation_content=_RELATION_CONTENT[args["verb_query_tgt_type"]],
             relation_box_refinement=True,
         ),

@@ -123,14 +123,16 @@ def _run(
 ) -> tuple[dict[str, torch.Tensor], dict[str, str]]:
     """rlipv2's tensors under the fixture's names, and the fixture names it cannot produce."""
     detector = model.detector if plan.is_tagger else model
-    (entity_texts, relation_texts), = meta["texts"]
+    ((entity_texts, relation_texts),) = meta["texts"]
     label_texts = LabelTexts(entity_texts=tuple(entity_texts), relation_texts=tuple(relation_texts))
     targets = _targets(inputs)
     captured = _capture(detector)
     with torch.no_grad():
         if plan.is_tagger:
             output = model(
-                inputs["images"], inputs["mask"], label_texts,
+                inputs["images"],
+                inputs["mask"],
+                label_texts,
                 _tagger_pairs(targets, num_pairs=plan.config.num_pairs),
             )
         else:
@@ -138,21 +140,24 @@ def _run(
     computed = {}
     for index, layer in enumerate(output.layers):
         prefix = "" if index == len(output.layers) - 1 else f"aux_outputs.{index}."
-        computed.update({
-            f"{prefix}pred_sub_logits": layer.subject_logits,
-            f"{prefix}pred_obj_logits": layer.object_logits,
-            f"{prefix}pred_verb_logits": layer.relation_logits,
-            f"{prefix}pred_sub_boxes": layer.subject_boxes,
-            f"{prefix}pred_obj_boxes": layer.object_boxes,
-        })
+        computed.update(
+            {
+                f"{prefix}pred_sub_logits": layer.subject_logits,
+                f"{prefix}pred_obj_logits": layer.object_logits,
+                f"{prefix}pred_verb_logits": layer.relation_logits,
+                f"{prefix}pred_sub_boxes": layer.subject_boxes,
+                f"{prefix}pred_obj_boxes": layer.object_boxes,
+            }
+        )
     pseudo_labels = pseudo_relation_labels(
         torch.cat([target["verb_labels"] for target in targets]),
         relation_text_closeness(output.relation_text_features),
         threshold=PAPER_PSEUDO_LABEL_THRESHOLD,
     )
     computed["target_verb_sim"] = pseudo_labels
-    computed.update({f"aux_outputs.{i}.target_verb_sim": pseudo_labels
-                     for i in range(len(output.layers) - 1)})
+    computed.update(
+        {f"aux_outputs.{i}.target_verb_sim": pseudo_labels for i in range(len(output.layers) - 1)}
+    )
     computed.update(_encoder_results(detector, captured, inputs, label_texts))
     not_compared = {
         "memory_cache.text_attention_mask": "the released code derives text padding from the "
@@ -172,9 +177,12 @@ def _encoder_results(
     stages = captured["text_stages"]  # (num_stages, batch, num_texts, hidden)
     level_positions = []
     for level, encoding in enumerate(captured["positions"]):
-        level_positions.append(encoding.flatten(2).transpose(1, 2) + detector.level_embedding[level])
+        level_positions.append(
+            encoding.flatten(2).transpose(1, 2) + detector.level_embedding[level]
+        )
     tokens = detector.text_encoder.tokenizer(
-        [*label_texts.entity_texts, *label_texts.relation_texts], padding="longest",
+        [*label_texts.entity_texts, *label_texts.relation_texts],
+        padding="longest",
         return_tensors="pt",
     )
     text = captured["text"]
@@ -200,12 +208,17 @@ def _encoder_results(
     if queries.position is not None:
         results["memory_cache.ho_query_embed"] = torch.cat([queries.position, queries.content], -1)
     features = captured["backbone"]
-    for level, (feature_map, mask) in enumerate(zip(features.feature_maps, features.padding_masks, strict=True)):
+    for level, (feature_map, mask) in enumerate(
+        zip(features.feature_maps, features.padding_masks, strict=True)
+    ):
         results[f"intermediate.backbone.0.{level}.tensors"] = feature_map
         results[f"intermediate.backbone.0.{level}.mask"] = mask
     for level, encoding in enumerate(captured["positions"]):
         results[f"intermediate.backbone.1.{level}"] = encoding
-    tokens_expected = {"inputs.input_ids": inputs["input_ids"], "inputs.attention_mask": inputs["attention_mask"]}
+    tokens_expected = {
+        "inputs.input_ids": inputs["input_ids"],
+        "inputs.attention_mask": inputs["attention_mask"],
+    }
     for key, value in tokens_expected.items():
         if not torch.equal(results[key], value):
             raise ValueError(f"{key}: rlipv2's tokenizer gives other tokens than the fixture's")
@@ -216,9 +229,15 @@ def _capture(detector: nn.Module) -> dict:
     """Forward hooks that keep the encoder's intermediate results (one forward pass)."""
     captured: dict = {"positions": []}
     detector.backbone.register_forward_hook(lambda m, i, o: captured.__setitem__("backbone", o))
-    detector.position_encoding.register_forward_hook(lambda m, i, o: captured["positions"].append(o))
-    detector.text_encoder.model.register_forward_hook(lambda m, i, o: captured.__setitem__("text", o))
-    detector.text_resizer.register_forward_hook(lambda m, i, o: captured.__setitem__("text_stages", o))
+    detector.position_encoding.register_forward_hook(
+        lambda m, i, o: captured["positions"].append(o)
+    )
+    detector.text_encoder.model.register_forward_hook(
+        lambda m, i, o: captured.__setitem__("text", o)
+    )
+    detector.text_resizer.register_forward_hook(
+        lambda m, i, o: captured.__setitem__("text_stages", o)
+    )
     detector.decoder.register_forward_pre_hook(lambda m, i: captured.__setitem__("decoder", i))
     return captured
 
@@ -227,7 +246,9 @@ def _targets(inputs: dict) -> list[dict[str, torch.Tensor]]:
     targets, index = [], 0
     while f"targets.{index}.sub_boxes" in inputs:
         prefix = f"targets.{index}."
-        targets.append({key[len(prefix):]: value for key, value in inputs.items() if key.startswith(prefix)})
+        targets.append(
+            {key[len(prefix) :]: value for key, value in inputs.items() if key.startswith(prefix)}
+        )
         index += 1
     return targets
 
@@ -247,17 +268,25 @@ def _tagger_pairs(targets: list[dict[str, torch.Tensor]], *, num_pairs: int) -> 
         subject_labels[image, :count] = target["sub_labels"]
         object_labels[image, :count] = target["obj_labels"]
         padding[image, :count] = False
-    return TaggerPairs(subject_boxes=subject_boxes, object_boxes=object_boxes,
-                       subject_labels=subject_labels, object_labels=object_labels,
-                       padding_mask=padding)
+    return TaggerPairs(
+        subject_boxes=subject_boxes,
+        object_boxes=object_boxes,
+        subject_labels=subject_labels,
+        object_labels=object_labels,
+        padding_mask=padding,
+    )
 
 
 def _compare(key: str, computed: torch.Tensor, expected: torch.Tensor) -> Comparison:
     if tuple(computed.shape) != tuple(expected.shape):
         return Comparison(key=key, difference=float("inf"), tolerance=0.0)
     if not expected.is_floating_point():
-        return Comparison(key=key, difference=float(not torch.equal(computed, expected)), tolerance=0.0)
-    difference = (computed.double() - expected.double()).abs().max().item() if expected.numel() else 0.0
+        return Comparison(
+            key=key, difference=float(not torch.equal(computed, expected)), tolerance=0.0
+        )
+    difference = (
+        (computed.double() - expected.double()).abs().max().item() if expected.numel() else 0.0
+    )
     if key.startswith("intermediate."):
         scale = max(1.0, expected.double().abs().max().item())
         return Comparison(key=key, difference=difference / scale, tolerance=INTERMEDIATE_TOLERANCE)

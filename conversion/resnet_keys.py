@@ -1,12 +1,10 @@
 """torchvision ResNet names (the official backbones) -> transformers ``ResNetBackbone`` names.
 
-==========================================  ============================================
-torchvision                                 transformers
-==========================================  ============================================
-``conv1``, ``bn1``                          ``embedder.embedder.convolution``, ``.normalization``
-``layer{s}.{b}.conv{i}``, ``.bn{i}``        ``encoder.stages.{s-1}.layers.{b}.layer.{i-1}.convolution``, ``.normalization``
-``layer{s}.{b}.downsample.0``, ``.1``       ``encoder.stages.{s-1}.layers.{b}.shortcut.convolution``, ``.normalization``
-==========================================  ============================================
+- ``conv1``, ``bn1`` -> ``embedder.embedder.convolution``, ``.normalization``;
+- ``layer{s}.{b}.conv{i}``, ``.bn{i}`` ->
+  ``encoder.stages.{s-1}.layers.{b}.layer.{i-1}.convolution``, ``.normalization``;
+- ``layer{s}.{b}.downsample.0``, ``.1`` ->
+  ``encoder.stages.{s-1}.layers.{b}.shortcut.convolution``, ``.normalization``.
 
 Both put the stride of a bottleneck in its 3x3 convolution (ResNet v1.5).
 """

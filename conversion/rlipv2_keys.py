@@ -1,31 +1,33 @@
 """The official RLIPv2 names -> rlipv2's, for everything but the backbone body.
 
-=========================================================  ==========================================
-official                                                   rlipv2
-=========================================================  ==========================================
-``input_proj.{l}``                                         ``input_projection.level_projections.{l}`` (backbone levels), ``.extra_levels.{l - 3}``
-``transformer.level_embed``                                ``level_embedding``
-``transformer.text_encoder.*``                             ``text_encoder.model.*`` (``position_ids`` buffer left out)
-``transformer.{ho_,}encoder.layers.{i}``                   ``fused_encoder.encoder_layers.{i}``
-``transformer.{ho_,}encoder.roberta_layers.{k}``           ``fused_encoder.language_layers.{k}``
-``transformer.{ho_,}encoder.VLFuse_layers.{k}.b_attn``     ``fused_encoder.fusion_blocks.{k}`` (``gamma_v[0]`` for a scalar gate)
-``transformer.resizer``                                    ``text_resizer``
-``projection_text``                                        ``{entity,relation}_classifier.text_projection`` (one tensor)
-``bias_obj_a``, ``bias_pred_a``                            ``entity_classifier.query_bias``, ``relation_classifier.query_bias``
-``transformer.ho_decoder.layers.{i}``                      ``decoder.entity_layers.{i}``
-``transformer.verb_decoder.layers.{i}``                    ``decoder.relation_layers.{i}``
-``{sub,obj}_bbox_embed.{i}``, ``i < L``                    ``decoder.{subject,object}_box_heads.{i}``
-``{sub,obj}_bbox_embed.{i}``, ``i >= L``                   ``decoder.relation_{subject,object}_box_heads.{i - L}``
-``transformer.{ho,verb}_decoder.{sub,obj}_bbox_embed.*``   the same tensors as ``{sub,obj}_bbox_embed.*`` (aliases)
-``tgt_embed``, ``refpoint_embed`` (ParSeDA)                ``pair_queries.content``, ``pair_queries.anchors``
-``transformer.{ho,verb}_decoder.ref_point_head``           ``decoder.{entity,relation}_position.anchor_projection``
-``transformer.{ho,verb}_decoder.query_scale``              ``decoder.{entity,relation}_position.state_scale``
-``verb_tgt_embed`` / ``transformer.verb_tgt``              ``decoder.relation_content``: its two halves summed
-``transformer.verb_tgt_generator.fc_{1,2,3}.{b}``          ``decoder.relation_fusion.{first,second,merge}`` (branches stacked)
-``query_embed`` (ParSeD)                                   ``pair_queries.embedding`` (position, content; the third part is unused)
-``transformer.reference_points_{sub,obj}``                 ``pair_queries.{subject,object}_reference``; the R-Tagger's ``query_encoder.*`` too
-``transformer.coord_proj`` (R-Tagger)                      ``query_encoder.coordinate_projection``
-=========================================================  ==========================================
+- ``input_proj.{l}`` -> ``input_projection.level_projections.{l}`` (backbone levels), then
+  ``input_projection.extra_levels.{l - 3}``; ``transformer.level_embed`` -> ``level_embedding``;
+- ``transformer.text_encoder.*`` -> ``text_encoder.model.*`` (the 4.x ``position_ids`` buffer
+  left out); ``transformer.resizer`` -> ``text_resizer``;
+- in ``transformer.encoder`` (``ho_encoder`` in ParSeD): ``layers.{i}`` ->
+  ``fused_encoder.encoder_layers.{i}``, ``roberta_layers.{k}`` ->
+  ``fused_encoder.language_layers.{k}``, ``VLFuse_layers.{k}.b_attn`` ->
+  ``fused_encoder.fusion_blocks.{k}`` (a scalar gate keeps ``gamma[0]``, all the released code
+  reads);
+- ``projection_text`` -> the one ``text_projection`` of both classifiers; ``bias_obj_a``,
+  ``bias_pred_a`` -> ``entity_classifier.query_bias``, ``relation_classifier.query_bias``;
+- ``transformer.ho_decoder.layers.{i}``, ``transformer.verb_decoder.layers.{i}`` ->
+  ``decoder.entity_layers.{i}``, ``decoder.relation_layers.{i}``;
+- ``{sub,obj}_bbox_embed.{i}`` -> ``decoder.{subject,object}_box_heads.{i}`` for ``i < L``
+  layers, ``decoder.relation_{subject,object}_box_heads.{i - L}`` after; the decoders' copies
+  (``transformer.{ho,verb}_decoder.{sub,obj}_bbox_embed``) are checked to be the same tensors;
+- ParSeDA: ``tgt_embed``, ``refpoint_embed`` -> ``pair_queries.content``, ``.anchors``;
+  ``transformer.{ho,verb}_decoder.ref_point_head``, ``.query_scale`` ->
+  ``decoder.{entity,relation}_position.anchor_projection``, ``.state_scale``;
+  ``verb_tgt_embed`` -> ``decoder.relation_content`` (its two halves summed, as the official
+  decoder adds them); ``transformer.verb_tgt_generator.fc_{1,2,3}.{b}`` ->
+  ``decoder.relation_fusion.first``, ``.second``, ``.merge`` (branches side by side);
+- ParSeD: ``query_embed`` -> ``pair_queries.embedding`` (position and content; its third part,
+  the relation targets, -> ``decoder.relation_content``, halves summed);
+  ``transformer.reference_points_{sub,obj}`` -> ``pair_queries.{subject,object}_reference``;
+- R-Tagger: also ``query_encoder.{subject,object}_reference``; ``transformer.coord_proj`` ->
+  ``query_encoder.coordinate_projection``; ``transformer.verb_tgt`` ->
+  ``decoder.relation_content`` (halves summed); its ``query_embed`` relation part is unused.
 """
 
 import torch
@@ -75,7 +77,11 @@ def map_rlipv2(
     RTAGGER) into the names of ``config``'s detector; a tagger's go under ``detector.`` and
     ``query_encoder.``."""
     detector = "detector." if architecture is OfficialArchitecture.RTAGGER else ""
-    encoder = "transformer.encoder." if architecture is OfficialArchitecture.PARSEDA else "transformer.ho_encoder."
+    encoder = (
+        "transformer.encoder."
+        if architecture is OfficialArchitecture.PARSEDA
+        else "transformer.ho_encoder."
+    )
     map_projection_and_levels(mapper, detector, num_backbone_levels=3)
     mapper.ignore(
         ["transformer.text_encoder.embeddings.position_ids"],
@@ -87,7 +93,11 @@ def map_rlipv2(
         f"{encoder}roberta_layers.", f"{detector}fused_encoder.language_layers.", {"": ""}
     )
     _map_fusion_blocks(mapper, encoder, detector, config)
-    mapper.copy_renamed("transformer.resizer.", f"{detector}text_resizer.", {"fc.": "projection.", "layer_norm.": "norm."})
+    mapper.copy_renamed(
+        "transformer.resizer.",
+        f"{detector}text_resizer.",
+        {"fc.": "projection.", "layer_norm.": "norm."},
+    )
     for name in ("weight", "bias"):
         projection = mapper.take(f"projection_text.{name}")
         mapper.put(f"{detector}entity_classifier.text_projection.{name}", projection)
@@ -102,13 +112,16 @@ def map_rlipv2(
         _map_point_queries(mapper, detector, config, architecture)
 
 
-def map_projection_and_levels(mapper: StateDictMapper, detector: str, *, num_backbone_levels: int) -> None:
+def map_projection_and_levels(
+    mapper: StateDictMapper, detector: str, *, num_backbone_levels: int
+) -> None:
     """``input_proj`` and ``transformer.level_embed``."""
     for name in [name for name in mapper.source if name.startswith("input_proj.")]:
-        level, rest = name[len("input_proj."):].split(".", 1)
+        level, rest = name[len("input_proj.") :].split(".", 1)
         level = int(level)
         target = (
-            f"level_projections.{level}" if level < num_backbone_levels
+            f"level_projections.{level}"
+            if level < num_backbone_levels
             else f"extra_levels.{level - num_backbone_levels}"
         )
         mapper.copy(name, f"{detector}input_projection.{target}.{rest}")
@@ -128,9 +141,14 @@ def map_encoder_layers(
 
 
 def map_decoder_layers(
-    mapper: StateDictMapper, detector: str, num_layers: int, *, sources: tuple[str, str] = (
-        "transformer.ho_decoder.layers.", "transformer.verb_decoder.layers."
-    )
+    mapper: StateDictMapper,
+    detector: str,
+    num_layers: int,
+    *,
+    sources: tuple[str, str] = (
+        "transformer.ho_decoder.layers.",
+        "transformer.verb_decoder.layers.",
+    ),
 ) -> None:
     """The first ``num_layers`` layers of the official entity and relation decoders."""
     for source, target in zip(sources, ("entity_layers", "relation_layers"), strict=True):
@@ -147,17 +165,27 @@ def map_box_heads(mapper: StateDictMapper, detector: str, num_layers: int) -> No
         ("obj", "object_box_heads", "relation_object_box_heads"),
     ):
         for index in range(2 * num_layers):
-            stage, layer = ("ho_decoder", index) if index < num_layers else ("verb_decoder", index - num_layers)
+            stage, layer = (
+                ("ho_decoder", index)
+                if index < num_layers
+                else ("verb_decoder", index - num_layers)
+            )
             target = entity if index < num_layers else relation
             for part in ("0.weight", "0.bias", "1.weight", "1.bias", "2.weight", "2.bias"):
                 source = f"{official}_bbox_embed.{index}.layers.{part}"
                 mapper.copy(source, f"{detector}decoder.{target}.{layer}.layers.{part}")
-                mapper.take_alias(f"transformer.{stage}.{official}_bbox_embed.{layer}.layers.{part}", of=source)
+                mapper.take_alias(
+                    f"transformer.{stage}.{official}_bbox_embed.{layer}.layers.{part}", of=source
+                )
 
 
-def _map_fusion_blocks(mapper: StateDictMapper, encoder: str, detector: str, config: DetectorConfig) -> None:
+def _map_fusion_blocks(
+    mapper: StateDictMapper, encoder: str, detector: str, config: DetectorConfig
+) -> None:
     prefix = f"{encoder}VLFuse_layers."
-    stages = {name[len(prefix):].split(".", 1)[0] for name in mapper.source if name.startswith(prefix)}
+    stages = {
+        name[len(prefix) :].split(".", 1)[0] for name in mapper.source if name.startswith(prefix)
+    }
     for stage in sorted(stages, key=int):
         source = f"{prefix}{stage}.b_attn."
         target = f"{detector}fused_encoder.fusion_blocks.{stage}."
@@ -172,15 +200,24 @@ def _map_fusion_blocks(mapper: StateDictMapper, encoder: str, detector: str, con
 def _map_anchor_queries(mapper: StateDictMapper, config: DetectorConfig) -> None:
     mapper.copy("tgt_embed.weight", "pair_queries.content.weight")
     mapper.copy("refpoint_embed.weight", "pair_queries.anchors.weight")
-    mapper.put("decoder.relation_content.weight", _summed_halves(mapper.take("verb_tgt_embed.weight")))
+    mapper.put(
+        "decoder.relation_content.weight", _summed_halves(mapper.take("verb_tgt_embed.weight"))
+    )
     for stage, target in (("ho_decoder", "entity_position"), ("verb_decoder", "relation_position")):
-        mapper.copy_renamed(f"transformer.{stage}.ref_point_head.", f"decoder.{target}.anchor_projection.", _MLP)
-        mapper.copy_renamed(f"transformer.{stage}.query_scale.", f"decoder.{target}.state_scale.", _MLP)
+        mapper.copy_renamed(
+            f"transformer.{stage}.ref_point_head.", f"decoder.{target}.anchor_projection.", _MLP
+        )
+        mapper.copy_renamed(
+            f"transformer.{stage}.query_scale.", f"decoder.{target}.state_scale.", _MLP
+        )
     _map_multi_branch_fusion(mapper, config)
 
 
 def _map_point_queries(
-    mapper: StateDictMapper, detector: str, config: DetectorConfig, architecture: OfficialArchitecture
+    mapper: StateDictMapper,
+    detector: str,
+    config: DetectorConfig,
+    architecture: OfficialArchitecture,
 ) -> None:
     hidden_dim = config.hidden_dim
     query_embed = mapper.take("query_embed.weight")  # (2P, 3 * hidden): position, content, relation
@@ -192,7 +229,9 @@ def _map_point_queries(
             if architecture is OfficialArchitecture.RTAGGER:
                 mapper.put(f"query_encoder.{side}_reference.{name}", tensor)
     if architecture is OfficialArchitecture.RTAGGER:
-        mapper.copy_renamed("transformer.coord_proj.", "query_encoder.coordinate_projection.", {"": ""})
+        mapper.copy_renamed(
+            "transformer.coord_proj.", "query_encoder.coordinate_projection.", {"": ""}
+        )
         relation_targets = mapper.take("transformer.verb_tgt.weight")
     else:
         relation_targets = query_embed[:, 2 * hidden_dim :]

@@ -117,7 +117,9 @@ class StateDictMapper:
 
     def _names_under(self, prefix: str) -> list[str]:
         """Source names starting with ``prefix``, but those ignored."""
-        return [name for name in self.source if name.startswith(prefix) and name not in self.ignored]
+        return [
+            name for name in self.source if name.startswith(prefix) and name not in self.ignored
+        ]
 
     def problems(self, expected: Mapping[str, torch.Size]) -> MappingProblems:
         """Compare with the target model's names and shapes (``expected``)."""

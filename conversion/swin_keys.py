@@ -1,18 +1,17 @@
 """The official Swin backbone's names (Swin-Transformer's detection code) -> transformers
 ``SwinBackbone`` names; the fused ``attn.qkv`` projection is split into query, key and value.
 
-=====================================================  ==========================================
-official                                               transformers
-=====================================================  ==========================================
-``patch_embed.proj``, ``patch_embed.norm``             ``swin.embeddings.patch_embeddings.projection``, ``swin.embeddings.norm``
-``layers.{i}.blocks.{j}.norm1``, ``.norm2``            ``swin.encoder.layers.{i}.blocks.{j}.layernorm_before``, ``.layernorm_after``
-``layers.{i}.blocks.{j}.attn.qkv``                     ``....attention.q_proj``, ``k_proj``, ``v_proj`` (rows split in 3)
-``layers.{i}.blocks.{j}.attn.proj``                    ``....attention.o_proj``
-``layers.{i}.blocks.{j}.attn.relative_position_bias_table``  ``....attention.relative_position_bias.relative_position_bias_table``
-``layers.{i}.blocks.{j}.mlp.fc1``, ``.fc2``            ``....mlp.fc1``, ``.fc2``
-``layers.{i}.downsample.reduction``, ``.norm``         ``swin.encoder.layers.{i}.downsample.reduction``, ``.norm``
-``norm1``, ``norm2``, ``norm3`` (outputs 1-3)          ``hidden_states_norms.stage2``, ``stage3``, ``stage4``
-=====================================================  ==========================================
+- ``patch_embed.proj``, ``.norm`` -> ``swin.embeddings.patch_embeddings.projection``,
+  ``swin.embeddings.norm``;
+- in ``layers.{i}.blocks.{j}`` (-> ``swin.encoder.layers.{i}.blocks.{j}``): ``norm1``, ``norm2``
+  -> ``layernorm_before``, ``layernorm_after``; ``attn.qkv`` -> ``attention.q_proj``,
+  ``k_proj``, ``v_proj`` (its rows in three); ``attn.proj`` -> ``attention.o_proj``;
+  ``attn.relative_position_bias_table`` -> ``attention.relative_position_bias.`` the same;
+  ``mlp.fc1``, ``mlp.fc2`` the same;
+- ``layers.{i}.downsample.reduction``, ``.norm`` -> ``swin.encoder.layers.{i}.downsample.`` the
+  same;
+- ``norm1``, ``norm2``, ``norm3`` (of outputs 1-3) -> ``hidden_states_norms.stage2``, ``stage3``,
+  ``stage4``.
 """
 
 import math
@@ -53,7 +52,9 @@ _BLOCK_RENAMES = {
     "norm1.": "layernorm_before.",
     "norm2.": "layernorm_after.",
     "attn.proj.": "attention.o_proj.",
-    "attn.relative_position_bias_table": "attention.relative_position_bias.relative_position_bias_table",
+    "attn.relative_position_bias_table": (
+        "attention.relative_position_bias.relative_position_bias_table"
+    ),
     "mlp.": "mlp.",
 }
 
@@ -74,8 +75,11 @@ def map_swin(
     Raises:
         RLIPv2InputError: the relative position tables are not of ``architecture``'s window.
     """
-    tables = [name for name in mapper.source if name.startswith(source_prefix)
-              and name.endswith("relative_position_bias_table")]
+    tables = [
+        name
+        for name in mapper.source
+        if name.startswith(source_prefix) and name.endswith("relative_position_bias_table")
+    ]
     for name in tables:
         rows = mapper.source[name].shape[0]
         window = (math.isqrt(rows) + 1) // 2
@@ -86,8 +90,11 @@ def map_swin(
                 f"architecture's window size {architecture.window_size}"
             )
     mapper.ignore(
-        [name for name in mapper.source if name.startswith(source_prefix)
-         and name.endswith("relative_position_index")],
+        [
+            name
+            for name in mapper.source
+            if name.startswith(source_prefix) and name.endswith("relative_position_index")
+        ],
         "a buffer computed from the window size",
     )
     mapper.copy_renamed(
@@ -114,8 +121,10 @@ def map_swin(
         stage, block, rest = match.groups()
         target = f"{target_prefix}swin.encoder.layers.{stage}.blocks.{block}."
         if rest.startswith("attn.qkv."):
-            leaf = rest[len("attn.qkv."):]
-            for part, tensor in zip(("q", "k", "v"), mapper.take(name).chunk(3, dim=0), strict=True):
+            leaf = rest[len("attn.qkv.") :]
+            for part, tensor in zip(
+                ("q", "k", "v"), mapper.take(name).chunk(3, dim=0), strict=True
+            ):
                 mapper.put(f"{target}attention.{part}_proj.{leaf}", tensor)
             continue
         for old, new in _BLOCK_RENAMES.items():

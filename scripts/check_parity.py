@@ -25,11 +25,17 @@ def main() -> int:
     parser.add_argument("fixture_dir", type=Path, help="a parity fixture directory")
     parser.add_argument("--all", action="store_true", help="print every comparison")
     arguments = parser.parse_args()
-    missing = [name for name in ("weights.json", "args.json", "inputs.pt", "outputs.pt")
-               if not (arguments.fixture_dir / name).is_file()]
+    missing = [
+        name
+        for name in ("weights.json", "args.json", "inputs.pt", "outputs.pt")
+        if not (arguments.fixture_dir / name).is_file()
+    ]
     if missing:
-        print(f"check_parity: error: {arguments.fixture_dir} is not a parity fixture "
-              f"(missing {', '.join(missing)})", file=sys.stderr)
+        print(
+            f"check_parity: error: {arguments.fixture_dir} is not a parity fixture "
+            f"(missing {', '.join(missing)})",
+            file=sys.stderr,
+        )
         return 2
     try:
         report = run_parity(arguments.fixture_dir)
@@ -42,10 +48,14 @@ def main() -> int:
             print(f"  {comparison.key:48s} {comparison.difference:10.3g}  {verdict}")
     output, intermediate = report.largest(), report.largest(intermediate=True)
     print(f"{report.fixture}: {len(report.comparisons)} tensors compared")
-    print(f"largest output difference: {output.difference:.3g} ({output.key}; "
-          f"tolerance {output.tolerance:g})")
-    print(f"largest intermediate difference: {intermediate.difference:.3g} relative "
-          f"({intermediate.key}; tolerance {intermediate.tolerance:g})")
+    print(
+        f"largest output difference: {output.difference:.3g} ({output.key}; "
+        f"tolerance {output.tolerance:g})"
+    )
+    print(
+        f"largest intermediate difference: {intermediate.difference:.3g} relative "
+        f"({intermediate.key}; tolerance {intermediate.tolerance:g})"
+    )
     for key, reason in report.not_compared.items():
         print(f"not compared: {key}: {reason}")
     failed = [comparison.key for comparison in report.comparisons if not comparison.passed]

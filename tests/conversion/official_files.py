@@ -16,8 +16,14 @@ from model.text_encoder import LabelTextEncoder
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "parity"
 LISTINGS = sorted(path.stem for path in (FIXTURES / "keys").glob("*.json"))
 ROBERTA_BASE = RobertaConfig(
-    vocab_size=50265, hidden_size=768, num_hidden_layers=12, num_attention_heads=12,
-    intermediate_size=3072, max_position_embeddings=514, type_vocab_size=1, layer_norm_eps=1e-5,
+    vocab_size=50265,
+    hidden_size=768,
+    num_hidden_layers=12,
+    num_attention_heads=12,
+    intermediate_size=3072,
+    max_position_embeddings=514,
+    type_vocab_size=1,
+    layer_norm_eps=1e-5,
     pad_token_id=1,
 )
 
@@ -46,9 +52,7 @@ def fixture_args(name: str) -> dict:
     return json.loads((FIXTURES / name / "args.json").read_text())["args"]
 
 
-def save_official_checkpoint(
-    path: Path, state: dict[str, torch.Tensor], args: dict
-) -> Path:
+def save_official_checkpoint(path: Path, state: dict[str, torch.Tensor], args: dict) -> Path:
     """``state`` and ``args`` saved as the official training script saves a checkpoint."""
     torch.save(
         {
@@ -78,8 +82,16 @@ def dab_deformable_detr_state_dict(state: dict[str, torch.Tensor]) -> dict[str, 
     plus class heads (a stand-in of the detection checkpoints ParSeDA starts from)."""
     renamed = {}
     for name, tensor in state.items():
-        if name.startswith(("backbone.", "input_proj.", "transformer.level_embed",
-                            "transformer.encoder.layers.", "tgt_embed.", "refpoint_embed.")):
+        if name.startswith(
+            (
+                "backbone.",
+                "input_proj.",
+                "transformer.level_embed",
+                "transformer.encoder.layers.",
+                "tgt_embed.",
+                "refpoint_embed.",
+            )
+        ):
             renamed[name] = tensor
         elif name.startswith("transformer.ho_decoder.") and "bbox_embed" not in name:
             renamed[name.replace("transformer.ho_decoder.", "transformer.decoder.")] = tensor

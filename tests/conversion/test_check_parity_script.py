@@ -13,8 +13,9 @@ FIXTURE = REPOSITORY / "tests" / "fixtures" / "parity" / "rtagger_r50_small"
 
 
 def run_script(*arguments: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, str(SCRIPT), *arguments], capture_output=True,
-                          text=True, cwd=REPOSITORY)
+    return subprocess.run(
+        [sys.executable, str(SCRIPT), *arguments], capture_output=True, text=True, cwd=REPOSITORY
+    )
 
 
 def test_an_output_off_by_more_than_the_tolerance_fails_and_is_named(tmp_path: Path) -> None:

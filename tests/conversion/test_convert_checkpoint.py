@@ -11,21 +11,22 @@ import torch
 
 from flows.cli import main
 from model.checkpoint import read_checkpoint
+from rtagger.tagger_config import EntityTextSource
+from rtagger.tagger_scorer import load_tagger_scorer
 from official_files import (
     fixture_args,
     fixture_state_dict,
     save_fixture_text_encoder,
     save_official_checkpoint,
 )
-from rtagger.tagger_config import EntityTextSource
-from rtagger.tagger_scorer import load_tagger_scorer
 
 
 @pytest.fixture(scope="module")
 def released_tagger(tmp_path_factory: pytest.TempPathFactory) -> Path:
     directory = tmp_path_factory.mktemp("released")
     return save_official_checkpoint(
-        directory / "tagger.pth", fixture_state_dict("rtagger_r50_small"),
+        directory / "tagger.pth",
+        fixture_state_dict("rtagger_r50_small"),
         fixture_args("rtagger_r50_small"),
     )
 
@@ -36,8 +37,15 @@ def text_encoder_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def convert_command(source: Path, output: Path, text_encoder: Path, *extra: str) -> list[str]:
-    return ["convert-checkpoint", str(source), "-o", str(output),
-            "--text-encoder", str(text_encoder), *extra]
+    return [
+        "convert-checkpoint",
+        str(source),
+        "-o",
+        str(output),
+        "--text-encoder",
+        str(text_encoder),
+        *extra,
+    ]
 
 
 def test_a_released_tagger_converts_into_a_tagger_rlipv2_tag_loads(
@@ -55,8 +63,10 @@ def test_a_released_tagger_converts_into_a_tagger_rlipv2_tag_loads(
     assert scorer.entity_texts is EntityTextSource.DATASET  # as the released generator
     state = scorer.tagger.state_dict()
     official = fixture_state_dict("rtagger_r50_small")
-    assert torch.equal(state["query_encoder.coordinate_projection.weight"],
-                       official["transformer.coord_proj.weight"])
+    assert torch.equal(
+        state["query_encoder.coordinate_projection.weight"],
+        official["transformer.coord_proj.weight"],
+    )
 
 
 def test_converting_again_needs_overwrite_and_never_replaces_the_input(

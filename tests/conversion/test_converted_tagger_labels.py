@@ -7,20 +7,20 @@ import pyarrow.parquet as pq
 import pytest
 
 from flows.cli import main
-from labelling_world import LabellingWorld
 from model.checkpoint import read_checkpoint
 from model.converted_checkpoint import (
     converted_from_payload,
     write_converted_checkpoint,
 )
+from pipeline.tagging.relation_scorer import dataset_category_names
+from rtagger.tagger_scorer import load_tagger_scorer
+from labelling_world import LabellingWorld
 from official_files import (
     fixture_args,
     fixture_state_dict,
     save_fixture_text_encoder,
     save_official_checkpoint,
 )
-from pipeline.tagging.relation_scorer import dataset_category_names
-from rtagger.tagger_scorer import load_tagger_scorer
 
 FIXTURE = "rtagger_r50_small"
 
@@ -34,14 +34,44 @@ def test_rlipv2_label_runs_with_a_converted_released_tagger(
     )
     text_encoder = save_fixture_text_encoder(tmp_path / "roberta", FIXTURE)
     tagger = tmp_path / "tagger.pt"
-    assert main(["convert-checkpoint", str(released), "-o", str(tagger),
-                 "--text-encoder", str(text_encoder)]) == 0
+    assert (
+        main(
+            [
+                "convert-checkpoint",
+                str(released),
+                "-o",
+                str(tagger),
+                "--text-encoder",
+                str(text_encoder),
+            ]
+        )
+        == 0
+    )
     _evaluate_at_demo_size(tagger)
     out = tmp_path / "label"
 
-    assert main(["label", "--dataset", str(labelling_world.dataset_dir), "--out", str(out),
-                 "--tagger-checkpoint", str(tagger), "--vocabulary", "demo",
-                 "--tagger-device", "cpu", "--save-threshold", "0", "--max-workers", "1"]) == 0
+    assert (
+        main(
+            [
+                "label",
+                "--dataset",
+                str(labelling_world.dataset_dir),
+                "--out",
+                str(out),
+                "--tagger-checkpoint",
+                str(tagger),
+                "--vocabulary",
+                "demo",
+                "--tagger-device",
+                "cpu",
+                "--save-threshold",
+                "0",
+                "--max-workers",
+                "1",
+            ]
+        )
+        == 0
+    )
 
     tagged = pq.read_table(out / "tagged_relations")
     candidates = pq.read_table(out / "candidates")

@@ -40,18 +40,22 @@ def test_a_converted_full_size_model_runs_forward_on_cuda(name: str) -> None:
     checkpoint = random_weights(listed_checkpoint(name), device)
     plan = plan_conversion(checkpoint, text_encoder="roberta-base", target=None, source=name)
     architecture = roberta_base_architecture()
-    converted = convert(checkpoint, plan, expected_shapes(plan, architecture), source=name,
-                        source_digest="random").converted
-    text_encoder = LabelTextEncoder(model=RobertaModel(ROBERTA_BASE),
-                                    tokenizer=architecture.tokenizer)
+    converted = convert(
+        checkpoint, plan, expected_shapes(plan, architecture), source=name, source_digest="random"
+    ).converted
+    text_encoder = LabelTextEncoder(
+        model=RobertaModel(ROBERTA_BASE), tokenizer=architecture.tokenizer
+    )
     model = build_model(plan, text_encoder)
     model.load_state_dict(converted.model)
     model = model.to(device).eval()
     images = torch.randn(2, 3, 800, 1066, device=device)
     mask = torch.zeros(2, 800, 1066, dtype=torch.bool, device=device)
     mask[1, 600:, :] = mask[1, :, 900:] = True
-    texts = LabelTexts(entity_texts=("person", "horse", "cup", "no objects"),
-                       relation_texts=("ride", "hold", "feed"))
+    texts = LabelTexts(
+        entity_texts=("person", "horse", "cup", "no objects"),
+        relation_texts=("ride", "hold", "feed"),
+    )
     with torch.no_grad():
         if plan.is_tagger:
             pairs = TaggerPairs(

@@ -10,9 +10,9 @@ import torch
 from data_schemas.errors import RLIPv2InputError
 from flows.cli import main
 from model.build_detector import build_relation_detector
+from model.checkpoint import read_checkpoint
 from model.config_file import load_config_file
 from model.converted_checkpoint import converted_from_payload
-from model.checkpoint import read_checkpoint
 from model.initial_weights import load_initial_weights, read_initial_weights
 from model.pretrain import run_pretraining
 from model.pretrain_config import PretrainConfig
@@ -26,9 +26,17 @@ from official_files import (
 from scene_graph_tables import ingest_demo_source
 
 FIXTURE = "parseda_r50_small"
-DETECTION_ARGS = {"backbone": "resnet50", "num_queries": 8, "with_box_refine": True,
-                  "two_stage": False, "use_dab": True, "dec_layers": 2, "enc_layers": 4,
-                  "num_feature_levels": 4, "hidden_dim": 256}
+DETECTION_ARGS = {
+    "backbone": "resnet50",
+    "num_queries": 8,
+    "with_box_refine": True,
+    "two_stage": False,
+    "use_dab": True,
+    "dec_layers": 2,
+    "enc_layers": 4,
+    "num_feature_levels": 4,
+    "hidden_dim": 256,
+}
 
 
 @pytest.fixture(scope="module")
@@ -78,30 +86,57 @@ probability = 0.0
 [data.text_sampling]
 total_texts = 16
 """)
-    released = save_official_checkpoint(root / "released.pth", fixture_state_dict(FIXTURE),
-                                         fixture_args(FIXTURE))
+    released = save_official_checkpoint(
+        root / "released.pth", fixture_state_dict(FIXTURE), fixture_args(FIXTURE)
+    )
     detection = save_official_checkpoint(
         root / "dab_deformable_detr.pth",
-        dab_deformable_detr_state_dict(fixture_state_dict(FIXTURE)), DETECTION_ARGS,
+        dab_deformable_detr_state_dict(fixture_state_dict(FIXTURE)),
+        DETECTION_ARGS,
     )
-    return {"root": root, "config": config, "text_encoder": text_encoder,
-            "released": released, "detection": detection}
+    return {
+        "root": root,
+        "config": config,
+        "text_encoder": text_encoder,
+        "released": released,
+        "detection": detection,
+    }
 
 
 def test_a_detection_checkpoint_initialises_the_detector_part_and_pretraining_starts_from_it(
     world: dict[str, Path], capsys
 ) -> None:
     converted = world["root"] / "detection.pt"
-    assert main(["convert-checkpoint", str(world["detection"]), "-o", str(converted),
-                 "--config", str(world["config"])]) == 0
+    assert (
+        main(
+            [
+                "convert-checkpoint",
+                str(world["detection"]),
+                "-o",
+                str(converted),
+                "--config",
+                str(world["config"]),
+            ]
+        )
+        == 0
+    )
     assert "stay as initialised" in capsys.readouterr().out
     record = converted_from_payload(read_checkpoint(converted), source=converted)
     assert not record.is_complete
-    assert all(name.startswith(("text_encoder.", "fused_encoder.fusion_blocks.",
-                                "fused_encoder.language_layers.", "text_resizer.",
-                                "entity_classifier.", "relation_classifier.",
-                                "decoder.relation_fusion."))
-               for name in record.initialised)
+    assert all(
+        name.startswith(
+            (
+                "text_encoder.",
+                "fused_encoder.fusion_blocks.",
+                "fused_encoder.language_layers.",
+                "text_resizer.",
+                "entity_classifier.",
+                "relation_classifier.",
+                "decoder.relation_fusion.",
+            )
+        )
+        for name in record.initialised
+    )
 
     config = load_config_file(world["config"], PretrainConfig, [f'init_from="{converted}"'])
     detector = build_relation_detector(config.model)
@@ -109,11 +144,20 @@ def test_a_detection_checkpoint_initialises_the_detector_part_and_pretraining_st
     official = fixture_state_dict(FIXTURE)
     state = detector.state_dict()
     for official_name, name in [
-        ("transformer.ho_decoder.layers.1.linear1.weight", "decoder.entity_layers.1.feedforward.expand.weight"),
-        ("transformer.ho_decoder.layers.1.linear1.weight", "decoder.relation_layers.1.feedforward.expand.weight"),
+        (
+            "transformer.ho_decoder.layers.1.linear1.weight",
+            "decoder.entity_layers.1.feedforward.expand.weight",
+        ),
+        (
+            "transformer.ho_decoder.layers.1.linear1.weight",
+            "decoder.relation_layers.1.feedforward.expand.weight",
+        ),
         ("sub_bbox_embed.0.layers.2.bias", "decoder.relation_object_box_heads.0.layers.2.bias"),
         ("refpoint_embed.weight", "pair_queries.anchors.weight"),
-        ("transformer.ho_decoder.query_scale.layers.0.weight", "decoder.relation_position.state_scale.layers.0.weight"),
+        (
+            "transformer.ho_decoder.query_scale.layers.0.weight",
+            "decoder.relation_position.state_scale.layers.0.weight",
+        ),
     ]:
         assert torch.equal(state[name], official[official_name]), name
 
@@ -123,22 +167,43 @@ def test_a_detection_checkpoint_initialises_the_detector_part_and_pretraining_st
 
 def test_a_released_detector_initialises_pretraining_completely(world: dict[str, Path]) -> None:
     converted = world["root"] / "released.pt"
-    assert main(["convert-checkpoint", str(world["released"]), "-o", str(converted),
-                 "--text-encoder", str(world["text_encoder"])]) == 0
+    assert (
+        main(
+            [
+                "convert-checkpoint",
+                str(world["released"]),
+                "-o",
+                str(converted),
+                "--text-encoder",
+                str(world["text_encoder"]),
+            ]
+        )
+        == 0
+    )
     weights = read_initial_weights(converted)
     assert weights.architecture == "detector" and not weights.not_provided
     config = load_config_file(world["config"], PretrainConfig)
     detector = build_relation_detector(config.model)
     load_initial_weights(detector, weights)
-    assert torch.equal(detector.state_dict()["decoder.relation_fusion.merge.bias"],
-                       weights.state["decoder.relation_fusion.merge.bias"])
+    assert torch.equal(
+        detector.state_dict()["decoder.relation_fusion.merge.bias"],
+        weights.state["decoder.relation_fusion.merge.bias"],
+    )
 
 
 def test_weights_of_another_architecture_are_refused(world: dict[str, Path]) -> None:
     converted = world["root"] / "released.pt"
     if not converted.exists():
-        main(["convert-checkpoint", str(world["released"]), "-o", str(converted),
-              "--text-encoder", str(world["text_encoder"])])
+        main(
+            [
+                "convert-checkpoint",
+                str(world["released"]),
+                "-o",
+                str(converted),
+                "--text-encoder",
+                str(world["text_encoder"]),
+            ]
+        )
     config = load_config_file(world["config"], PretrainConfig, ["model.num_pairs=6"])
     detector = build_relation_detector(config.model)
     with pytest.raises(RLIPv2InputError, match="does not fit the model"):
@@ -148,6 +213,8 @@ def test_weights_of_another_architecture_are_refused(world: dict[str, Path]) -> 
 def test_a_detection_checkpoint_needs_the_config_it_initialises(
     world: dict[str, Path], capsys
 ) -> None:
-    assert main(["convert-checkpoint", str(world["detection"]), "-o",
-                 str(world["root"] / "x.pt")]) == 2
+    assert (
+        main(["convert-checkpoint", str(world["detection"]), "-o", str(world["root"] / "x.pt")])
+        == 2
+    )
     assert "--config" in capsys.readouterr().err

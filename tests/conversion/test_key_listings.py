@@ -13,14 +13,22 @@ from official_files import LISTINGS, listed_checkpoint, roberta_base_architectur
 def dry_run(checkpoint: OfficialCheckpoint, name: str):
     plan = plan_conversion(checkpoint, text_encoder="roberta-base", target=None, source=name)
     return plan, convert(
-        checkpoint, plan, expected_shapes(plan, roberta_base_architecture()),
-        source=name, source_digest="listing",
+        checkpoint,
+        plan,
+        expected_shapes(plan, roberta_base_architecture()),
+        source=name,
+        source_digest="listing",
     )
 
 
 def test_every_released_architecture_is_listed() -> None:
-    assert LISTINGS == ["parseda_r50_hico_ft", "parseda_r50_pretrain", "parseda_swinl_pretrain",
-                        "parseda_swint_pretrain", "rtagger_r50"]
+    assert LISTINGS == [
+        "parseda_r50_hico_ft",
+        "parseda_r50_pretrain",
+        "parseda_swinl_pretrain",
+        "parseda_swint_pretrain",
+        "rtagger_r50",
+    ]
 
 
 @pytest.mark.parametrize("name", LISTINGS)
@@ -86,21 +94,33 @@ def test_swin_query_key_value_are_the_fused_projection_split() -> None:
     target = map_checkpoint(checkpoint, plan, source="swin").target
     prefix = "backbone.body.swin.encoder.layers.1.blocks.0.attention."
     for index, part in enumerate(("q", "k", "v")):
-        assert torch.equal(target[f"{prefix}{part}_proj.weight"], weight[192 * index : 192 * (index + 1)])
-        assert torch.equal(target[f"{prefix}{part}_proj.bias"], weight[192 * index : 192 * (index + 1), 0])
+        assert torch.equal(
+            target[f"{prefix}{part}_proj.weight"], weight[192 * index : 192 * (index + 1)]
+        )
+        assert torch.equal(
+            target[f"{prefix}{part}_proj.bias"], weight[192 * index : 192 * (index + 1), 0]
+        )
 
 
 def test_another_official_architecture_is_named_and_refused() -> None:
     checkpoint = listed_checkpoint("parseda_r50_pretrain")
     args = dict(checkpoint.args, RLIP_ParSeDA_v2=False, RLIP_ParSe_v2=True)
     with pytest.raises(RLIPv2InputError, match="RLIP_ParSe_v2 checkpoint"):
-        plan_conversion(OfficialCheckpoint(checkpoint.model, args), text_encoder=None,
-                        target=None, source="x.pth")
+        plan_conversion(
+            OfficialCheckpoint(checkpoint.model, args),
+            text_encoder=None,
+            target=None,
+            source="x.pth",
+        )
 
 
 def test_unreproducible_settings_are_named() -> None:
     checkpoint = listed_checkpoint("parseda_r50_pretrain")
     args = dict(checkpoint.args, gating_mechanism="SDFtanh", two_stage=True)
     with pytest.raises(RLIPv2InputError, match="two_stage, gating_mechanism SDFtanh"):
-        plan_conversion(OfficialCheckpoint(checkpoint.model, args), text_encoder=None,
-                        target=None, source="x.pth")
+        plan_conversion(
+            OfficialCheckpoint(checkpoint.model, args),
+            text_encoder=None,
+            target=None,
+            source="x.pth",
+        )

@@ -9,7 +9,6 @@ import pytest
 import torch
 
 from conversion.official_config import detector_config, official_architecture
-from labelling_world import LabellingWorld
 from model.config_file import load_config_file
 from model.detector_config import DetectorConfig
 from model.pretrain import run_pretraining
@@ -19,6 +18,7 @@ from rtagger.box_pair_queries import TaggerReference
 from rtagger.tagger_config import EntityTextSource, TaggerTrainingConfig
 from rtagger.tagger_scorer import load_tagger_scorer
 from rtagger.train_tagger import run_tagger_training
+from labelling_world import LabellingWorld
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 PAPER = REPOSITORY / "configs" / "paper"
@@ -36,8 +36,9 @@ def released_model(listing_name: str) -> tuple[DetectorConfig, dict]:
     listing = json.loads((LISTINGS / f"{listing_name}.json").read_text())
     model = {name: torch.empty(shape, device="meta") for name, shape, _ in listing["state_dict"]}
     architecture = official_architecture(listing["args"], model, source=listing_name)
-    config = detector_config(listing["args"], model, architecture, text_encoder="roberta-base",
-                             source=listing_name)
+    config = detector_config(
+        listing["args"], model, architecture, text_encoder="roberta-base", source=listing_name
+    )
     return config, listing
 
 
@@ -58,7 +59,9 @@ def test_a_paper_config_is_its_released_script(file_name: str) -> None:
     assert config.optimization.backbone_learning_rate == args["lr_backbone"]
     assert config.optimization.text_encoder_learning_rate == args["text_encoder_lr"]
     assert (config.optimization.epochs, config.optimization.lr_drop_epoch) == (
-        args["epochs"], args["lr_drop"])
+        args["epochs"],
+        args["lr_drop"],
+    )
     assert config.data.text_sampling.total_texts == args["negative_text_sampling"]
     assert config.init_from is not None
     if config_type is PretrainConfig:
@@ -69,7 +72,9 @@ def test_a_paper_config_is_its_released_script(file_name: str) -> None:
         assert config.queries.reference is TaggerReference.POINT
         assert config.tagging.entity_texts is EntityTextSource.DATASET
         assert (config.denoising.box_noise_scale, config.denoising.label_noise_probability) == (
-            args["box_noise_scale"], args["label_noise_scale"])
+            args["box_noise_scale"],
+            args["label_noise_scale"],
+        )
 
 
 def test_the_demo_variants_take_the_released_choices() -> None:
@@ -83,34 +88,60 @@ def test_the_demo_variants_take_the_released_choices() -> None:
         assert demo.model.position_offset == released.model.position_offset
         assert demo.model.extra_level_mask == released.model.extra_level_mask
     assert (tagger.queries, tagger.tagging, tagger.denoising) == (
-        released_tagger.queries, released_tagger.tagging, released_tagger.denoising)
+        released_tagger.queries,
+        released_tagger.tagging,
+        released_tagger.denoising,
+    )
 
 
 def test_the_demo_variants_train_on_the_demo_world_and_tag_it(
     labelling_world: LabellingWorld, tmp_path: Path
 ) -> None:
     world = labelling_world
-    common = (f'model.text_encoder.name_or_path="{world.text_encoder_dir}"',
-              "optimization.epochs=1", "max_steps_per_epoch=2")
-    ground_truth = f'{{scene_graphs_dir="{world.ground_truth_dir / "scene_graphs"}", ' \
-                   f'image_root="{world.images_dir}"}}'
-    tagger = run_tagger_training(load_config_file(
-        PAPER / "rtagger_demo.toml", TaggerTrainingConfig,
-        [*common, f'output_dir="{tmp_path / "tagger"}"', f"data.sources=[{ground_truth}]"],
-    ))
+    common = (
+        f'model.text_encoder.name_or_path="{world.text_encoder_dir}"',
+        "optimization.epochs=1",
+        "max_steps_per_epoch=2",
+    )
+    ground_truth = (
+        f'{{scene_graphs_dir="{world.ground_truth_dir / "scene_graphs"}", '
+        f'image_root="{world.images_dir}"}}'
+    )
+    tagger = run_tagger_training(
+        load_config_file(
+            PAPER / "rtagger_demo.toml",
+            TaggerTrainingConfig,
+            [*common, f'output_dir="{tmp_path / "tagger"}"', f"data.sources=[{ground_truth}]"],
+        )
+    )
     scorer = load_tagger_scorer(tagger.checkpoint_dir / "checkpoint-000001.pt", device="cpu")
     assert scorer.entity_texts is EntityTextSource.DATASET
     summary = run_tagging(
-        world.dataset_dir, world.reference_candidates_dir, tmp_path / "tagged", scorer=scorer,
-        image_root=world.images_dir, save_threshold=0.0, top_k_per_pair=None,
-        rows_per_shard=100, overwrite=False,
+        world.dataset_dir,
+        world.reference_candidates_dir,
+        tmp_path / "tagged",
+        scorer=scorer,
+        image_root=world.images_dir,
+        save_threshold=0.0,
+        top_k_per_pair=None,
+        rows_per_shard=100,
+        overwrite=False,
     )
     assert summary.counts.totals()["relations_kept"] > 0
 
-    pretrain = run_pretraining(load_config_file(
-        PAPER / "parseda_demo.toml", PretrainConfig,
-        [*common, f'output_dir="{tmp_path / "pretrain"}"',
-         f'data.sources=[{ground_truth}, {{scene_graphs_dir="{tmp_path / "tagged" / "scene_graphs"}", '
-         f'image_root="{world.images_dir}"}}]'],
-    ))
+    pseudo_labels = (
+        f'{{scene_graphs_dir="{tmp_path / "tagged" / "scene_graphs"}", '
+        f'image_root="{world.images_dir}"}}'
+    )
+    pretrain = run_pretraining(
+        load_config_file(
+            PAPER / "parseda_demo.toml",
+            PretrainConfig,
+            [
+                *common,
+                f'output_dir="{tmp_path / "pretrain"}"',
+                f'data.sources=[{ground_truth}, {pseudo_labels}]',
+            ],
+        )
+    )
     assert pretrain.state.step == 2

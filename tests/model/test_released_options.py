@@ -13,8 +13,8 @@ from model.backbone import MultiScaleFeatures, downsample_mask
 from model.deformable_decoder_layer import DeformableDecoderLayer
 from model.gated_cross_attention import (
     RELEASED_GATE_INIT,
-    GateKind,
     GatedCrossAttention,
+    GateKind,
     ResidualBase,
 )
 from model.input_projection import ExtraLevelMask, InputProjection
@@ -32,8 +32,9 @@ def test_the_position_offset_moves_every_pixel_by_half_a_pixel() -> None:
     # x channels (the last 4): channel 4 is sin(x) at temperature power 0.
     column_centres = torch.tensor([0.5, 1.5, 2.5, 3.5]) / 4 * 2 * math.pi
     torch.testing.assert_close(centred[0, 4, 0], column_centres.sin(), atol=1e-5, rtol=0)
-    torch.testing.assert_close(edges[0, 4, 0], (column_centres + math.pi / 4).sin(),
-                               atol=1e-5, rtol=0)
+    torch.testing.assert_close(
+        edges[0, 4, 0], (column_centres + math.pi / 4).sin(), atol=1e-5, rtol=0
+    )
 
 
 def test_sine_box_embedding_orders_y_x_w_h() -> None:
@@ -51,12 +52,16 @@ def test_an_extra_level_mask_can_come_from_the_image() -> None:
     pixel_mask[..., 5:] = True
     previous = downsample_mask(pixel_mask, (2, 6))
     previous[..., 2] = True  # a level whose rounding differs from the image's
-    features = MultiScaleFeatures(feature_maps=(torch.randn(1, 8, 2, 6),),
-                                  padding_masks=(previous,))
-    for choice, source in ((ExtraLevelMask.PREVIOUS_LEVEL, previous),
-                           (ExtraLevelMask.IMAGE, pixel_mask)):
-        projection = InputProjection(in_channels=(8,), hidden_dim=32, num_levels=2,
-                                     extra_level_mask=choice)
+    features = MultiScaleFeatures(
+        feature_maps=(torch.randn(1, 8, 2, 6),), padding_masks=(previous,)
+    )
+    for choice, source in (
+        (ExtraLevelMask.PREVIOUS_LEVEL, previous),
+        (ExtraLevelMask.IMAGE, pixel_mask),
+    ):
+        projection = InputProjection(
+            in_channels=(8,), hidden_dim=32, num_levels=2, extra_level_mask=choice
+        )
         levels = projection(features, pixel_mask)
         assert torch.equal(levels.padding_masks[1], downsample_mask(source, (1, 3)))
     assert not torch.equal(downsample_mask(previous, (1, 3)), downsample_mask(pixel_mask, (1, 3)))
@@ -64,9 +69,16 @@ def test_an_extra_level_mask_can_come_from_the_image() -> None:
 
 def make_block(gate_kind: GateKind, residual_base: ResidualBase, mask_padding: bool = True):
     torch.manual_seed(0)
-    return GatedCrossAttention(visual_dim=8, text_dim=12, embed_dim=16, num_heads=2, dropout=0.0,
-                               gate_kind=gate_kind, residual_base=residual_base,
-                               mask_padding=mask_padding).eval()
+    return GatedCrossAttention(
+        visual_dim=8,
+        text_dim=12,
+        embed_dim=16,
+        num_heads=2,
+        dropout=0.0,
+        gate_kind=gate_kind,
+        residual_base=residual_base,
+        mask_padding=mask_padding,
+    ).eval()
 
 
 def test_per_channel_gates_on_the_normalised_input() -> None:
@@ -77,8 +89,9 @@ def test_per_channel_gates_on_the_normalised_input() -> None:
     with torch.no_grad():
         block.visual_gate.parameter.zero_()
         block.text_gate.parameter.zero_()
-        fused = block(visual_features=visual, visual_position=torch.zeros(1, 5, 8),
-                      text_features=text)
+        fused = block(
+            visual_features=visual, visual_position=torch.zeros(1, 5, 8), text_features=text
+        )
     torch.testing.assert_close(fused.visual_features, block.visual_norm(visual))
     torch.testing.assert_close(fused.text_features, block.text_norm(text))
 
@@ -93,8 +106,12 @@ def test_unmasked_fusion_lets_padded_image_tokens_reach_the_texts() -> None:
         changed[0, 3:] = torch.randn(2, 8)  # other padded tokens
         with torch.no_grad():
             outputs[mask_padding] = [
-                block(visual_features=tokens, visual_position=torch.zeros(1, 5, 8),
-                      text_features=text, visual_padding_mask=padding).text_features
+                block(
+                    visual_features=tokens,
+                    visual_position=torch.zeros(1, 5, 8),
+                    text_features=text,
+                    visual_padding_mask=padding,
+                ).text_features
                 for tokens in (visual, changed)
             ]
     masked, unmasked = outputs[True], outputs[False]
@@ -129,11 +146,17 @@ def test_anchor_positions_are_scaled_by_the_state_after_the_first_layer() -> Non
 
 
 def parseda_decoder(refine: bool) -> ParsedDecoder:
-    layer = DeformableDecoderLayer(hidden_dim=8, feedforward_dim=16, dropout=0.0, num_levels=1,
-                                   num_heads=2, num_points=2)
+    layer = DeformableDecoderLayer(
+        hidden_dim=8, feedforward_dim=16, dropout=0.0, num_levels=1, num_heads=2, num_points=2
+    )
     return ParsedDecoder(
-        entity_layer=layer, relation_layer=layer, num_layers=2, num_pairs=3, hidden_dim=8,
-        first_box_size_logit=0.0, entity_position=AnchorQueryPosition(hidden_dim=8),
+        entity_layer=layer,
+        relation_layer=layer,
+        num_layers=2,
+        num_pairs=3,
+        hidden_dim=8,
+        first_box_size_logit=0.0,
+        entity_position=AnchorQueryPosition(hidden_dim=8),
         relation_position=AnchorQueryPosition(hidden_dim=8),
         relation_fusion=MultiBranchFusion(input_dim=8, output_dim=8, num_branches=2, branch_dim=4),
         relation_box_refinement=refine,
@@ -142,8 +165,10 @@ def parseda_decoder(refine: bool) -> ParsedDecoder:
 
 def memory() -> VisualMemory:
     return VisualMemory(
-        features=torch.randn(2, 12, 8), padding_mask=torch.zeros(2, 12, dtype=torch.bool),
-        spatial_shapes=torch.tensor([[3, 4]]), level_start_index=torch.tensor([0]),
+        features=torch.randn(2, 12, 8),
+        padding_mask=torch.zeros(2, 12, dtype=torch.bool),
+        spatial_shapes=torch.tensor([[3, 4]]),
+        level_start_index=torch.tensor([0]),
         valid_ratios=torch.ones(2, 1, 2),
     )
 
@@ -165,10 +190,17 @@ def test_the_relation_stage_reads_at_its_refined_boxes() -> None:
 
 
 def test_anchor_queries_need_a_decoder_that_positions_them() -> None:
-    layer = DeformableDecoderLayer(hidden_dim=8, feedforward_dim=16, dropout=0.0, num_levels=1,
-                                   num_heads=2, num_points=2)
-    plain = ParsedDecoder(entity_layer=layer, relation_layer=layer, num_layers=1, num_pairs=3,
-                          hidden_dim=8, first_box_size_logit=0.0)
+    layer = DeformableDecoderLayer(
+        hidden_dim=8, feedforward_dim=16, dropout=0.0, num_levels=1, num_heads=2, num_points=2
+    )
+    plain = ParsedDecoder(
+        entity_layer=layer,
+        relation_layer=layer,
+        num_layers=1,
+        num_pairs=3,
+        hidden_dim=8,
+        first_box_size_logit=0.0,
+    )
     queries = AnchorPairQueries(num_pairs=3, hidden_dim=8)(2)
     with pytest.raises(ValueError, match="entity_position"):
         plain(queries, memory())

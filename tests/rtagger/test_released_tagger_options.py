@@ -1,7 +1,6 @@
 """The released R-Tagger's choices: 2-d references from the box embedding, empty slots with zero
 queries, the label-flip range, and every dataset category as entity texts when tagging."""
 
-from pathlib import Path
 
 import pytest
 import torch
@@ -27,8 +26,13 @@ def test_point_references_come_from_the_box_embedding_per_role() -> None:
     encoder = BoxPairQueryEncoder(hidden_dim=8, reference=TaggerReference.POINT)
     queries = encoder(pairs(), torch.randn(1, 4, 8))
     assert queries.reference_points.shape == (1, 4, 2)
-    expected = torch.cat([encoder.subject_reference(queries.position[:, :2]),
-                          encoder.object_reference(queries.position[:, 2:])], dim=1).sigmoid()
+    expected = torch.cat(
+        [
+            encoder.subject_reference(queries.position[:, :2]),
+            encoder.object_reference(queries.position[:, 2:]),
+        ],
+        dim=1,
+    ).sigmoid()
     torch.testing.assert_close(queries.reference_points, expected)
 
 
@@ -50,20 +54,38 @@ def test_the_released_flip_range_is_the_batch_size() -> None:
 
 
 def entity(entity_id: int, name: str) -> EntityRecord:
-    return EntityRecord(image_id=1, entity_id=entity_id, category_id=entity_id,
-                        category_name=name, x1=0, y1=0, x2=4, y2=4)
+    return EntityRecord(
+        image_id=1,
+        entity_id=entity_id,
+        category_id=entity_id,
+        category_name=name,
+        x1=0,
+        y1=0,
+        x2=4,
+        y2=4,
+    )
 
 
 def test_a_tagger_shown_the_dataset_sees_every_category_in_the_dataset_order() -> None:
-    scorer = RelationTaggerScorer(tagger=torch.nn.Module(), transform=None,
-                                  device=torch.device("cpu"), tagger_id="t", max_pairs=2,
-                                  entity_texts=EntityTextSource.DATASET)
+    scorer = RelationTaggerScorer(
+        tagger=torch.nn.Module(),
+        transform=None,
+        device=torch.device("cpu"),
+        tagger_id="t",
+        max_pairs=2,
+        entity_texts=EntityTextSource.DATASET,
+    )
     image_entities = [entity(1, "horse"), entity(2, "person")]
     bound = scorer.for_categories(["person", "bicycle", "horse"])
     assert bound._entity_names(image_entities) == ["person", "bicycle", "horse"]
     with pytest.raises(ValueError, match="not among the dataset's categories"):
         bound._entity_names([entity(3, "zebra")])
-    image = RelationTaggerScorer(tagger=torch.nn.Module(), transform=None,
-                                 device=torch.device("cpu"), tagger_id="t", max_pairs=2)
+    image = RelationTaggerScorer(
+        tagger=torch.nn.Module(),
+        transform=None,
+        device=torch.device("cpu"),
+        tagger_id="t",
+        max_pairs=2,
+    )
     assert image.for_categories(["person"]) is image
     assert image._entity_names(image_entities) == ["horse", "person"]

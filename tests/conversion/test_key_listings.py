@@ -102,25 +102,16 @@ def test_swin_query_key_value_are_the_fused_projection_split() -> None:
         )
 
 
-def test_another_official_architecture_is_named_and_refused() -> None:
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"RLIP_ParSeDA_v2": False, "RLIP_ParSe_v2": True}, "RLIP_ParSe_v2 checkpoint"),
+        ({"gating_mechanism": "SDFtanh", "two_stage": True}, "two_stage, gating_mechanism SDFtanh"),
+    ],
+)
+def test_another_architecture_or_unreproducible_settings_are_named(changes, message) -> None:
     checkpoint = listed_checkpoint("parseda_r50_pretrain")
-    args = dict(checkpoint.args, RLIP_ParSeDA_v2=False, RLIP_ParSe_v2=True)
-    with pytest.raises(RLIPv2InputError, match="RLIP_ParSe_v2 checkpoint"):
-        plan_conversion(
-            OfficialCheckpoint(checkpoint.model, args),
-            text_encoder=None,
-            target=None,
-            source="x.pth",
-        )
-
-
-def test_unreproducible_settings_are_named() -> None:
-    checkpoint = listed_checkpoint("parseda_r50_pretrain")
-    args = dict(checkpoint.args, gating_mechanism="SDFtanh", two_stage=True)
-    with pytest.raises(RLIPv2InputError, match="two_stage, gating_mechanism SDFtanh"):
-        plan_conversion(
-            OfficialCheckpoint(checkpoint.model, args),
-            text_encoder=None,
-            target=None,
-            source="x.pth",
-        )
+    args = dict(checkpoint.args, **changes)
+    with pytest.raises(RLIPv2InputError, match=message):
+        plan_conversion(OfficialCheckpoint(checkpoint.model, args), text_encoder=None,
+                        target=None, source="x.pth")

@@ -145,21 +145,23 @@ def test_anchor_positions_are_scaled_by_the_state_after_the_first_layer() -> Non
     )
 
 
-def parseda_decoder(refine: bool) -> ParsedDecoder:
+def decoder(*, anchors: bool, refine: bool = False, num_layers: int = 2) -> ParsedDecoder:
+    """A tiny decoder: ParSeDA's (anchor positions, fused relation content) or a plain one."""
     layer = DeformableDecoderLayer(
         hidden_dim=8, feedforward_dim=16, dropout=0.0, num_levels=1, num_heads=2, num_points=2
     )
+    released = {}
+    if anchors:
+        released = {
+            "entity_position": AnchorQueryPosition(hidden_dim=8),
+            "relation_position": AnchorQueryPosition(hidden_dim=8),
+            "relation_fusion": MultiBranchFusion(
+                input_dim=8, output_dim=8, num_branches=2, branch_dim=4
+            ),
+        }
     return ParsedDecoder(
-        entity_layer=layer,
-        relation_layer=layer,
-        num_layers=2,
-        num_pairs=3,
-        hidden_dim=8,
-        first_box_size_logit=0.0,
-        entity_position=AnchorQueryPosition(hidden_dim=8),
-        relation_position=AnchorQueryPosition(hidden_dim=8),
-        relation_fusion=MultiBranchFusion(input_dim=8, output_dim=8, num_branches=2, branch_dim=4),
-        relation_box_refinement=refine,
+        entity_layer=layer, relation_layer=layer, num_layers=num_layers, num_pairs=3,
+        hidden_dim=8, first_box_size_logit=0.0, relation_box_refinement=refine, **released,
     ).eval()
 
 
@@ -177,7 +179,7 @@ def test_the_relation_stage_reads_at_its_refined_boxes() -> None:
     torch.manual_seed(0)
     queries = AnchorPairQueries(num_pairs=3, hidden_dim=8)(2)
     assert queries.position is None and queries.reference_points.shape == (2, 6, 4)
-    fixed, refined = parseda_decoder(False), parseda_decoder(True)
+    fixed, refined = decoder(anchors=True), decoder(anchors=True, refine=True)
     refined.load_state_dict(fixed.state_dict(), strict=False)
     features = memory()
     with torch.no_grad():
@@ -190,17 +192,6 @@ def test_the_relation_stage_reads_at_its_refined_boxes() -> None:
 
 
 def test_anchor_queries_need_a_decoder_that_positions_them() -> None:
-    layer = DeformableDecoderLayer(
-        hidden_dim=8, feedforward_dim=16, dropout=0.0, num_levels=1, num_heads=2, num_points=2
-    )
-    plain = ParsedDecoder(
-        entity_layer=layer,
-        relation_layer=layer,
-        num_layers=1,
-        num_pairs=3,
-        hidden_dim=8,
-        first_box_size_logit=0.0,
-    )
     queries = AnchorPairQueries(num_pairs=3, hidden_dim=8)(2)
     with pytest.raises(ValueError, match="entity_position"):
-        plain(queries, memory())
+        decoder(anchors=False, num_layers=1)(queries, memory())

@@ -54,38 +54,23 @@ def test_the_released_flip_range_is_the_batch_size() -> None:
 
 
 def entity(entity_id: int, name: str) -> EntityRecord:
-    return EntityRecord(
-        image_id=1,
-        entity_id=entity_id,
-        category_id=entity_id,
-        category_name=name,
-        x1=0,
-        y1=0,
-        x2=4,
-        y2=4,
-    )
+    return EntityRecord(image_id=1, entity_id=entity_id, category_id=entity_id,
+                        category_name=name, x1=0, y1=0, x2=4, y2=4)
+
+
+def scorer(entity_texts: EntityTextSource) -> RelationTaggerScorer:
+    """A scorer around no model: only its choice of entity texts is exercised."""
+    return RelationTaggerScorer(tagger=torch.nn.Module(), transform=None,
+                                device=torch.device("cpu"), tagger_id="t", max_pairs=2,
+                                entity_texts=entity_texts)
 
 
 def test_a_tagger_shown_the_dataset_sees_every_category_in_the_dataset_order() -> None:
-    scorer = RelationTaggerScorer(
-        tagger=torch.nn.Module(),
-        transform=None,
-        device=torch.device("cpu"),
-        tagger_id="t",
-        max_pairs=2,
-        entity_texts=EntityTextSource.DATASET,
-    )
     image_entities = [entity(1, "horse"), entity(2, "person")]
-    bound = scorer.for_categories(["person", "bicycle", "horse"])
+    bound = scorer(EntityTextSource.DATASET).for_categories(["person", "bicycle", "horse"])
     assert bound._entity_names(image_entities) == ["person", "bicycle", "horse"]
     with pytest.raises(ValueError, match="not among the dataset's categories"):
         bound._entity_names([entity(3, "zebra")])
-    image = RelationTaggerScorer(
-        tagger=torch.nn.Module(),
-        transform=None,
-        device=torch.device("cpu"),
-        tagger_id="t",
-        max_pairs=2,
-    )
+    image = scorer(EntityTextSource.IMAGE)
     assert image.for_categories(["person"]) is image
     assert image._entity_names(image_entities) == ["horse", "person"]

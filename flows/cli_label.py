@@ -30,7 +30,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         help="an ingested dataset; with --coco-instances, where to ingest it")
     parser.add_argument("--out", type=Path, required=True, help="output directory")
     parser.add_argument("--tagger-checkpoint", type=Path, required=True,
-                        help="an R-Tagger checkpoint (rlipv2 train-tagger)")
+                        help="an R-Tagger checkpoint (rlipv2 train-tagger or convert-checkpoint)")
     ingest = parser.add_argument_group("ingest COCO-format files first")
     ingest.add_argument("--coco-instances", type=Path, help="instances JSON")
     ingest.add_argument("--coco-captions", type=Path, help="captions JSON")

@@ -5,12 +5,14 @@ import logging
 import torch
 from torch import nn
 
+from data_schemas.errors import RLIPv2InputError
 from model.build_detector import build_relation_detector
 from model.criterion import build_criterion
 from model.data import PretrainBatch, build_training_loader
 from model.distributed import ProcessContext, end_process, start_process
 from model.engine import LossOfBatch
 from model.config_file import config_as_dict
+from model.initial_weights import load_initial_weights, read_initial_weights
 from model.pretrain_config import PretrainConfig
 from model.training_loop import TrainingPlan, TrainingResult, train_epochs
 
@@ -37,6 +39,13 @@ def _train(config: PretrainConfig, context: ProcessContext) -> TrainingResult:
         pin_memory=context.device.type == "cuda",
     )
     detector = build_relation_detector(config.model)
+    if config.init_from is not None:  # a resumed run's checkpoint wins over it
+        weights = read_initial_weights(config.init_from)
+        if weights.architecture != "detector":
+            raise RLIPv2InputError(
+                f"init_from {config.init_from} holds an R-Tagger's weights, not a detector's"
+            )
+        load_initial_weights(detector, weights)
     criterion = build_criterion(config.criterion).to(context.device)
 
     def make_loss(model: nn.Module, epoch: int) -> LossOfBatch:

@@ -9,6 +9,7 @@ from model.data import PretrainBatch, build_training_loader
 from model.data.seeding import mixed_seed
 from model.distributed import ProcessContext, end_process, start_process
 from model.engine import LossOfBatch
+from model.initial_weights import load_initial_weights, read_initial_weights
 from model.training_loop import TrainingPlan, TrainingResult, train_epochs
 from rtagger.box_pair_queries import TaggerPairs
 from rtagger.build_tagger import build_relation_tagger
@@ -29,7 +30,8 @@ def run_tagger_training(config: TaggerTrainingConfig) -> TrainingResult:
 def noised_pairs(
     pairs: TaggerPairs, denoising: DenoisingConfig, *, num_classes: int, generator: torch.Generator
 ) -> TaggerPairs:
-    """The pairs with jittered boxes and flipped labels (empty slots are left as they are)."""
+    """The pairs with jittered boxes and labels flipped to one of ``num_classes`` (empty slots
+    are left as they are)."""
     empty = pairs.padding_mask
     scale = denoising.box_noise_scale
     subject_boxes = noise_boxes(pairs.subject_boxes, scale=scale, generator=generator)
@@ -59,9 +61,10 @@ def tagger_loss(
     device = batch.images.device
     slots = build_slot_targets(batch.targets, num_pairs=num_pairs, generator=generator)
     clean = slots.pairs.to(device)
-    noised = noised_pairs(
-        clean, denoising, num_classes=len(batch.label_texts.entity_texts), generator=generator
+    num_classes = denoising.flip_classes(
+        num_entity_texts=len(batch.label_texts.entity_texts), batch_size=len(batch.targets)
     )
+    noised = noised_pairs(clean, denoising, num_classes=num_classes, generator=generator)
     output = tagger(batch.images, batch.pixel_mask, batch.label_texts, noised, clean_pairs=clean)
     targets = [target.to(device) for target in slots.targets]
     return criterion(output, targets, matches=list(slots.matches))
@@ -76,7 +79,11 @@ def _train(config: TaggerTrainingConfig, context: ProcessContext) -> TrainingRes
         distributed=context.is_distributed,
         pin_memory=context.device.type == "cuda",
     )
-    tagger = build_relation_tagger(config.model)
+    tagger = build_relation_tagger(config.model, reference=config.queries.reference)
+    if config.init_from is not None:  # a resumed run's checkpoint wins over it
+        weights = read_initial_weights(config.init_from)
+        target = tagger if weights.architecture == "rtagger" else tagger.detector
+        load_initial_weights(target, weights)
     criterion = build_criterion(config.criterion).to(context.device)
 
     def make_loss(model: nn.Module, epoch: int) -> LossOfBatch:

@@ -30,6 +30,7 @@ from pipeline.labelling.split_stage import SplitJob
 from pipeline.labelling.tag_stage import TAG_STAGE, TagJob
 from pipeline.matching.synonym_table import BuiltinVocabulary
 from pipeline.parsing import CaptionParserConfig
+from pipeline.tagging.relation_scorer import dataset_category_names
 
 WORK_DIR_NAME = "work"
 """``OUT/work/<stage>/shard-…``: the content-addressed shard outputs (the cache)."""
@@ -119,6 +120,7 @@ class LabelPlan(BaseModel):
             top_k_per_pair=self.top_k_per_pair,
             image_root=self.image_root,
             code_version=self.code_version,
+            category_names=dataset_category_names(self.dataset_dir),
         )
 
     def scene_graph_jobs(

@@ -23,6 +23,7 @@ from pipeline.tagging import (
     check_scorer_max_pairs,
     check_tagging_options,
 )
+from pipeline.tagging.relation_scorer import scorer_for_categories
 from pipeline.tagging.tagging_run import tag_images
 
 TAG_STAGE = "tag"
@@ -43,6 +44,8 @@ class TagJob(BaseModel):
     top_k_per_pair: int | None
     image_root: Path
     code_version: str
+    category_names: tuple[str, ...]
+    """The dataset's categories: the entity texts of a tagger shown them all."""
 
     @property
     def shard_index(self) -> int:
@@ -60,6 +63,7 @@ class TagJob(BaseModel):
                 "tagger": self.tagger_checksum,
                 "save_threshold": self.save_threshold,
                 "top_k_per_pair": self.top_k_per_pair,
+                "categories": list(self.category_names),
                 "code": self.code_version,
             }
         )
@@ -78,6 +82,7 @@ def run_tag_job(job: TagJob, store: ShardStore, scorer: RelationScorer) -> Shard
 
 
 def _tag_shard(job: TagJob, scorer: RelationScorer) -> ShardResult:
+    scorer = scorer_for_categories(scorer, job.category_names)
     counts = TaggingCounts()
     relation_rows, reject_rows = [], []
     for item in tag_images(

@@ -38,7 +38,11 @@ from data_schemas.tagged_relations import TAGGED_RELATIONS, TaggedRelationRecord
 from model.data.image_files import ImageFileError
 from pipeline.image_groups import ImageGroupCursor, table_rows
 from pipeline.staged_output import StagedDatasetOutput
-from pipeline.tagging.relation_scorer import RelationScorer
+from pipeline.tagging.relation_scorer import (
+    RelationScorer,
+    dataset_category_names,
+    scorer_for_categories,
+)
 from pipeline.tagging.tag_candidates import (
     candidate_pairs_and_texts,
     check_scorer_max_pairs,
@@ -182,6 +186,7 @@ def run_tagging(
     """
     check_tagging_options(save_threshold=save_threshold, top_k_per_pair=top_k_per_pair)
     check_scorer_max_pairs(scorer)
+    scorer = scorer_for_categories(scorer, dataset_category_names(dataset_dir))
     started = time.perf_counter()
     images = read_table(dataset_dir / IMAGES.name, IMAGES)
     entities = read_table(dataset_dir / ENTITIES.name, ENTITIES)

@@ -51,6 +51,10 @@ SUBCOMMANDS: dict[str, Subcommand] = {
         "flows.cli_pretrain", "configure_pretrain",
         "pretrain the RLIPv2 relation detector on Parquet scene graphs",
     ),
+    "convert-checkpoint": Subcommand(
+        "flows.cli_convert", "configure",
+        "convert the paper's released checkpoints into rlipv2 weights",
+    ),
     "tiny-text-encoder": Subcommand(
         "flows.cli_pretrain", "configure_tiny_text_encoder",
         "write a small random RoBERTa for offline runs",

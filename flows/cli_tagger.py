@@ -39,7 +39,8 @@ def configure_tag(tag: argparse.ArgumentParser) -> None:
     )
     tag.add_argument("dataset", type=Path, help="the ingested dataset directory")
     tag.add_argument("--candidates", type=Path, required=True, help="a candidates run directory")
-    tag.add_argument("--checkpoint", type=Path, required=True, help="a train-tagger checkpoint")
+    tag.add_argument("--checkpoint", type=Path, required=True,
+                     help="a train-tagger checkpoint, or a convert-checkpoint R-Tagger")
     tag.add_argument("--out", type=Path, required=True, help="output directory")
     tag.add_argument("--image-root", type=Path, help="image directory (default: from ingest)")
     add_options(tag, LabelSettings, only=_SETTINGS, flags={"tagger_device": "--device"})

@@ -55,7 +55,7 @@ class LabelInputs(BaseModel):
     )
     out_dir: Annotated[Path, Option("--out")] = Field(description="output directory of the run")
     tagger_checkpoint: Annotated[Path, Option("--tagger-checkpoint")] = Field(
-        description="an R-Tagger checkpoint (rlipv2 train-tagger)"
+        description="an R-Tagger checkpoint (rlipv2 train-tagger or convert-checkpoint)"
     )
     ingest: Annotated[CocoSource | None, Option(group=_INGEST)] = Field(
         None, description="ingest these COCO-format files first"

@@ -45,8 +45,6 @@ def save_checkpoint(
     plain Python values so that it loads with ``weights_only=True``. ``scaler``'s state is
     empty unless it is enabled (float16 training)."""
     path = checkpoint_path(directory, state.epoch)
-    directory.mkdir(parents=True, exist_ok=True)
-    temporary = new_temporary_sibling(path)
     payload = {
         "model": model.state_dict(),
         "optimizer": optimizer.state_dict(),
@@ -56,13 +54,21 @@ def save_checkpoint(
         "step": state.step,
         "config": config,
     }
+    save_atomically(payload, path)
+    logger.info("saved %s", path)
+    return path
+
+
+def save_atomically(payload: dict, path: Path) -> None:
+    """``torch.save`` to a temporary sibling of ``path``, then rename it into place (the
+    parent directory is created)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = new_temporary_sibling(path)
     try:
         torch.save(payload, temporary)
         os.replace(temporary, path)
     finally:
         temporary.unlink(missing_ok=True)
-    logger.info("saved %s", path)
-    return path
 
 
 def latest_checkpoint(directory: Path) -> Path | None:

@@ -17,11 +17,17 @@ ConfigT = TypeVar("ConfigT")
 
 
 def load_config_file(
-    path: Path, config_type: type[ConfigT], overrides: Sequence[str] = ()
+    path: Path,
+    config_type: type[ConfigT],
+    overrides: Sequence[str] = (),
+    *,
+    section: str | None = None,
 ) -> ConfigT:
     """Read a TOML file into ``config_type`` (a frozen dataclass tree), after applying
     ``section.key=value`` overrides (values in TOML syntax,
-    e.g. ``optimization.epochs=2``, ``model.fusion.kind="none"``).
+    e.g. ``optimization.epochs=2``, ``model.fusion.kind="none"``). With ``section``, only
+    that table of the file is read (``"model"``: the detector of a pretrain or train-tagger
+    config).
 
     Relative paths in the file are taken relative to the file's directory.
 
@@ -39,11 +45,15 @@ def load_config_file(
         raise RLIPv2InputError(f"config file {path} is not valid TOML: {error}") from None
     for override in overrides:
         _apply_override(raw, override)
-    unknown = _unknown_keys(raw, config_type, prefix="")
+    _resolve_paths(raw, path.resolve().parent)
+    if section is not None:
+        if not isinstance(raw.get(section), dict):
+            raise RLIPv2InputError(f"config {path} has no [{section}] table")
+        raw = raw[section]
+    unknown = _unknown_keys(raw, config_type, prefix=f"{section}." if section else "")
     if unknown:
         raise RLIPv2InputError(f"config {path} (with its overrides) has unknown keys: "
                                f"{'; '.join(unknown)}")
-    _resolve_paths(raw, path.resolve().parent)
     try:
         return TypeAdapter(config_type).validate_python(raw)
     except ValidationError as error:
@@ -73,11 +83,12 @@ def _apply_override(raw: dict, override: str) -> None:
 
 
 def _resolve_paths(raw: dict, base: Path) -> None:
-    """Make ``output_dir``, the data sources' paths and model paths written as paths
-    (``./…``, ``../…``) absolute against ``base``; hub names stay as they are. Values of the
-    wrong type are left for validation to refuse."""
-    if isinstance(raw.get("output_dir"), str):
-        raw["output_dir"] = os.path.normpath(base / raw["output_dir"])
+    """Make ``output_dir``, ``init_from``, the data sources' paths and model paths written as
+    paths (``./…``, ``../…``) absolute against ``base``; hub names stay as they are. Values of
+    the wrong type are left for validation to refuse."""
+    for key in ("output_dir", "init_from"):
+        if isinstance(raw.get(key), str):
+            raw[key] = os.path.normpath(base / raw[key])
     model = raw.get("model")
     for section, key in (("text_encoder", "name_or_path"), ("backbone", "pretrained")):
         table = model.get(section) if isinstance(model, dict) else None

@@ -4,7 +4,10 @@ import math
 from dataclasses import dataclass, field
 
 from model.backbone import BackboneConfig
+from model.decoder_config import DecoderConfig, RelationContent
 from model.fused_encoder import FusionConfig
+from model.input_projection import ExtraLevelMask
+from model.position_encoding import PIXEL_CENTRE_OFFSET
 from model.text_encoder import TextEncoderConfig
 
 
@@ -14,11 +17,17 @@ class DetectorConfig:
 
     ``decoder_layers`` must equal the number of fusion stages, ceil(encoder_layers /
     fusion_interval): decoder layer i classifies with the label texts of fusion stage i.
+    ``position_offset`` is the sine position encoding's (0.5: pixel centres; 0: the released
+    ResNet models), ``extra_level_mask`` where the extra levels' padding masks come from (the
+    released code: the image's mask).
     """
 
     backbone: BackboneConfig = field(default_factory=BackboneConfig)
     text_encoder: TextEncoderConfig = field(default_factory=TextEncoderConfig)
     fusion: FusionConfig = field(default_factory=FusionConfig)
+    decoder: DecoderConfig = field(default_factory=DecoderConfig)
+    position_offset: float = PIXEL_CENTRE_OFFSET
+    extra_level_mask: ExtraLevelMask = ExtraLevelMask.PREVIOUS_LEVEL
     hidden_dim: int = 256
     num_pairs: int = 100
     encoder_layers: int = 6
@@ -45,6 +54,14 @@ class DetectorConfig:
             )
         if self.hidden_dim % self.num_heads != 0:
             raise ValueError(f"hidden_dim {self.hidden_dim} is not divisible by {self.num_heads}")
+        fused = self.decoder.relation_content is RelationContent.FUSED
+        if fused and self.hidden_dim % self.decoder.fusion_branches != 0:
+            raise ValueError(
+                f"hidden_dim {self.hidden_dim} is not divisible by decoder.fusion_branches "
+                f"{self.decoder.fusion_branches}"
+            )
+        if not 0.0 <= self.position_offset < 1.0:
+            raise ValueError(f"position_offset must be in [0, 1), got {self.position_offset}")
 
     @property
     def num_levels(self) -> int:

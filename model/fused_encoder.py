@@ -18,7 +18,7 @@ from torch import nn
 from transformers import RobertaConfig
 from transformers.models.roberta.modeling_roberta import RobertaLayer
 
-from model.gated_cross_attention import GatedCrossAttention, GateKind
+from model.gated_cross_attention import GatedCrossAttention, GateKind, ResidualBase
 
 
 class FusionKind(enum.Enum):
@@ -33,8 +33,10 @@ class FusionKind(enum.Enum):
 class FusionConfig:
     """Language-image fusion in the encoder; the defaults are RLIPv2's ALIF.
 
-    ``gate_kind`` defaults to ``TANH`` (identity at initialisation); ``LEARNABLE_SCALAR`` is the
-    released code's gate (a scalar starting at 0.25).
+    ``gate_kind`` defaults to ``TANH`` with a ``RAW`` residual (identity at initialisation). The
+    released code's choices are ``LEARNABLE_SCALAR`` (pre-training) or ``PER_CHANNEL`` (the
+    R-Tagger) gates on a ``NORMALISED`` residual, with ``mask_padding = false`` (see
+    :class:`~model.gated_cross_attention.GatedCrossAttention`).
     """
 
     kind: FusionKind = FusionKind.ALIF
@@ -43,12 +45,16 @@ class FusionConfig:
     num_heads: int = 8
     dropout: float = 0.1
     gate_kind: GateKind = GateKind.TANH
+    residual_base: ResidualBase = ResidualBase.RAW
+    mask_padding: bool = True
 
     def __post_init__(self) -> None:
         if not isinstance(self.kind, FusionKind):
             raise ValueError(f"kind must be a FusionKind, got {self.kind!r}")
         if not isinstance(self.gate_kind, GateKind):
             raise ValueError(f"gate_kind must be a GateKind, got {self.gate_kind!r}")
+        if not isinstance(self.residual_base, ResidualBase):
+            raise ValueError(f"residual_base must be a ResidualBase, got {self.residual_base!r}")
         if self.fusion_interval < 1:
             raise ValueError(f"fusion_interval must be >= 1, got {self.fusion_interval}")
         if self.num_heads < 1 or self.embed_dim % self.num_heads != 0:
@@ -198,6 +204,8 @@ def build_fused_encoder(
             num_heads=config.num_heads,
             dropout=config.dropout,
             gate_kind=config.gate_kind,
+            residual_base=config.residual_base,
+            mask_padding=config.mask_padding,
         )
         for _ in range(num_stages)
     )

@@ -3,11 +3,13 @@
 Both directions share one attention-logit matrix ``A`` (visual x text), as in GLIP and RLIPv2:
 visual tokens read the texts through ``softmax(A)`` over texts, and texts read the visual tokens
 through ``softmax(A^T)`` over visual tokens. Each direction's residual is scaled by a learnable
-gate (:class:`GateKind`).
+gate (:class:`GateKind`) and added to the raw or to the LayerNorm-ed input
+(:class:`ResidualBase`).
 
-Deviation from the released RLIPv2 code: there the residual is added to the LayerNorm-ed input
-(``LN(v) + gamma * delta``). Here it is added to the raw input (``v + gate * delta``) so that a
-zero gate makes the block exactly the identity, whatever the gate kind.
+rlipv2's default (``RAW`` residual, ``TANH`` gate at 0) makes the block exactly the identity at
+initialisation. The released RLIPv2 code adds the residual to the LayerNorm-ed input
+(``LN(v) + gamma * delta``) with a gate at 0.25: one scalar (``VXAc``, pre-training) or one per
+channel (``GLIP``, the R-Tagger); both are config choices here.
 """
 
 import enum
@@ -16,35 +18,57 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-LEARNABLE_SCALAR_GATE_INIT = 0.25
-"""Initial value of a ``LEARNABLE_SCALAR`` gate: ``1 / num_feature_levels`` (4 levels) in RLIPv2."""
+RELEASED_GATE_INIT = 0.25
+"""Initial value of a ``LEARNABLE_SCALAR`` or ``PER_CHANNEL`` gate: ``1 / num_feature_levels``
+(4 levels) in RLIPv2."""
 
 
 class GateKind(enum.Enum):
     """How a residual branch is scaled.
 
-    ``LEARNABLE_SCALAR``: a learnable scalar initialised at 0.25, no squashing (the released
-    RLIPv2 code, ``--gating_mechanism VXAc``). ``TANH``: ``tanh(alpha)`` with ``alpha``
-    initialised at 0 (Flamingo), so the block starts as the identity.
+    ``TANH``: ``tanh(alpha)``, one scalar initialised at 0 (Flamingo), so the block starts as the
+    identity (with a ``RAW`` residual). ``LEARNABLE_SCALAR``: one learnable scalar initialised
+    at 0.25, no squashing (the released pre-training, ``--gating_mechanism VXAc``).
+    ``PER_CHANNEL``: one learnable factor per channel of the updated tokens, initialised at 0.25
+    (the released R-Tagger, GLIP's gate, ``--gating_mechanism GLIP``).
     """
 
-    LEARNABLE_SCALAR = "learnable_scalar"
     TANH = "tanh"
+    LEARNABLE_SCALAR = "learnable_scalar"
+    PER_CHANNEL = "per_channel"
+
+
+class ResidualBase(enum.Enum):
+    """What a gated update is added to: ``RAW``, the block's input (identity at a zero gate);
+    ``NORMALISED``, the LayerNorm-ed input, as in the released RLIPv2 code (and GLIP)."""
+
+    RAW = "raw"
+    NORMALISED = "normalised"
 
 
 class ResidualGate(nn.Module):
-    """One learnable scalar that scales a residual branch; ``forward()`` returns the gate."""
+    """The learnable factor of a residual branch; ``forward()`` returns it.
 
-    def __init__(self, kind: GateKind) -> None:
+    Args:
+        kind: how the factor is parametrised.
+        num_channels: channels of the gated tokens (the size of a ``PER_CHANNEL`` gate).
+    """
+
+    def __init__(self, kind: GateKind, *, num_channels: int) -> None:
         super().__init__()
         if not isinstance(kind, GateKind):
             raise ValueError(f"gate kind must be a GateKind, got {kind!r}")
         self.kind = kind
-        initial = LEARNABLE_SCALAR_GATE_INIT if kind is GateKind.LEARNABLE_SCALAR else 0.0
-        self.parameter = nn.Parameter(torch.tensor(initial))
+        if kind is GateKind.TANH:
+            initial = torch.tensor(0.0)
+        elif kind is GateKind.LEARNABLE_SCALAR:
+            initial = torch.tensor(RELEASED_GATE_INIT)
+        else:
+            initial = torch.full((num_channels,), RELEASED_GATE_INIT)
+        self.parameter = nn.Parameter(initial)
 
     def forward(self) -> torch.Tensor:
-        """() scalar gate."""
+        """() scalar gate, or (num_channels,) for ``PER_CHANNEL``."""
         if self.kind is GateKind.TANH:
             return torch.tanh(self.parameter)
         return self.parameter
@@ -76,6 +100,10 @@ class GatedCrossAttention(nn.Module):
         num_heads: attention heads; must divide ``embed_dim``.
         dropout: dropout probability on the attention probabilities.
         gate_kind: how both residual branches are gated.
+        residual_base: what the gated updates are added to.
+        mask_padding: False ignores the padding masks, as the released code does (its masks
+            are no-ops: a boolean mask filled with -9e15 stays True and adds 1 to every logit),
+            so padded visual tokens reach the text update.
     """
 
     def __init__(
@@ -87,6 +115,8 @@ class GatedCrossAttention(nn.Module):
         num_heads: int,
         dropout: float,
         gate_kind: GateKind,
+        residual_base: ResidualBase = ResidualBase.RAW,
+        mask_padding: bool = True,
     ) -> None:
         super().__init__()
         if num_heads <= 0 or embed_dim % num_heads != 0:
@@ -106,8 +136,10 @@ class GatedCrossAttention(nn.Module):
         self.visual_output = nn.Linear(embed_dim, visual_dim)
         self.text_output = nn.Linear(embed_dim, text_dim)
         self.attention_dropout = nn.Dropout(dropout)
-        self.visual_gate = ResidualGate(gate_kind)
-        self.text_gate = ResidualGate(gate_kind)
+        self.visual_gate = ResidualGate(gate_kind, num_channels=visual_dim)
+        self.text_gate = ResidualGate(gate_kind, num_channels=text_dim)
+        self.residual_base = residual_base
+        self.mask_padding = mask_padding
         for projection in (
             self.visual_query,
             self.text_key,
@@ -138,11 +170,13 @@ class GatedCrossAttention(nn.Module):
             text_padding_mask: (batch, num_texts) bool, True = padding; None = no padding.
 
         Returns:
-            ``visual_features + visual_gate * delta_visual`` and
-            ``text_features + text_gate * delta_text``, same shapes as the inputs. Padded text
-            tokens do not reach the visual update and padded visual tokens do not reach the
-            text update.
+            ``base_visual + visual_gate * delta_visual`` and ``base_text + text_gate *
+            delta_text``, same shapes as the inputs, where a base is the input (``RAW``) or its
+            LayerNorm (``NORMALISED``). With ``mask_padding``, padded text tokens do not reach
+            the visual update and padded visual tokens do not reach the text update.
         """
+        if not self.mask_padding:
+            visual_padding_mask = text_padding_mask = None
         normed_visual = self.visual_norm(visual_features)
         normed_text = self.text_norm(text_features)
         queries = self._split_heads(self.visual_query(normed_visual + visual_position))
@@ -161,6 +195,8 @@ class GatedCrossAttention(nn.Module):
 
         visual_delta = self.visual_output(self._merge_heads(visual_delta))
         text_delta = self.text_output(self._merge_heads(text_delta))
+        if self.residual_base is ResidualBase.NORMALISED:
+            visual_features, text_features = normed_visual, normed_text
         return FusedFeatures(
             visual_features=visual_features + self.visual_gate() * visual_delta,
             text_features=text_features + self.text_gate() * text_delta,

@@ -1,4 +1,5 @@
-"""Subject/object queries of the ParSeD decoder: learned (detector) or given (R-Tagger)."""
+"""Subject/object queries of the ParSeD decoder: learned points (ParSeD), learned anchor boxes
+(ParSeDA), or given boxes (R-Tagger)."""
 
 from dataclasses import dataclass
 
@@ -14,7 +15,9 @@ class PairQueries:
 
     Attributes:
         content: (batch, 2 * num_pairs, hidden_dim) query content (decoder input).
-        position: (batch, 2 * num_pairs, hidden_dim) query position embedding.
+        position: (batch, 2 * num_pairs, hidden_dim) query position embedding, the same at every
+            layer; None for anchor queries, whose decoder derives it from the boxes at each
+            layer (:class:`~model.anchor_position.AnchorQueryPosition`).
         reference_points: (batch, 2 * num_pairs, 2) points or (..., 4) boxes, cxcywh, in [0, 1]
             of the unpadded image.
         padding_mask: (batch, 2 * num_pairs) bool, True = empty slot (ignored by attention).
@@ -23,7 +26,7 @@ class PairQueries:
     """
 
     content: torch.Tensor
-    position: torch.Tensor
+    position: torch.Tensor | None
     reference_points: torch.Tensor
     padding_mask: torch.Tensor
     self_attention_mask: torch.Tensor | None = None
@@ -56,6 +59,28 @@ class LearnedPairQueries(nn.Module):
             content=_repeat_for_batch(content, batch_size),
             position=_repeat_for_batch(position, batch_size),
             reference_points=_repeat_for_batch(reference_points, batch_size),
+            padding_mask=torch.zeros(
+                batch_size, 2 * self.num_pairs, dtype=torch.bool, device=content.device
+            ),
+        )
+
+
+class AnchorPairQueries(nn.Module):
+    """ParSeDA's queries (DAB anchors): learned content and a learned anchor box per slot (its
+    cxcywh logits); the decoder embeds the anchors into positions."""
+
+    def __init__(self, *, num_pairs: int, hidden_dim: int) -> None:
+        super().__init__()
+        self.num_pairs = num_pairs
+        self.content = nn.Embedding(2 * num_pairs, hidden_dim)
+        self.anchors = nn.Embedding(2 * num_pairs, 4)
+
+    def forward(self, batch_size: int) -> PairQueries:
+        content = self.content.weight
+        return PairQueries(
+            content=_repeat_for_batch(content, batch_size),
+            position=None,
+            reference_points=_repeat_for_batch(self.anchors.weight.sigmoid(), batch_size),
             padding_mask=torch.zeros(
                 batch_size, 2 * self.num_pairs, dtype=torch.bool, device=content.device
             ),

@@ -4,6 +4,18 @@ Stage 1 decodes the subject and object queries of every pair slot together (self
 over all of them, deformable cross-attention to the image), refining their boxes layer by layer.
 Stage 2 builds one relation query per pair from the final subject and object states and decodes
 it at the pair's mean box.
+
+Variants (all of the released code's are here):
+
+- query positions: fixed per query (ParSeD, the R-Tagger) or derived at every layer from the
+  query's current box (ParSeDA: :class:`~model.anchor_position.AnchorQueryPosition`, one for
+  each stage). A ParSeD relation query's position is the sum of its subject and object states.
+- relation-query content: a learned vector per pair slot, plus, optionally, the multi-branch
+  fusion of the final subject and object states (:class:`~model.multi_branch_fusion.
+  MultiBranchFusion`, the released ParSeDA's ``vanilla_MBF``).
+- relation boxes: the pair's final entity boxes throughout stage 2, or refined at every relation
+  layer by stage-2 box heads of their own (the released code's ``with_box_refine``), so that
+  each relation layer reads at the mean of the refined boxes.
 """
 
 import copy
@@ -12,8 +24,10 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from model.anchor_position import AnchorQueryPosition
 from model.inverse_sigmoid import inverse_sigmoid
 from model.mlp import MLP
+from model.multi_branch_fusion import MultiBranchFusion
 from model.pair_queries import PairQueries
 from model.visual_memory import VisualMemory
 
@@ -50,6 +64,13 @@ class ParsedDecoder(nn.Module):
             sigmoid(-2) = 0.12 of the image around the point, as Deformable-DETR initialises
             it; queries that start from given boxes (the R-Tagger) take 0, so the boxes pass
             through unchanged at initialisation. Later layers refine boxes and start at 0.
+        entity_position: None (stage 1 uses the queries' own positions), or the anchor
+            position embedding of stage 1 (ParSeDA).
+        relation_position: None (a relation query's position is the sum of its final subject
+            and object states), or the anchor position embedding of stage 2 (ParSeDA).
+        relation_fusion: None, or the multi-branch fusion whose output is added to the learned
+            relation-query content.
+        relation_box_refinement: refine the pair boxes in stage 2 (see the module docstring).
     """
 
     def __init__(
@@ -61,6 +82,10 @@ class ParsedDecoder(nn.Module):
         num_pairs: int,
         hidden_dim: int,
         first_box_size_logit: float,
+        entity_position: AnchorQueryPosition | None = None,
+        relation_position: AnchorQueryPosition | None = None,
+        relation_fusion: MultiBranchFusion | None = None,
+        relation_box_refinement: bool = False,
     ) -> None:
         super().__init__()
         self.entity_layers = _clones(entity_layer, num_layers)
@@ -68,18 +93,38 @@ class ParsedDecoder(nn.Module):
         self.subject_box_heads = _box_heads(hidden_dim, num_layers, first_box_size_logit)
         self.object_box_heads = _box_heads(hidden_dim, num_layers, first_box_size_logit)
         self.relation_content = nn.Embedding(num_pairs, hidden_dim)
+        self.entity_position = entity_position
+        self.relation_position = relation_position
+        self.relation_fusion = relation_fusion
+        refined_layers = num_layers if relation_box_refinement else 0
+        self.relation_subject_box_heads = _box_heads(hidden_dim, refined_layers, 0.0)
+        self.relation_object_box_heads = _box_heads(hidden_dim, refined_layers, 0.0)
 
     def forward(self, queries: PairQueries, memory: VisualMemory) -> ParsedDecoderOutput:
+        """
+        Args:
+            queries: the subject and object queries (``position`` None only with an
+                ``entity_position``); pair k is slots k and ``num_pairs + k``.
+            memory: the encoder's output.
+        """
+        if queries.position is None and self.entity_position is None:
+            raise ValueError("queries without a position need a decoder with an entity_position")
         num_pairs = queries.num_pairs
         states, reference = queries.content, queries.reference_points
         entity_states, entity_boxes = [], []
-        for layer, subject_head, object_head in zip(
-            self.entity_layers, self.subject_box_heads, self.object_box_heads, strict=True
+        for index, (layer, subject_head, object_head) in enumerate(
+            zip(self.entity_layers, self.subject_box_heads, self.object_box_heads, strict=True)
         ):
+            scaled_reference = _scaled_reference(reference, memory.valid_ratios)
+            position = queries.position
+            if self.entity_position is not None:
+                position = self.entity_position(
+                    scaled_reference[:, :, 0], states if index > 0 else None
+                )
             states = layer(
                 queries=states,
-                query_position=queries.position,
-                reference_points=_scaled_reference(reference, memory.valid_ratios),
+                query_position=position,
+                reference_points=scaled_reference,
                 memory=memory.features,
                 spatial_shapes=memory.spatial_shapes,
                 level_start_index=memory.level_start_index,
@@ -95,20 +140,46 @@ class ParsedDecoder(nn.Module):
             entity_boxes.append(boxes)
             reference = boxes.detach()
 
-        subject_states, object_states = states[:, :num_pairs], states[:, num_pairs:]
-        relation_position = subject_states + object_states
-        relation_states = self.relation_content.weight[:num_pairs].unsqueeze(0).expand_as(
-            relation_position
+        relation_states = self._decode_relations(
+            states[:, :num_pairs], states[:, num_pairs:], reference, queries, memory
         )
-        final_boxes = entity_boxes[-1].detach()
-        relation_reference = (final_boxes[:, :num_pairs] + final_boxes[:, num_pairs:]) / 2
+        return ParsedDecoderOutput(
+            entity_states=tuple(entity_states),
+            entity_boxes=tuple(entity_boxes),
+            relation_states=relation_states,
+        )
+
+    def _decode_relations(
+        self,
+        subject_states: torch.Tensor,
+        object_states: torch.Tensor,
+        entity_boxes: torch.Tensor,
+        queries: PairQueries,
+        memory: VisualMemory,
+    ) -> tuple[torch.Tensor, ...]:
+        """Stage 2: one relation query per pair, from the final entity states (batch,
+        num_pairs, hidden_dim) each and their boxes (batch, 2 * num_pairs, 4), detached."""
+        num_pairs = subject_states.shape[1]
+        states = self.relation_content.weight[:num_pairs].unsqueeze(0).expand_as(subject_states)
+        if self.relation_fusion is not None:
+            states = self.relation_fusion(subject_states, object_states) + states
+        summed_position = subject_states + object_states
+        subject_boxes, object_boxes = entity_boxes[:, :num_pairs], entity_boxes[:, num_pairs:]
         pair_padding = queries.padding_mask[:, :num_pairs] & queries.padding_mask[:, num_pairs:]
-        relation_outputs = []
-        for layer in self.relation_layers:
-            relation_states = layer(
-                queries=relation_states,
-                query_position=relation_position,
-                reference_points=_scaled_reference(relation_reference, memory.valid_ratios),
+        outputs = []
+        for index, layer in enumerate(self.relation_layers):
+            scaled_reference = _scaled_reference(
+                (subject_boxes + object_boxes) / 2, memory.valid_ratios
+            )
+            position = summed_position
+            if self.relation_position is not None:
+                position = self.relation_position(
+                    scaled_reference[:, :, 0], states if index > 0 else None
+                )
+            states = layer(
+                queries=states,
+                query_position=position,
+                reference_points=scaled_reference,
                 memory=memory.features,
                 spatial_shapes=memory.spatial_shapes,
                 level_start_index=memory.level_start_index,
@@ -116,12 +187,15 @@ class ParsedDecoder(nn.Module):
                 query_padding_mask=pair_padding,
                 self_attention_mask=None,
             )
-            relation_outputs.append(relation_states)
-        return ParsedDecoderOutput(
-            entity_states=tuple(entity_states),
-            entity_boxes=tuple(entity_boxes),
-            relation_states=tuple(relation_outputs),
-        )
+            outputs.append(states)
+            if len(self.relation_subject_box_heads) > 0:
+                subject_boxes = _refine(
+                    subject_boxes, self.relation_subject_box_heads[index](states)
+                ).detach()
+                object_boxes = _refine(
+                    object_boxes, self.relation_object_box_heads[index](states)
+                ).detach()
+        return tuple(outputs)
 
 
 def _refine(reference: torch.Tensor, deltas: torch.Tensor) -> torch.Tensor:
@@ -160,5 +234,6 @@ def _box_heads(hidden_dim: int, num_layers: int, first_box_size_logit: float) ->
     nn.init.zeros_(head.layers[-1].weight)
     nn.init.zeros_(head.layers[-1].bias)
     heads = _clones(head, num_layers)
-    nn.init.constant_(heads[0].layers[-1].bias[2:], first_box_size_logit)
+    if num_layers > 0:
+        nn.init.constant_(heads[0].layers[-1].bias[2:], first_box_size_logit)
     return heads

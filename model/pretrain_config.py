@@ -15,7 +15,9 @@ class PretrainConfig:
 
     ``max_steps_per_epoch`` caps an epoch (None: the whole dataset); ``device`` is "auto"
     (CUDA when present), "cpu" or a CUDA device; under ``torchrun`` each process takes
-    ``cuda:<LOCAL_RANK>``.
+    ``cuda:<LOCAL_RANK>``. ``init_from`` starts a fresh run (not a resumed one) from a
+    checkpoint's weights: an rlipv2 pretraining checkpoint, or a file of ``rlipv2
+    convert-checkpoint`` (a released RLIPv2 detector, or a detection checkpoint).
     """
 
     model: DetectorConfig
@@ -27,6 +29,7 @@ class PretrainConfig:
     num_workers: int = 2
     max_steps_per_epoch: int | None = None
     device: str = "auto"
+    init_from: Path | None = None
 
     def __post_init__(self) -> None:
         if self.batch_size < 1 or self.num_workers < 0:

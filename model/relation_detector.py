@@ -1,4 +1,4 @@
-"""The RLIPv2 relation detector: backbone -> ALIF encoder -> ParSeD decoder -> text heads."""
+"""The RLIPv2 relation detector: backbone -> ALIF encoder -> ParSeD(A) decoder -> text heads."""
 
 from dataclasses import dataclass
 
@@ -12,7 +12,7 @@ from model.fused_encoder import FusedEncoder
 from model.input_projection import InputProjection
 from model.optimization import OptimizationConfig
 from model.outputs import RelationDetectionOutput, RelationPredictions
-from model.pair_queries import LearnedPairQueries, PairQueries
+from model.pair_queries import AnchorPairQueries, LearnedPairQueries, PairQueries
 from model.parsed_decoder import ParsedDecoder
 from model.position_encoding import SinePositionEncoding
 from model.targets import LabelTexts
@@ -56,7 +56,7 @@ class RelationDetector(nn.Module):
         text_encoder: LabelTextEncoder,
         fused_encoder: FusedEncoder,
         text_resizer: FeatureResizer,
-        pair_queries: LearnedPairQueries,
+        pair_queries: LearnedPairQueries | AnchorPairQueries,
         decoder: ParsedDecoder,
         entity_classifier: TextSimilarityClassifier,
         relation_classifier: TextSimilarityClassifier,
@@ -91,7 +91,7 @@ class RelationDetector(nn.Module):
     def encode(
         self, images: torch.Tensor, pixel_mask: torch.Tensor, label_texts: LabelTexts
     ) -> EncodedBatch:
-        levels = self.input_projection(self.backbone(images, pixel_mask))
+        levels = self.input_projection(self.backbone(images, pixel_mask), pixel_mask)
         flattened = flatten_levels(
             feature_maps=levels.feature_maps,
             padding_masks=levels.padding_masks,

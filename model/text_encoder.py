@@ -6,7 +6,13 @@ from dataclasses import dataclass
 
 import torch
 from torch import nn
-from transformers import AutoTokenizer, PreTrainedTokenizerBase, RobertaConfig, RobertaModel
+from transformers import (
+    AutoConfig,
+    AutoTokenizer,
+    PreTrainedTokenizerBase,
+    RobertaConfig,
+    RobertaModel,
+)
 
 from model.pretrained_files import load_pretrained
 
@@ -113,3 +119,24 @@ def build_text_encoder(config: TextEncoderConfig) -> LabelTextEncoder:
         ),
     )
     return LabelTextEncoder(model=model, tokenizer=tokenizer)
+
+
+def build_text_encoder_architecture(config: TextEncoderConfig) -> LabelTextEncoder:
+    """The label-text encoder of ``config`` without its weights: the model's configuration and
+    the tokenizer are loaded, the model is built (on the current default device, e.g. under
+    ``torch.device("meta")``) with fresh parameters, to receive converted weights.
+
+    Raises:
+        RLIPv2InputError: the configuration or tokenizer cannot be loaded.
+    """
+    tokenizer, model_config = load_pretrained(
+        "the label-text encoder",
+        config.name_or_path,
+        lambda: (
+            AutoTokenizer.from_pretrained(config.name_or_path),
+            AutoConfig.from_pretrained(config.name_or_path),
+        ),
+    )
+    return LabelTextEncoder(
+        model=RobertaModel(model_config, add_pooling_layer=True), tokenizer=tokenizer
+    )

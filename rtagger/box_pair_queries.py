@@ -1,5 +1,6 @@
 """Subject/object queries built from given boxes and labels: the R-Tagger's object embeddings."""
 
+import enum
 from dataclasses import dataclass
 
 import torch
@@ -37,13 +38,29 @@ class TaggerPairs:
         )
 
 
+class TaggerReference(enum.Enum):
+    """Where the first decoder layer reads for a given box: ``BOX``, the box itself (rlipv2);
+    ``POINT``, a point predicted from the box's position embedding by a linear map (one for the
+    subject slots, one for the object slots), as in the released R-Tagger."""
+
+    BOX = "box"
+    POINT = "point"
+
+
 class BoxPairQueryEncoder(nn.Module):
     """Query position from the box (a linear map of its inverse-sigmoid coordinates), query
-    content from the label's text feature (detached, as in the paper), reference = the box."""
+    content from the label's text feature (detached, as in the paper), reference as
+    ``reference`` says. Empty slots get zero position and content, as in the released code."""
 
-    def __init__(self, *, hidden_dim: int) -> None:
+    def __init__(
+        self, *, hidden_dim: int, reference: TaggerReference = TaggerReference.BOX
+    ) -> None:
         super().__init__()
         self.coordinate_projection = nn.Linear(4, hidden_dim)
+        self.reference = reference
+        if reference is TaggerReference.POINT:
+            self.subject_reference = nn.Linear(hidden_dim, 2)
+            self.object_reference = nn.Linear(hidden_dim, 2)
 
     def forward(
         self,
@@ -61,13 +78,27 @@ class BoxPairQueryEncoder(nn.Module):
         """
         boxes = torch.cat([pairs.subject_boxes, pairs.object_boxes], dim=1)  # (B, 2P, 4)
         labels = torch.cat([pairs.subject_labels, pairs.object_labels], dim=1)  # (B, 2P)
+        padding = torch.cat([pairs.padding_mask, pairs.padding_mask], dim=1)  # (B, 2P)
         texts = entity_text_features.detach()
         content = torch.gather(texts, 1, labels.unsqueeze(-1).expand(-1, -1, texts.shape[-1]))
+        position = self.coordinate_projection(inverse_sigmoid(boxes))
+        content = content.masked_fill(padding[..., None], 0.0)
+        position = position.masked_fill(padding[..., None], 0.0)
+        reference = boxes
+        if self.reference is TaggerReference.POINT:
+            num_pairs = pairs.subject_boxes.shape[1]
+            reference = torch.cat(
+                [
+                    self.subject_reference(position[:, :num_pairs]),
+                    self.object_reference(position[:, num_pairs:]),
+                ],
+                dim=1,
+            ).sigmoid()  # (B, 2P, 2) box centres
         return PairQueries(
             content=content,
-            position=self.coordinate_projection(inverse_sigmoid(boxes)),
-            reference_points=boxes,
-            padding_mask=torch.cat([pairs.padding_mask, pairs.padding_mask], dim=1),
+            position=position,
+            reference_points=reference,
+            padding_mask=padding,
             self_attention_mask=self_attention_mask,
         )
 

@@ -1,12 +1,38 @@
 """Configuration of R-Tagger training (``rlipv2 train-tagger``, read with model.config_file)."""
 
+import enum
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 from model.criterion import CriterionConfig, UnmatchedSlots
 from model.data import PretrainDataConfig
 from model.detector_config import DetectorConfig
 from model.optimization import OptimizationConfig
+from rtagger.box_pair_queries import TaggerReference
+
+
+class EntityTextSource(enum.Enum):
+    """The entity texts a tagger is shown when tagging an image (the labels of its pairs index
+    them, "no objects" last): ``IMAGE``, the categories of the image's pairs (rlipv2);
+    ``DATASET``, every category of the dataset, as the released generator does (COCO's 80)."""
+
+    IMAGE = "image"
+    DATASET = "dataset"
+
+
+@dataclass(frozen=True)
+class TaggerQueryConfig:
+    """How given boxes become queries (``reference``: see :class:`TaggerReference`)."""
+
+    reference: TaggerReference = TaggerReference.BOX
+
+
+@dataclass(frozen=True)
+class TaggingConfig:
+    """How ``rlipv2 tag`` and ``rlipv2 label`` use the trained tagger."""
+
+    entity_texts: EntityTextSource = EntityTextSource.IMAGE
 
 
 @dataclass(frozen=True)
@@ -14,14 +40,24 @@ class DenoisingConfig:
     """Noise on the tagger's input pairs during training (paper code defaults: 0.4, 0.2).
 
     Both at 0 trains the tagger without denoising (the ablation of the tagger benchmark).
+    A flipped label is drawn uniformly from the batch's entity texts; ``label_flip_range =
+    "batch_size"`` draws it from the first ``batch_size`` entity texts instead, as the released
+    code does (it takes the batch dimension of the label features for their count: a bug).
     """
 
     box_noise_scale: float = 0.4
     label_noise_probability: float = 0.2
+    label_flip_range: Literal["entity_texts", "batch_size"] = "entity_texts"
 
     def __post_init__(self) -> None:
         if self.box_noise_scale < 0 or not 0 <= self.label_noise_probability <= 1:
             raise ValueError("need box_noise_scale >= 0 and label_noise_probability in [0, 1]")
+
+    def flip_classes(self, *, num_entity_texts: int, batch_size: int) -> int:
+        """How many classes a flipped label is drawn from (the first ones)."""
+        if self.label_flip_range == "batch_size":
+            return min(num_entity_texts, batch_size)
+        return num_entity_texts
 
 
 @dataclass(frozen=True)
@@ -45,6 +81,8 @@ class TaggerTrainingConfig:
     model: DetectorConfig
     data: PretrainDataConfig
     output_dir: Path
+    queries: TaggerQueryConfig = field(default_factory=TaggerQueryConfig)
+    tagging: TaggingConfig = field(default_factory=TaggingConfig)
     denoising: DenoisingConfig = field(default_factory=DenoisingConfig)
     criterion: TaggerCriterionConfig = field(default_factory=TaggerCriterionConfig)
     optimization: OptimizationConfig = field(default_factory=OptimizationConfig)
@@ -53,6 +91,10 @@ class TaggerTrainingConfig:
     max_steps_per_epoch: int | None = None
     device: str = "auto"
     seed: int = 0
+    init_from: Path | None = None
+    """Weights to start a fresh run from: an R-Tagger's (a ``train-tagger`` checkpoint, a
+    converted released tagger) or a detector's (its detector part; e.g. a converted
+    Deformable-DETR checkpoint, as the paper's tagger starts)."""
 
     def __post_init__(self) -> None:
         if self.batch_size < 1 or self.num_workers < 0:

@@ -3,6 +3,7 @@
 import hashlib
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
@@ -11,24 +12,58 @@ from pydantic import TypeAdapter
 from data_schemas.entities import EntityRecord
 from data_schemas.errors import RLIPv2InputError
 from data_schemas.images import ImageRecord
-from model.checkpoint import read_checkpoint, restore_checkpoint
-from model.data import PairedTransform, build_eval_transform, load_rgb_image, pad_images
+from model.checkpoint import read_checkpoint
+from model.converted_checkpoint import converted_from_payload, is_converted
+from model.data import (
+    PairedTransform,
+    TransformConfig,
+    build_eval_transform,
+    load_rgb_image,
+    pad_images,
+)
+from model.detector_config import DetectorConfig
 from model.targets import NO_OBJECT_TEXT, LabelTexts
 from rtagger.box_pair_queries import TaggerPairs
 from rtagger.build_tagger import build_relation_tagger
 from rtagger.relation_tagger import RelationTagger
-from rtagger.tagger_config import TaggerTrainingConfig
+from rtagger.tagger_config import EntityTextSource, TaggerQueryConfig, TaggingConfig
 
 logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class TaggerInferenceConfig:
+    """What tagging needs of a tagger checkpoint's configuration: the sections of its
+    ``train-tagger`` config (or of a converted checkpoint's) that rebuild and feed the model."""
+
+    model: DetectorConfig
+    transform: TransformConfig
+    queries: TaggerQueryConfig = field(default_factory=TaggerQueryConfig)
+    tagging: TaggingConfig = field(default_factory=TaggingConfig)
+
+    @classmethod
+    def from_record(cls, record: dict) -> "TaggerInferenceConfig":
+        """From a stored configuration (plain values); raises KeyError, TypeError or
+        ValueError when it is not a tagger's."""
+        return TypeAdapter(cls).validate_python(
+            {
+                "model": record["model"],
+                "transform": record["data"]["transform"],
+                "queries": record.get("queries", {}),
+                "tagging": record.get("tagging", {}),
+            }
+        )
 
 
 class RelationTaggerScorer:
     """Scores (pair, relation text) combinations of an image with a trained tagger.
 
     The image goes through the evaluation transform (resize only); each pair's boxes become
-    the subject/object queries, labelled with their category names; the relation texts are
-    the image's candidate texts. Scores are the last decoder layer's relation sigmoids.
-    At most ``max_pairs`` pairs per call (the tagger's slots).
+    the subject/object queries, labelled with their category names, which index the entity
+    texts: the categories of the image's pairs, or (``dataset_categories`` given) every category
+    of the dataset; "no objects" last. The relation texts are the image's candidate texts.
+    Scores are the last decoder layer's relation sigmoids. At most ``max_pairs`` pairs per call
+    (the tagger's slots).
     """
 
     def __init__(
@@ -39,12 +74,31 @@ class RelationTaggerScorer:
         device: torch.device,
         tagger_id: str,
         max_pairs: int,
+        entity_texts: EntityTextSource = EntityTextSource.IMAGE,
+        dataset_categories: tuple[str, ...] | None = None,
     ) -> None:
         self.tagger = tagger.to(device).eval()
         self.transform = transform
         self.device = device
         self._tagger_id = tagger_id
         self.max_pairs = max_pairs
+        self.entity_texts = entity_texts
+        self.dataset_categories = dataset_categories
+
+    def for_categories(self, category_names: Sequence[str]) -> "RelationTaggerScorer":
+        """This scorer (sharing its model) for a dataset of these categories: a tagger shown
+        the dataset's categories needs them; for one shown the image's, nothing changes."""
+        if self.entity_texts is EntityTextSource.IMAGE:
+            return self
+        return RelationTaggerScorer(
+            tagger=self.tagger,
+            transform=self.transform,
+            device=self.device,
+            tagger_id=self._tagger_id,
+            max_pairs=self.max_pairs,
+            entity_texts=self.entity_texts,
+            dataset_categories=tuple(dict.fromkeys(category_names)),
+        )
 
     @property
     def tagger_id(self) -> str:
@@ -68,9 +122,7 @@ class RelationTaggerScorer:
             image_root=image_root,
             expected_size=(image.width, image.height),
         )
-        names = list(
-            dict.fromkeys(by_id[entity_id].category_name for pair in pairs for entity_id in pair)
-        )
+        names = self._entity_names([by_id[entity_id] for pair in pairs for entity_id in pair])
         label_texts = LabelTexts(
             entity_texts=(*names, NO_OBJECT_TEXT), relation_texts=tuple(relation_texts)
         )
@@ -97,32 +149,61 @@ class RelationTaggerScorer:
         return output.final.relation_logits[0].sigmoid().float().cpu()
 
 
+    def _entity_names(self, entities: Sequence[EntityRecord]) -> list[str]:
+        """The entity texts but "no objects": the pairs' categories in first-seen order, or
+        the dataset's categories (which must hold the pairs')."""
+        names = list(dict.fromkeys(entity.category_name for entity in entities))
+        if self.entity_texts is EntityTextSource.IMAGE:
+            return names
+        if self.dataset_categories is None:
+            raise ValueError(
+                "this tagger is shown every category of the dataset: call for_categories first"
+            )
+        unknown = sorted(set(names) - set(self.dataset_categories))
+        if unknown:
+            raise ValueError(f"categories {unknown} are not among the dataset's categories")
+        return list(self.dataset_categories)
+
+
 def load_tagger_scorer(checkpoint: Path, *, device: str = "auto") -> RelationTaggerScorer:
-    """Rebuild the tagger of a ``rlipv2 train-tagger`` checkpoint (its text encoder and
-    tokenizer are loaded from the path the training config named).
+    """Rebuild the tagger of a ``rlipv2 train-tagger`` checkpoint or of a converted R-Tagger
+    (``rlipv2 convert-checkpoint``); its text encoder and tokenizer are loaded from the path its
+    configuration names, then take the checkpoint's weights.
 
     Raises:
-        RLIPv2InputError: not a tagger checkpoint.
+        RLIPv2InputError: not a tagger checkpoint, or weights that do not fit its model.
     """
     if not checkpoint.is_file():
         raise RLIPv2InputError(f"tagger checkpoint {checkpoint} does not exist")
     payload = read_checkpoint(checkpoint)
+    record, weights = payload.get("config"), payload.get("model")
+    if is_converted(payload):
+        converted = converted_from_payload(payload, source=checkpoint)
+        if converted.architecture != "rtagger":
+            raise RLIPv2InputError(
+                f"{checkpoint} is a converted {converted.architecture} checkpoint, not an R-Tagger"
+            )
+        record, weights = converted.config, converted.model
     try:
-        config = TypeAdapter(TaggerTrainingConfig).validate_python(payload["config"])
-    except (KeyError, ValueError) as error:
+        config = TaggerInferenceConfig.from_record(record)
+    except (KeyError, TypeError, ValueError) as error:
         raise RLIPv2InputError(f"{checkpoint} is not an R-Tagger checkpoint: {error}") from None
-    tagger = build_relation_tagger(config.model)
-    restore_checkpoint(payload, model=tagger, source=str(checkpoint))
+    tagger = build_relation_tagger(config.model, reference=config.queries.reference)
+    try:
+        tagger.load_state_dict(weights)
+    except (RuntimeError, TypeError) as error:
+        raise RLIPv2InputError(f"{checkpoint} does not fit its own R-Tagger: {error}") from None
     if device == "auto":
         device = "cuda" if torch.cuda.is_available() else "cpu"
     with open(checkpoint, "rb") as handle:
         digest = hashlib.file_digest(handle, "sha256").hexdigest()[:12]
     return RelationTaggerScorer(
         tagger=tagger,
-        transform=build_eval_transform(config.data.transform),
+        transform=build_eval_transform(config.transform),
         device=torch.device(device),
         tagger_id=f"{checkpoint.name}@{digest}",
         max_pairs=config.model.num_pairs,
+        entity_texts=config.tagging.entity_texts,
     )
 
 

@@ -8,6 +8,7 @@ from model.data import PretrainBatch
 from model.data.seeding import mixed_seed
 from model.distributed import ProcessContext, end_process, start_process
 from model.engine import LossOfBatch
+from model.initial_weights import load_initial_weights, read_initial_weights
 from model.training_loop import TrainingResult
 from model.training_run import run_training
 from rtagger.box_pair_queries import TaggerPairs
@@ -29,7 +30,8 @@ def run_tagger_training(config: TaggerTrainingConfig) -> TrainingResult:
 def noised_pairs(
     pairs: TaggerPairs, denoising: DenoisingConfig, *, num_classes: int, generator: torch.Generator
 ) -> TaggerPairs:
-    """The pairs with jittered boxes and flipped labels (empty slots are left as they are)."""
+    """The pairs with jittered boxes and labels flipped to one of ``num_classes`` (empty slots
+    are left as they are)."""
     empty = pairs.padding_mask
     scale = denoising.box_noise_scale
     subject_boxes = noise_boxes(pairs.subject_boxes, scale=scale, generator=generator)
@@ -59,15 +61,24 @@ def tagger_loss(
     device = batch.images.device
     slots = build_slot_targets(batch.targets, num_pairs=num_pairs, generator=generator)
     clean = slots.pairs.to(device)
-    noised = noised_pairs(
-        clean, denoising, num_classes=len(batch.label_texts.entity_texts), generator=generator
+    num_classes = denoising.flip_classes(
+        num_entity_texts=len(batch.label_texts.entity_texts), batch_size=len(batch.targets)
     )
+    noised = noised_pairs(clean, denoising, num_classes=num_classes, generator=generator)
     output = tagger(batch.images, batch.pixel_mask, batch.label_texts, noised, clean_pairs=clean)
     targets = [target.to(device) for target in slots.targets]
     return criterion(output, targets, matches=list(slots.matches))
 
 
 def _train(config: TaggerTrainingConfig, context: ProcessContext) -> TrainingResult:
+    def build_tagger() -> nn.Module:
+        tagger = build_relation_tagger(config.model, reference=config.queries.reference)
+        if config.init_from is not None:  # a resumed run's checkpoint wins over it
+            weights = read_initial_weights(config.init_from)
+            target = tagger if weights.architecture == "rtagger" else tagger.detector
+            load_initial_weights(target, weights)
+        return tagger
+
     def make_loss(model: nn.Module, criterion: nn.Module, epoch: int) -> LossOfBatch:
         generator = torch.Generator().manual_seed(mixed_seed(config.seed, epoch, context.rank))
 
@@ -87,6 +98,6 @@ def _train(config: TaggerTrainingConfig, context: ProcessContext) -> TrainingRes
         config,
         context,
         seed=config.seed,
-        build_model=lambda: build_relation_tagger(config.model),
+        build_model=build_tagger,
         make_loss=make_loss,
     )

@@ -46,6 +46,7 @@ from pipeline.labelling.stages import (
 from pipeline.labelling.tag_stage import TagJob
 from pipeline.matching import check_vocabulary_coverage, synonym_table
 from pipeline.parsing import CaptionParserConfig, parser_software_versions
+from pipeline.tagging.relation_scorer import dataset_category_names
 
 WORK_DIR_NAME = "work"
 """``OUT/work/<stage>/shard-…``: the content-addressed shard outputs (the cache)."""
@@ -138,6 +139,7 @@ class LabelPlan(BaseModel):
             image_root=_resolved(self.image_root, TAG_STAGE),
             settings=self.settings,
             code_version=self.code_version,
+            category_names=dataset_category_names(self.dataset_dir),
         )
 
     def scene_graph_jobs(

@@ -20,6 +20,7 @@ from pipeline.labelling.shard_store import ShardResult, ShardStore
 from pipeline.labelling.stage_job import StageJob
 from pipeline.labelling.stages import TAG_STAGE
 from pipeline.tagging import RelationScorer, TaggingCounts, tag_images
+from pipeline.tagging.relation_scorer import scorer_for_categories
 
 
 class TagJob(StageJob):
@@ -34,6 +35,8 @@ class TagJob(StageJob):
     tagger_checksum: str
     """Checksum of the tagger checkpoint file."""
     image_root: Path
+    category_names: tuple[str, ...]
+    """The dataset's categories: the entity texts of a tagger shown them all."""
 
     @property
     def shard_index(self) -> int:
@@ -47,6 +50,7 @@ class TagJob(StageJob):
             "entities": self.split.digest_of(ENTITIES),
             "candidates": self.candidates.digest_of(CANDIDATES),
             "tagger": self.tagger_checksum,
+            "categories": list(self.category_names),
         }
 
 
@@ -61,6 +65,7 @@ def tag_shard(job: TagJob, scorer: RelationScorer) -> ShardResult:
     tagger's queries attend to each other), is ``scorer.max_pairs``: part of the checkpoint, so
     the checksum in the key covers it."""
     settings = job.settings
+    scorer = scorer_for_categories(scorer, job.category_names)
     counts = TaggingCounts()
     relation_rows, reject_rows = [], []
     for item in tag_images(

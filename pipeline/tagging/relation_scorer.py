@@ -2,13 +2,15 @@
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 import numpy as np
 import torch
 
+from data_schemas.categories import CATEGORIES
 from data_schemas.entities import EntityRecord
 from data_schemas.images import ImageRecord
+from data_schemas.parquet_io import read_table
 
 ScoreMatrix = torch.Tensor | np.ndarray
 """Scores of shape ``(num_pairs, num_texts)``, probabilities in [0, 1]."""
@@ -52,6 +54,28 @@ class RelationScorer(Protocol):
                 :class:`~model.data.image_files.ImageFileError`, else ``unreadable_image``.
         """
         ...
+
+
+@runtime_checkable
+class CategoryAwareScorer(Protocol):
+    """A scorer that may show its model every category of the dataset (the released R-Tagger's
+    entity texts) and so must be told them before scoring."""
+
+    def for_categories(self, category_names: Sequence[str]) -> RelationScorer:
+        """The scorer to use on a dataset of these categories."""
+        ...
+
+
+def dataset_category_names(dataset_dir: Path) -> tuple[str, ...]:
+    """The names of an ingested dataset's ``categories`` table, in its order."""
+    return tuple(read_table(dataset_dir / CATEGORIES.name, CATEGORIES)["name"].to_pylist())
+
+
+def scorer_for_categories(scorer: RelationScorer, category_names: Sequence[str]) -> RelationScorer:
+    """``scorer`` told the dataset's categories when it is a :class:`CategoryAwareScorer`."""
+    if isinstance(scorer, CategoryAwareScorer):
+        return scorer.for_categories(category_names)
+    return scorer
 
 
 def checked_scores(scores: ScoreMatrix, *, num_pairs: int, num_texts: int) -> np.ndarray:

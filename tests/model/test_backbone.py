@@ -198,7 +198,7 @@ def test_input_projection_adds_coarser_levels() -> None:
     projection = build_input_projection(config, in_channels=backbone.channels)
     images, pixel_mask = _padded_batch()
 
-    levels = projection(backbone(images, pixel_mask))
+    levels = projection(backbone(images, pixel_mask), pixel_mask)
 
     assert isinstance(levels, MultiScaleFeatures)
     expected_sizes = [(9, 6), (5, 3), (3, 2), (2, 1), (1, 1)]  # strides 8 .. 128

@@ -40,7 +40,7 @@ from PIL import Image
 
 from data_schemas import CANDIDATES, RELATIONS, TAGGED_RELATIONS, read_table
 from model.backbone import BackboneConfig
-from model.data import PretrainDataConfig, SceneGraphSource, TextSamplingConfig, TransformConfig
+from model.data import SceneGraphSource, TextSamplingConfig, TransformConfig
 from model.data.transforms import CropConfig
 from model.detector_config import DetectorConfig
 from model.fused_encoder import FusionConfig
@@ -55,7 +55,7 @@ from pipeline.ingest import ingest_coco_dataset, ingest_visual_genome_dataset
 from pipeline.matching import PhraseMatcher, builtin_synonym_table
 from pipeline.parsing import CaptionParserConfig, build_caption_parser
 from pipeline.tagging import run_tagging
-from rtagger.tagger_config import DenoisingConfig, TaggerTrainingConfig
+from rtagger.tagger_config import DenoisingConfig, TaggerDataConfig, TaggerTrainingConfig
 from rtagger.tagger_scorer import load_tagger_scorer
 from rtagger.train_tagger import run_tagger_training
 
@@ -89,9 +89,9 @@ def train_tagger(work: Path, name: str, scene_graphs: Path, images: Path, encode
             fusion=FusionConfig(embed_dim=128, num_heads=4),
             hidden_dim=64, num_pairs=32, feedforward_dim=128, num_heads=4, num_points=4,
         ),
-        data=PretrainDataConfig(sources=(SceneGraphSource(scene_graphs, images),),
-                                transform=TRANSFORM,
-                                text_sampling=TextSamplingConfig(total_texts=40)),
+        data=TaggerDataConfig(sources=(SceneGraphSource(scene_graphs, images),),
+                              transform=TRANSFORM,
+                              text_sampling=TextSamplingConfig(total_texts=40)),
         output_dir=work / name,
         denoising=denoising,
         # the random text encoder learns from scratch: at the transformer's rate

@@ -31,6 +31,7 @@ def _train(config: PretrainConfig, context: ProcessContext) -> TrainingResult:
     torch.manual_seed(config.data.seed)
     data = build_training_loader(
         config.data,
+        output_dir=config.output_dir,
         batch_size=config.batch_size,
         num_workers=config.num_workers,
         distributed=context.is_distributed,

@@ -4,7 +4,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from model.criterion import CriterionConfig, UnmatchedSlots
-from model.data import PretrainDataConfig
+from model.data import ImagesWithoutRelations, PretrainDataConfig
 from model.detector_config import DetectorConfig
 from model.optimization import OptimizationConfig
 
@@ -22,6 +22,16 @@ class DenoisingConfig:
     def __post_init__(self) -> None:
         if self.box_noise_scale < 0 or not 0 <= self.label_noise_probability <= 1:
             raise ValueError("need box_noise_scale >= 0 and label_noise_probability in [0, 1]")
+
+
+@dataclass(frozen=True)
+class TaggerDataConfig(PretrainDataConfig):
+    """The tagger's scene graphs: as pre-training's, except that images without relations are
+    kept by default, as RLIPv2's tagger training keeps every Visual Genome image (their
+    entities pair into negatives). A ``[data]`` table in a tagger config starts from these
+    defaults."""
+
+    images_without_relations: ImagesWithoutRelations = "keep"
 
 
 @dataclass(frozen=True)
@@ -43,7 +53,7 @@ class TaggerTrainingConfig:
     trains on hard labels, as RLIPv2's tagger does (by default no RQL or RPL soft targets)."""
 
     model: DetectorConfig
-    data: PretrainDataConfig
+    data: TaggerDataConfig
     output_dir: Path
     denoising: DenoisingConfig = field(default_factory=DenoisingConfig)
     criterion: TaggerCriterionConfig = field(default_factory=TaggerCriterionConfig)

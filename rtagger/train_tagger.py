@@ -71,6 +71,7 @@ def _train(config: TaggerTrainingConfig, context: ProcessContext) -> TrainingRes
     torch.manual_seed(config.seed)
     data = build_training_loader(
         config.data,
+        output_dir=config.output_dir,
         batch_size=config.batch_size,
         num_workers=config.num_workers,
         distributed=context.is_distributed,

@@ -23,6 +23,7 @@ import numpy as np
 import pyarrow as pa
 
 from data_schemas.errors import RLIPv2InputError
+from model.data.fieldwise_sum import FieldwiseSum
 from model.data.freed_memory import return_freed_memory
 from model.data.image_annotation import ImageAnnotation, RelationPair, UnrelatedEntity
 from model.data.scene_graph_columns import BatchColumns, PairedImages
@@ -58,7 +59,7 @@ _COUNTING_CHUNK = 8192  # images per step of the vocabulary counts (bounds their
 
 
 @dataclass(frozen=True)
-class TableCounts:
+class TableCounts(FieldwiseSum):
     """What reading a table counted before any image file was looked at; relationships are
     counted before pairing. ``relations_malformed`` name an entity the image lacks or a
     reserved one; ``images_without_relations`` were kept or dropped as the reading said."""
@@ -68,10 +69,6 @@ class TableCounts:
     relations_read: int = 0
     relations_below_threshold: int = 0
     relations_malformed: int = 0
-
-    def __add__(self, other: "TableCounts") -> "TableCounts":
-        return TableCounts(**{key: value + getattr(other, key)
-                              for key, value in asdict(self).items()})
 
 
 class AnnotationStoreWriter:

@@ -40,6 +40,7 @@ from model.data.annotation_build import (
 )
 from model.data.annotation_cache import shared_annotation_store
 from model.data.annotation_store import AnnotationStore
+from model.data.fieldwise_sum import FieldwiseSum
 from model.data.freed_memory import return_freed_memory
 from model.data.image_files import image_file_problems
 from model.data.training_annotations import StoreSelection, TrainingAnnotations
@@ -61,7 +62,7 @@ class SceneGraphSource:
 
 
 @dataclass(frozen=True)
-class RelationFilterCounts:
+class RelationFilterCounts(FieldwiseSum):
     """What reading kept, dropped and rejected (relationships are counted before pairing).
 
     ``images_read = images_kept + images_dropped + images_rejected``, where dropped images kept
@@ -83,25 +84,9 @@ class RelationFilterCounts:
     relations_rejected: int = 0
     pairs_kept: int = 0
 
-    def __add__(self, other: "RelationFilterCounts") -> "RelationFilterCounts":
-        return RelationFilterCounts(
-            images_read=self.images_read + other.images_read,
-            images_kept=self.images_kept + other.images_kept,
-            images_dropped=self.images_dropped + other.images_dropped,
-            images_rejected=self.images_rejected + other.images_rejected,
-            images_without_relations=self.images_without_relations
-            + other.images_without_relations,
-            relations_read=self.relations_read + other.relations_read,
-            relations_kept=self.relations_kept + other.relations_kept,
-            relations_below_threshold=self.relations_below_threshold
-            + other.relations_below_threshold,
-            relations_rejected=self.relations_rejected + other.relations_rejected,
-            pairs_kept=self.pairs_kept + other.pairs_kept,
-        )
-
 
 @dataclass(frozen=True)
-class StartupTimes:
+class StartupTimes(FieldwiseSum):
     """Seconds of a reading: Parquet, filtering and pairing (both none when the annotation
     store was found), and the image header checks."""
 
@@ -109,30 +94,16 @@ class StartupTimes:
     pair_seconds: float = 0.0
     header_check_seconds: float = 0.0
 
-    def __add__(self, other: "StartupTimes") -> "StartupTimes":
-        return StartupTimes(
-            read_seconds=self.read_seconds + other.read_seconds,
-            pair_seconds=self.pair_seconds + other.pair_seconds,
-            header_check_seconds=self.header_check_seconds + other.header_check_seconds,
-        )
-
 
 @dataclass(frozen=True)
-class AnnotationReading:
-    """The images to train on, what reading counted, what it set aside, and what it cost."""
+class AnnotationReading(FieldwiseSum):
+    """The images to train on, what reading counted, what it set aside, and what it cost;
+    readings of several sources add up."""
 
     annotations: TrainingAnnotations
     counts: RelationFilterCounts
     rejects: tuple[RejectRecord, ...]
     times: StartupTimes = StartupTimes()
-
-    def __add__(self, other: "AnnotationReading") -> "AnnotationReading":
-        return AnnotationReading(
-            annotations=self.annotations + other.annotations,
-            counts=self.counts + other.counts,
-            rejects=self.rejects + other.rejects,
-            times=self.times + other.times,
-        )
 
 
 def image_file_rejections(

@@ -24,16 +24,22 @@ from scene_graph_tables import SMALL_TRANSFORM, demo_config
 CONFIGS = Path(__file__).resolve().parents[2] / "configs"
 
 
-def test_pretraining_drops_them_and_the_tagger_keeps_them_by_default() -> None:
-    pretrain = load_config_file(CONFIGS / "pretrain_demo.toml", PretrainConfig)
-    tagger = load_config_file(CONFIGS / "tagger_demo.toml", TaggerTrainingConfig)
-    assert pretrain.data.images_without_relations == "drop"
-    assert tagger.data.images_without_relations == "keep"
-    overridden = load_config_file(CONFIGS / "tagger_demo.toml", TaggerTrainingConfig,
-                                  ['data.images_without_relations="drop"'])
-    assert overridden.data.images_without_relations == "drop"
+def test_pretraining_drops_them_and_the_tagger_keeps_them_by_default(tmp_path: Path) -> None:
+    for name, config_type, default in (("pretrain_demo.toml", PretrainConfig, "drop"),
+                                       ("tagger_demo.toml", TaggerTrainingConfig, "keep")):
+        text = (CONFIGS / name).read_text()
+        without_the_key = "\n".join(line for line in text.splitlines()
+                                    if not line.startswith("images_without_relations"))
+        (tmp_path / name).write_text(without_the_key)
+        assert load_config_file(tmp_path / name, config_type).data.images_without_relations \
+            == default
+        other = {"drop": "keep", "keep": "drop"}[default]
+        overridden = load_config_file(tmp_path / name, config_type,
+                                      [f'data.images_without_relations="{other}"'])
+        assert overridden.data.images_without_relations == other
     with pytest.raises(ValueError, match="'drop' or 'keep'"):
-        PretrainDataConfig(sources=pretrain.data.sources, images_without_relations="some")
+        PretrainDataConfig(sources=(SceneGraphSource(Path("sg"), Path("images")),),
+                           images_without_relations="some")
 
 
 def test_both_counts_are_logged_at_start_up(

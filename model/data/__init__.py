@@ -2,7 +2,7 @@
 
 Typical use::
 
-    dataset = build_pretrain_dataset(config, cache_dir=Path("runs/x/annotation-cache"))
+    dataset = build_pretrain_dataset(config)  # cache_dir=...: keep the annotation stores
     vocabulary = build_label_vocabulary(dataset.annotations)
     loader = build_data_loader(
         dataset, collator=build_pretrain_collator(config, vocabulary), batch_size=4,

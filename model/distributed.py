@@ -75,9 +75,10 @@ def once_per_host(action: Callable[[], T]) -> T | None:
     """``action()`` run by the first process of each host (``LOCAL_RANK`` 0) while the others
     wait for it; its result there, None on the other processes. Outside a process group, just
     ``action()``."""
+    if not _in_process_group():
+        return action()
     result = action() if int(os.environ.get("LOCAL_RANK", "0")) == 0 else None
-    if _in_process_group():
-        torch_distributed.barrier()
+    torch_distributed.barrier()
     return result
 
 

@@ -2,6 +2,7 @@
 metadata claims a billion rows, an image file that disappears mid-run. Each is a clear error
 naming the file (or a reject), nothing is published half-way, and the next run goes on."""
 
+import shutil
 import struct
 from pathlib import Path
 
@@ -12,7 +13,9 @@ from model.data import (
     ImageFileError,
     SceneGraphSource,
     build_pretrain_dataset,
+    build_training_loader,
     read_scene_graph_annotations,
+    read_training_annotations,
 )
 from scene_graph_tables import demo_config, mixed_records, write_scene_graphs
 
@@ -102,3 +105,22 @@ def test_an_image_gone_mid_run_is_an_error_naming_it_and_the_next_run_sets_it_as
     (reject,) = resumed.rejects
     assert (reject.record_kind, reject.reason) == ("image", ds.RejectReason.MISSING_IMAGE_FILE)
     assert resumed.times.read_seconds == 0.0  # the store was found, only headers re-checked
+
+
+def test_an_image_pool_gone_under_dataloader_workers_is_a_one_line_error_naming_a_file(
+    tmp_path: Path, mixed_source: SceneGraphSource
+) -> None:
+    config = demo_config(mixed_source, images_without_relations="keep")
+    data = build_training_loader(config, output_dir=tmp_path / "run", batch_size=1,
+                                 num_workers=2, distributed=False, pin_memory=False)
+    shutil.rmtree(mixed_source.image_root)  # the pool's mount is gone: the run is under way
+    with pytest.raises(ImageFileError) as gone:
+        next(iter(data.loader))
+    message = str(gone.value)  # what `rlipv2: error: ...` prints
+    assert "\n" not in message
+    assert message.startswith(f"{mixed_source.image_root}/")
+    assert message.endswith(" does not exist")
+    assert gone.value.reason == ds.RejectReason.MISSING_IMAGE_FILE
+    with pytest.raises(ds.RLIPv2InputError,  # the next run stops before its first step
+                       match=f"image_root {mixed_source.image_root} of .* is not a directory"):
+        read_training_annotations(config, cache_dir=tmp_path / "run" / "annotation-cache")

@@ -79,10 +79,12 @@ def test_a_billion_row_claim_is_an_error_and_allocates_nothing_for_it(
     directory = two_shards(tmp_path)
     shard = ds.shard_path(directory, 1)
     claim_rows(shard, 3, 1_000_000_000)
+    cache = tmp_path / "cache"
     with pytest.raises(ds.RLIPv2InputError,
                        match=f"{shard} is corrupt: row group 0 claims 1,000,000,000 rows but "
                              "holds 3"):
-        read_scene_graph_annotations(SceneGraphSource(directory, image_root))
+        read_scene_graph_annotations(SceneGraphSource(directory, image_root), cache_dir=cache)
+    assert list(cache.iterdir()) == []
 
 
 def test_an_image_gone_mid_run_is_an_error_naming_it_and_the_next_run_sets_it_aside(

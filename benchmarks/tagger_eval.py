@@ -42,7 +42,7 @@ from data_schemas import CANDIDATES, RELATIONS, TAGGED_RELATIONS, read_table
 from demo_world import write_demo_world
 from demo_world.vocabulary import DEMO_PREDICATES, demo_label_texts
 from model.backbone import BackboneConfig
-from model.data import PretrainDataConfig, SceneGraphSource, TextSamplingConfig, TransformConfig
+from model.data import SceneGraphSource, TextSamplingConfig, TransformConfig
 from model.data.transforms import CropConfig
 from model.detector_config import DetectorConfig
 from model.fused_encoder import FusionConfig
@@ -54,7 +54,7 @@ from pipeline.labelling import LabelSettings
 from pipeline.labelling.stage_run import run_candidate_stages, run_tag_stages
 from pipeline.matching import build_phrase_matcher
 from pipeline.parsing import CaptionParserConfig, build_caption_parser
-from rtagger.tagger_config import DenoisingConfig, TaggerTrainingConfig
+from rtagger.tagger_config import DenoisingConfig, TaggerDataConfig, TaggerTrainingConfig
 from rtagger.tagger_scorer import load_tagger_scorer
 from rtagger.train_tagger import run_tagger_training
 
@@ -88,9 +88,9 @@ def train_tagger(work: Path, name: str, scene_graphs: Path, images: Path, encode
             fusion=FusionConfig(embed_dim=128, num_heads=4),
             hidden_dim=64, num_pairs=32, feedforward_dim=128, num_heads=4, num_points=4,
         ),
-        data=PretrainDataConfig(sources=(SceneGraphSource(scene_graphs, images),),
-                                transform=TRANSFORM,
-                                text_sampling=TextSamplingConfig(total_texts=40)),
+        data=TaggerDataConfig(sources=(SceneGraphSource(scene_graphs, images),),
+                              transform=TRANSFORM,
+                              text_sampling=TextSamplingConfig(total_texts=40)),
         output_dir=work / name,
         denoising=denoising,
         # the random text encoder learns from scratch: at the transformer's rate

@@ -12,7 +12,13 @@ from data_schemas.categories import CATEGORIES, CategoryRecord
 from data_schemas.entities import ENTITIES, EntityRecord
 from data_schemas.errors import RLIPv2InputError, SchemaMismatchError
 from data_schemas.images import IMAGES, ImageRecord
-from data_schemas.parquet_io import ShardedTableWriter, read_table, shard_path, write_table_atomic
+from data_schemas.parquet_io import (
+    ShardedTableWriter,
+    iter_table_batches,
+    read_table,
+    shard_path,
+    write_table_atomic,
+)
 from data_schemas.rejects import REJECTS, RejectReason, RejectRecord
 from data_schemas.relations import RELATIONS, RelationRecord
 from data_schemas.scene_graphs import (
@@ -70,6 +76,7 @@ __all__ = [
     "TableSpec",
     "TaggedRelationRecord",
     "TripletRecord",
+    "iter_table_batches",
     "read_table",
     "shard_path",
     "write_table_atomic",

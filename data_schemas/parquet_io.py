@@ -7,7 +7,7 @@ so a reader never sees a half-written shard (temporary names do not match ``shar
 
 import logging
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 import pyarrow as pa
@@ -53,6 +53,22 @@ def list_shards(directory: Path) -> list[Path]:
     return sorted(directory.glob(SHARD_GLOB))
 
 
+def table_files(path: Path, spec: TableSpec) -> list[Path]:
+    """The Parquet files of a table: ``path`` itself, or every shard of a table directory.
+
+    Raises:
+        RLIPv2InputError: the path does not exist or holds no shard.
+    """
+    if path.is_dir():
+        files = list_shards(path)
+        if not files:
+            raise RLIPv2InputError(f"{path} holds no {SHARD_GLOB} files of table {spec.name!r}")
+        return files
+    if path.is_file():
+        return [path]
+    raise RLIPv2InputError(f"{path} does not exist (expected table {spec.name!r})")
+
+
 def read_table(path: Path, spec: TableSpec) -> pa.Table:
     """Read one Parquet file, or every shard of a table directory, checking ``spec``.
 
@@ -60,16 +76,8 @@ def read_table(path: Path, spec: TableSpec) -> pa.Table:
         RLIPv2InputError: the path does not exist or holds no shard.
         SchemaMismatchError: a file is another table, another schema version or shape.
     """
-    if path.is_dir():
-        files = list_shards(path)
-        if not files:
-            raise RLIPv2InputError(f"{path} holds no {SHARD_GLOB} files of table {spec.name!r}")
-    elif path.is_file():
-        files = [path]
-    else:
-        raise RLIPv2InputError(f"{path} does not exist (expected table {spec.name!r})")
     tables = []
-    for file in files:
+    for file in table_files(path, spec):
         try:
             schema = pq.read_schema(file)
         except pa.ArrowInvalid as error:
@@ -77,6 +85,51 @@ def read_table(path: Path, spec: TableSpec) -> pa.Table:
         spec.check_schema(schema, source=str(file))
         tables.append(pq.read_table(file, schema=spec.schema_with_metadata()))
     return pa.concat_tables(tables) if len(tables) > 1 else tables[0]
+
+
+def iter_table_batches(
+    path: Path, spec: TableSpec, *, batch_size: int = 32_768
+) -> Iterator[tuple[Path, pa.RecordBatch]]:
+    """Every record batch of a table (see :func:`read_table`) with the file it comes from, read
+    row group by row group: memory holds one row group's batches, whatever the table's size.
+
+    A file's metadata is not trusted for sizes: each row group must hold the rows it claims.
+
+    Raises:
+        RLIPv2InputError: naming the file, which is missing, truncated, corrupt, or holds
+            another number of rows than its metadata claims.
+        SchemaMismatchError: a file is another table, another schema version or shape.
+    """
+    for file in table_files(path, spec):
+        try:
+            parquet = pq.ParquetFile(file, pre_buffer=False)
+        except (pa.ArrowException, OSError) as error:
+            raise RLIPv2InputError(f"{file} is not a readable Parquet file: {error}") from error
+        spec.check_schema(parquet.schema_arrow, source=str(file))
+        claimed_rows = 0
+        for group in range(parquet.num_row_groups):
+            claimed = parquet.metadata.row_group(group).num_rows
+            claimed_rows += claimed
+            rows = 0
+            try:
+                for batch in parquet.iter_batches(batch_size=batch_size, row_groups=[group],
+                                                   use_threads=False):
+                    rows += batch.num_rows
+                    yield file, batch
+            except (pa.ArrowException, OSError) as error:
+                raise RLIPv2InputError(
+                    f"{file} is corrupt: row group {group} cannot be read: {error}"
+                ) from error
+            if rows != claimed:
+                raise RLIPv2InputError(
+                    f"{file} is corrupt: row group {group} claims {claimed:,} rows but holds "
+                    f"{rows:,}"
+                )
+        if claimed_rows != parquet.metadata.num_rows:
+            raise RLIPv2InputError(
+                f"{file} is corrupt: its metadata claims {parquet.metadata.num_rows:,} rows but "
+                f"its row groups hold {claimed_rows:,}"
+            )
 
 
 class ShardedTableWriter:

@@ -71,6 +71,17 @@ def computed_on_rank_zero(compute: Callable[[], T]) -> T:
     return result[0]
 
 
+def once_per_host(action: Callable[[], T]) -> T | None:
+    """``action()`` run by the first process of each host (``LOCAL_RANK`` 0) while the others
+    wait for it; its result there, None on the other processes. Outside a process group, just
+    ``action()``."""
+    if not _in_process_group():
+        return action()
+    result = action() if int(os.environ.get("LOCAL_RANK", "0")) == 0 else None
+    torch_distributed.barrier()
+    return result
+
+
 def finite_on_every_rank(value: torch.Tensor) -> bool:
     """Whether ``value`` is finite in every process (one all-reduce under a process group), so
     that all ranks skip a step together: a rank that skipped alone would leave the others

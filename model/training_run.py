@@ -47,6 +47,7 @@ def run_training(
     torch.manual_seed(seed)
     data = build_training_loader(
         config.data,
+        output_dir=config.output_dir,
         batch_size=config.batch_size,
         num_workers=config.num_workers,
         distributed=context.is_distributed,

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Literal
 
 from model.criterion import CriterionConfig, UnmatchedSlots
-from model.data import PretrainDataConfig
+from model.data import ImagesWithoutRelations, PretrainDataConfig
 from model.detector_config import DetectorConfig
 from model.optimization import OptimizationConfig
 from rtagger.box_pair_queries import TaggerReference
@@ -61,6 +61,16 @@ class DenoisingConfig:
 
 
 @dataclass(frozen=True)
+class TaggerDataConfig(PretrainDataConfig):
+    """The tagger's scene graphs: as pre-training's, except that images without relations are
+    kept by default, as RLIPv2's tagger training keeps every Visual Genome image (their
+    entities pair into negatives). A ``[data]`` table in a tagger config starts from these
+    defaults."""
+
+    images_without_relations: ImagesWithoutRelations = "keep"
+
+
+@dataclass(frozen=True)
 class TaggerCriterionConfig(CriterionConfig):
     """RLIPv2's tagger losses: only filled slots are trained, on hard relation labels. A
     ``[criterion]`` table in a tagger config starts from these defaults, not pre-training's."""
@@ -79,7 +89,7 @@ class TaggerTrainingConfig:
     trains on hard labels, as RLIPv2's tagger does (by default no RQL or RPL soft targets)."""
 
     model: DetectorConfig
-    data: PretrainDataConfig
+    data: TaggerDataConfig
     output_dir: Path
     queries: TaggerQueryConfig = field(default_factory=TaggerQueryConfig)
     tagging: TaggingConfig = field(default_factory=TaggingConfig)

@@ -2,7 +2,7 @@
 
 Typical use::
 
-    dataset = build_pretrain_dataset(config)
+    dataset = build_pretrain_dataset(config)  # cache_dir=...: keep the annotation stores
     vocabulary = build_label_vocabulary(dataset.annotations)
     loader = build_data_loader(
         dataset, collator=build_pretrain_collator(config, vocabulary), batch_size=4,
@@ -28,15 +28,16 @@ from model.data.pretrain_data import (
     build_training_loader,
     read_training_annotations,
 )
+from model.data.annotation_build import ImagesWithoutRelations
+from model.data.image_annotation import ImageAnnotation, RelationPair, UnrelatedEntity
 from model.data.scene_graph_annotations import (
     AnnotationReading,
-    ImageAnnotation,
     RelationFilterCounts,
-    RelationPair,
     SceneGraphSource,
-    UnrelatedEntity,
+    StartupTimes,
     read_scene_graph_annotations,
 )
+from model.data.training_annotations import TrainingAnnotations
 from model.data.image_files import (
     DECODE_ERRORS,
     ImageFileError,
@@ -68,6 +69,7 @@ __all__ = [
     "CropRegion",
     "ImageAnnotation",
     "ImageFileError",
+    "ImagesWithoutRelations",
     "LabelVocabulary",
     "NegativeSampling",
     "PairedTransform",
@@ -80,7 +82,9 @@ __all__ = [
     "SceneGraphDataset",
     "SceneGraphSample",
     "SceneGraphSource",
+    "StartupTimes",
     "TextSamplingConfig",
+    "TrainingAnnotations",
     "TrainingData",
     "TransformConfig",
     "TransformedImage",

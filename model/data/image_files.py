@@ -34,15 +34,38 @@ _CHECK_THREADS = 8
 
 class ImageFileError(RLIPv2InputError):
     """An image file is missing, outside its image root, unreadable, or not the size its record
-    says; ``reason`` says which, as a reject would store it.
+    says; ``reason`` says which, as a reject would store it (and a note of the traceback).
 
-    ``reason`` defaults to ``unreadable_image`` only so that the error can be rebuilt from its
-    message alone (a DataLoader worker re-raises it so); :func:`load_rgb_image` always sets it.
+    A DataLoader worker's error reaches the main process rebuilt by torch from one string: "Caught
+    ImageFileError in DataLoader worker process N.", then the worker's traceback, which ends with
+    this error's message and note. Built so (``reason`` None), the error takes its message and
+    reason back from that traceback, so that the run still ends with one line naming the file.
     """
 
-    def __init__(self, message: str, *, reason: RejectReason = RejectReason.UNREADABLE_IMAGE):
+    def __init__(self, message: str, *, reason: RejectReason | None = None) -> None:
+        if reason is None:
+            message, reason = _message_and_reason(message)
         super().__init__(message)
         self.reason = reason
+        self.add_note(f"{_REASON_NOTE}{reason.value}")
+
+
+_REASON_NOTE = "reject reason: "
+
+
+def _message_and_reason(text: str) -> tuple[str, RejectReason]:
+    """The worker's message and reason in torch's rebuilt ``text`` (see :class:`ImageFileError`);
+    ``text`` itself and ``unreadable_image`` when it is not one."""
+    lines = text.splitlines()
+    heading = f"{ImageFileError.__module__}.{ImageFileError.__qualname__}: "
+    headings = [position for position, line in enumerate(lines) if line.startswith(heading)]
+    if not text.startswith(f"Caught {ImageFileError.__name__} ") or not headings:
+        return text, RejectReason.UNREADABLE_IMAGE
+    last = headings[-1]  # the worker's error: its causes are printed before it
+    reasons = [line.removeprefix(_REASON_NOTE) for line in lines[last + 1 :]
+               if line.startswith(_REASON_NOTE)]
+    reason = RejectReason(reasons[0]) if reasons else RejectReason.UNREADABLE_IMAGE
+    return lines[last].removeprefix(heading), reason
 
 
 def image_file_problem(

@@ -8,13 +8,13 @@ the entity texts.
 """
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
 import torch
 
-from model.data.scene_graph_annotations import ImageAnnotation
+from model.data.training_annotations import TrainingAnnotations
 from model.targets import NO_OBJECT_TEXT, LabelTexts
 
 NegativeSampling = Literal["frequency", "uniform"]
@@ -80,17 +80,10 @@ class LabelVocabulary:
         return tuple(name for name, _ in self.relation_counts)
 
 
-def build_label_vocabulary(annotations: Iterable[ImageAnnotation]) -> LabelVocabulary:
-    """Count the entity names and predicates of kept relation pairs."""
-    entity_counter: Counter[str] = Counter()
-    relation_counter: Counter[str] = Counter()
-    for annotation in annotations:
-        entities = {(pair.subject_name, pair.subject_box) for pair in annotation.pairs}
-        entities |= {(pair.object_name, pair.object_box) for pair in annotation.pairs}
-        entity_counter.update(name for name, _ in entities)
-        relation_counter.update(
-            predicate for pair in annotation.pairs for predicate in pair.predicates
-        )
+def build_label_vocabulary(annotations: TrainingAnnotations) -> LabelVocabulary:
+    """Count the entity names and predicates of kept relation pairs (column-wise, without
+    decoding the images one by one)."""
+    entity_counter, relation_counter = annotations.related_counts()
     return LabelVocabulary(
         entity_counts=_most_frequent_first(entity_counter),
         relation_counts=_most_frequent_first(relation_counter),

@@ -1,8 +1,8 @@
 """Configuration of the pre-training data, and the builders that read it."""
 
 import logging
-from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from torch.utils.data import DataLoader
 
@@ -16,14 +16,14 @@ from model.data.label_vocabulary import (
     TextSamplingConfig,
     build_label_vocabulary,
 )
+from model.data.annotation_build import ImagesWithoutRelations
 from model.data.scene_graph_annotations import (
     AnnotationReading,
-    ImageAnnotation,
-    RelationFilterCounts,
     SceneGraphSource,
     read_scene_graph_annotations,
 )
 from model.data.scene_graph_dataset import SceneGraphDataset
+from model.data.training_annotations import TrainingAnnotations
 from model.data.transforms import TransformConfig, build_eval_transform, build_train_transform
 
 logger = logging.getLogger(__name__)
@@ -35,11 +35,15 @@ class PretrainDataConfig:
 
     ``sources`` mix human annotation (e.g. Visual Genome) and pseudo-labels (e.g. COCO,
     Objects365); relations with a confidence below ``relation_threshold`` are dropped.
+    ``images_without_relations``: what becomes of an image that keeps no relation, "drop" (as
+    RLIPv2's pre-training on pseudo-labels does) or "keep" (as its R-Tagger training and its
+    Visual-Genome-only pre-training do; its entity slots then learn "no objects").
     ``seed`` seeds augmentation and negative text sampling.
     """
 
     sources: tuple[SceneGraphSource, ...]
     relation_threshold: float = DEFAULT_RELATION_THRESHOLD
+    images_without_relations: ImagesWithoutRelations = "drop"
     transform: TransformConfig = field(default_factory=TransformConfig)
     text_sampling: TextSamplingConfig = field(default_factory=TextSamplingConfig)
     seed: int = 0
@@ -48,25 +52,40 @@ class PretrainDataConfig:
         if not self.sources:
             raise ValueError("PretrainDataConfig needs at least one scene-graph source")
         check_relation_threshold(self.relation_threshold)
+        if self.images_without_relations not in ("drop", "keep"):
+            raise ValueError(
+                "images_without_relations must be 'drop' or 'keep', "
+                f"got {self.images_without_relations!r}"
+            )
         if self.seed < 0:
             raise ValueError(f"seed must be >= 0, got {self.seed}")
 
 
-def read_training_annotations(config: PretrainDataConfig) -> AnnotationReading:
+def read_training_annotations(
+    config: PretrainDataConfig, *, cache_dir: Path | None = None
+) -> AnnotationReading:
     """Read every source (Parquet), filter and pair its relations, set aside what is malformed
     or unreadable (see :mod:`model.data.scene_graph_annotations`), and log what was kept.
 
+    ``cache_dir`` keeps the sources' annotation stores, shared by the host's ranks and reused by
+    later runs (see :mod:`model.data.annotation_cache`); None builds private ones.
+
     Raises:
-        RLIPv2InputError: a table is missing or unreadable, or no image keeps a relation.
+        RLIPv2InputError: a table is missing, corrupt or unreadable, or no image is left.
     """
-    reading = sum(
-        (
-            read_scene_graph_annotations(source, relation_threshold=config.relation_threshold)
-            for source in config.sources
-        ),
-        AnnotationReading((), RelationFilterCounts(), ()),
-    )
-    counts = reading.counts
+    readings = [
+        read_scene_graph_annotations(
+            source,
+            relation_threshold=config.relation_threshold,
+            images_without_relations=config.images_without_relations,
+            cache_dir=cache_dir,
+        )
+        for source in config.sources
+    ]
+    reading = readings[0]
+    for other in readings[1:]:
+        reading = reading + other
+    counts, times = reading.counts, reading.times
     if not reading.annotations:
         raise RLIPv2InputError(
             f"no image of {[str(source.scene_graphs_dir) for source in config.sources]} keeps a "
@@ -75,9 +94,14 @@ def read_training_annotations(config: PretrainDataConfig) -> AnnotationReading:
             "relation_threshold or check the sources"
         )
     logger.info(
-        "training data: %d images, %d pairs, %d relations (%d images dropped without "
-        "relations, %d relations below confidence %.2f; rejected: %d images, %d relations)",
+        "training data: %d images (%d with relations, %d without: images_without_relations = "
+        "%r), %d pairs, %d relations (%d images dropped without relations, %d relations below "
+        "confidence %.2f; rejected: %d images, %d relations); start-up: read %.1fs, filtered "
+        "and paired %.1fs, headers checked %.1fs",
         counts.images_kept,
+        counts.images_kept - counts.images_without_relations,
+        counts.images_without_relations,
+        config.images_without_relations,
         counts.pairs_kept,
         counts.relations_kept,
         counts.images_dropped,
@@ -85,21 +109,25 @@ def read_training_annotations(config: PretrainDataConfig) -> AnnotationReading:
         config.relation_threshold,
         counts.images_rejected,
         counts.relations_rejected,
+        times.read_seconds,
+        times.pair_seconds,
+        times.header_check_seconds,
     )
     return reading
 
 
 def build_pretrain_dataset(
-    config: PretrainDataConfig, *, augment: bool = True
+    config: PretrainDataConfig, *, augment: bool = True, cache_dir: Path | None = None
 ) -> SceneGraphDataset:
     """The images of :func:`read_training_annotations` with the training transform
     (``augment``) or the evaluation transform; its rejects are logged, not stored (training
     stores them: :func:`build_training_loader`)."""
-    return _dataset(read_training_annotations(config).annotations, config, augment=augment)
+    reading = read_training_annotations(config, cache_dir=cache_dir)
+    return _dataset(reading.annotations, config, augment=augment)
 
 
 def _dataset(
-    annotations: Sequence[ImageAnnotation], config: PretrainDataConfig, *, augment: bool
+    annotations: TrainingAnnotations, config: PretrainDataConfig, *, augment: bool
 ) -> SceneGraphDataset:
     transform = (build_train_transform if augment else build_eval_transform)(config.transform)
     return SceneGraphDataset(annotations, transform=transform, seed=config.seed)
@@ -126,16 +154,19 @@ class TrainingData:
 def build_training_loader(
     config: PretrainDataConfig,
     *,
+    output_dir: Path,
     batch_size: int,
     num_workers: int,
     distributed: bool,
     pin_memory: bool,
 ) -> TrainingData:
     """Shuffled, augmented training batches of ``config``, with label texts sampled against the
-    training set's vocabulary (one call sets up dataset, collator and loader)."""
-    reading = read_training_annotations(config)
+    training set's vocabulary (one call sets up dataset, collator and loader). The sources'
+    annotation stores are kept in ``<output_dir>/annotation-cache`` (see
+    :func:`read_training_annotations`), so a resumed run finds them."""
+    reading = read_training_annotations(config, cache_dir=output_dir / "annotation-cache")
     dataset = _dataset(reading.annotations, config, augment=True)
-    collator = build_pretrain_collator(config, build_label_vocabulary(dataset.annotations))
+    collator = build_pretrain_collator(config, build_label_vocabulary(reading.annotations))
     loader = build_data_loader(
         dataset,
         collator=collator,

@@ -20,7 +20,7 @@ from PIL import Image
 from torch.utils.data import Dataset
 
 from model.data.image_files import load_rgb_image
-from model.data.scene_graph_annotations import ImageAnnotation
+from model.data.image_annotation import ImageAnnotation
 from model.data.seeding import mixed_seed
 from model.data.transforms import PairedTransform, mirror_left_right
 
@@ -42,7 +42,7 @@ class SceneGraphSample:
         return torch.tensor(
             [[pair.subject_box, pair.object_box] for pair in self.annotation.pairs],
             dtype=torch.float32,
-        )
+        ).reshape(-1, 2, 4)
 
     def unrelated_boxes(self) -> torch.Tensor:
         """(num_unrelated, 4) float32 xyxy absolute, in ``annotation.unrelated_entities`` order."""
@@ -53,7 +53,8 @@ class SceneGraphSample:
 
 @dataclass(frozen=True)
 class PretrainSample:
-    """A transformed image with the pairs that survived its transform (at least one).
+    """A transformed image with the pairs that survived its transform (at least one, unless the
+    image was kept without relations).
 
     Attributes:
         image: (3, height, width) float32, ImageNet-normalised.
@@ -129,10 +130,12 @@ def transform_sample(
 
 
 class SceneGraphDataset(Dataset[PretrainSample]):
-    """Images with relation pairs, transformed on access.
+    """Images with their relation pairs, transformed on access.
 
     Args:
-        annotations: the images to serve, each with at least one pair.
+        annotations: the images to serve, decoded on access (e.g.
+            :class:`~model.data.training_annotations.TrainingAnnotations`: held as memory-mapped
+            columns, pickled to DataLoader workers as paths).
         transform: the paired transform applied in ``__getitem__``.
         seed: base seed of the augmentation (see the module docstring).
     """
@@ -142,10 +145,7 @@ class SceneGraphDataset(Dataset[PretrainSample]):
     ) -> None:
         if seed < 0:
             raise ValueError(f"seed must be >= 0, got {seed}")
-        empty = [annotation.image_path for annotation in annotations if not annotation.pairs]
-        if empty:
-            raise ValueError(f"annotations without relation pairs: {empty[:3]}")
-        self.annotations = tuple(annotations)
+        self.annotations = annotations
         self.transform = transform
         self.seed = seed
         self.epoch = 0

@@ -29,7 +29,8 @@ class CropConfig:
     """DETR's random-size crop branch: with ``probability``, resize the shorter side to one of
     ``pre_crop_shorter_sides``, then crop a random region with sides in [min_size, max_size]
     pixels (capped by the image), keeping only pairs whose two boxes stay valid. A region that
-    keeps no pair is redrawn up to ``max_attempts`` times, then the crop is skipped."""
+    keeps no pair is redrawn up to ``max_attempts`` times, then the crop is skipped (an image
+    without pairs takes the first region)."""
 
     probability: float = 0.5
     pre_crop_shorter_sides: tuple[int, ...] = (400, 500, 600)
@@ -304,7 +305,7 @@ def _random_crop(
             generator=generator,
         )
         cropped, cropped_boxes, valid_boxes = crop(image, boxes, region)
-        if _pairs_kept(valid_boxes, num_pairs).any():
+        if num_pairs == 0 or _pairs_kept(valid_boxes, num_pairs).any():
             return cropped, cropped_boxes, valid_boxes
     return image, boxes, torch.ones(boxes.shape[0], dtype=torch.bool)
 

@@ -1,10 +1,9 @@
 """Process groups: every rank acts on rank 0's answer."""
 
-import subprocess
-import sys
 from pathlib import Path
 
 from model.distributed import computed_on_rank_zero
+from process_group import run_two_ranks
 
 RANK_PROGRAM = """
 import sys
@@ -24,25 +23,10 @@ def test_outside_a_process_group_it_just_computes() -> None:
     assert computed_on_rank_zero(lambda: [1, 2]) == [1, 2]
 
 
-def run_two_ranks(program: str, tmp_path: Path) -> list[list[str]]:
-    """The words each of two gloo processes running ``program`` (argv: rank, store) printed."""
-    store = f"file://{tmp_path / 'store'}"
-    ranks = [
-        subprocess.Popen([sys.executable, "-c", program, str(rank), store],
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        for rank in range(2)
-    ]
-    try:
-        outputs = [process.communicate(timeout=120) for process in ranks]
-    finally:
-        for process in ranks:
-            process.kill()  # a rank left waiting for the other must not outlive the test
-    assert [process.returncode for process in ranks] == [0, 0], outputs
-    return [stdout.split() for stdout, _ in outputs]
-
-
 def test_every_rank_gets_rank_zeros_answer_and_only_rank_zero_computes(tmp_path: Path) -> None:
-    assert run_two_ranks(RANK_PROGRAM, tmp_path) == [["0", "1"], ["0", "0"]]
+    assert [output.split() for output in run_two_ranks(RANK_PROGRAM, tmp_path)] == [
+        ["0", "1"], ["0", "0"]
+    ]
 
 
 STEP_PROGRAM = """
@@ -94,4 +78,6 @@ dist.destroy_process_group()
 
 def test_a_step_that_is_not_finite_on_one_rank_is_skipped_on_every_rank(tmp_path: Path) -> None:
     """A rank that skipped alone would leave the others waiting for its gradients."""
-    assert run_two_ranks(STEP_PROGRAM, tmp_path) == [["2", "1", "0.5"], ["2", "1", "0.5"]]
+    assert [output.split() for output in run_two_ranks(STEP_PROGRAM, tmp_path)] == [
+        ["2", "1", "0.5"], ["2", "1", "0.5"]
+    ]

@@ -2,10 +2,13 @@
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 
+from labelling_world import LabellingWorld
 from model.backbone import BackboneConfig
+from model.config_file import load_config_file
 from model.criterion import build_criterion
 from model.data import (
     PretrainDataConfig,
@@ -14,6 +17,7 @@ from model.data import (
     build_label_vocabulary,
     build_pretrain_collator,
     build_pretrain_dataset,
+    read_training_annotations,
 )
 from model.detector_config import DetectorConfig
 from model.engine import train_one_epoch
@@ -28,7 +32,7 @@ from rtagger.box_pair_queries import (
 )
 from rtagger.build_tagger import build_relation_tagger
 from rtagger.denoising import flip_labels, noise_boxes
-from rtagger.tagger_config import DenoisingConfig, TaggerCriterionConfig
+from rtagger.tagger_config import DenoisingConfig, TaggerCriterionConfig, TaggerTrainingConfig
 from rtagger.train_tagger import noised_pairs, tagger_loss
 from rtagger.training_pairs import build_slot_targets
 from scene_graph_tables import ingest_demo_source
@@ -231,3 +235,19 @@ def test_denoising_training_steps_reduce_the_loss(demo_batch) -> None:
     for _ in range(12):
         last = step()
     assert last < 0.8 * first, (first, last)
+
+
+def test_train_tagger_reads_its_scene_graphs_through_the_hosts_annotation_store(
+    labelling_world: LabellingWorld,
+) -> None:
+    """The world's tagger was trained by ``run_tagger_training``: its reader is pre-training's,
+    with the store built once under ``output_dir`` and found by the next reader."""
+    config = load_config_file(labelling_world.tagger_config, TaggerTrainingConfig,
+                              labelling_world.tagger_overrides)
+    cache = config.output_dir / "annotation-cache"
+    (store_directory,) = cache.iterdir()
+    reading = read_training_annotations(config.data, cache_dir=cache)
+    (selection,) = reading.annotations.selections
+    assert selection.store.directory == store_directory
+    assert reading.times.read_seconds == 0.0  # found, not read again
+    assert isinstance(selection.store.columns["pair_subjects"], np.memmap)

@@ -15,7 +15,7 @@ from model.data import (
     build_pretrain_dataset,
     read_scene_graph_annotations,
 )
-from model.data.scene_graph_annotations import STAGE
+from model.data.training_rejects import STAGE
 from model.targets import NO_OBJECT_TEXT
 from scene_graph_tables import (
     HAT,

@@ -212,7 +212,7 @@ def main() -> None:
               f"{arguments.images} demo images, {arguments.held_out_images} held out; seeds "
               f"{', '.join(map(str, range(arguments.seeds)))}: mean ± std [min, max]")
         columns = ("steps/s", "peak MiB", "loss first 20", "loss last 20", "held-out loss")
-        print(f"{'device':<6} {'variant':<22} " + " ".join(f"{column:^27}" for column in columns))
+        print(f"{'device':<6} {'variant':<22} " + " ".join(f"{column:^31}" for column in columns))
         for device in devices:
             for variant in (name for name in VARIANTS if slug(name) in arguments.variants):
                 runs = []
@@ -229,7 +229,7 @@ def main() -> None:
                           flush=True)
                 figures = [Spread.of([run[column] for run in runs]) for column in columns]
                 print(f"{device:<6} {variant:<22} " + " ".join(
-                    f"{spread.format(0 if column == 'peak MiB' else 3):>27}"
+                    f"{spread.format(0 if column == 'peak MiB' else 3):>31}"
                     for column, spread in zip(columns, figures, strict=True)
                 ), flush=True)
 

@@ -242,7 +242,7 @@ def print_tables(figures: dict[str, list[dict[tuple[str, str], Figures]]],
                  rankings: dict[str, list[tuple[float, float, float]]]) -> None:
     """Both tables; each figure over a variant's seeds as mean ± std [min, max]."""
     print(f"{'variant':<18} {'threshold':>9} {'texts/pair':>10} {'kept':>5} "
-          f"{'precision':^27} {'recall':^27} {'of reachable':^27}")
+          f"{'precision':^28} {'recall':^28} {'of reachable':^28}")
     for name, per_seed in figures.items():
         for key in per_seed[0]:
             runs = [seed_figures[key] for seed_figures in per_seed]
@@ -250,14 +250,14 @@ def print_tables(figures: dict[str, list[dict[tuple[str, str], Figures]]],
                        for field in ("precision", "recall", "of_reachable")]
             kept = sum(run.kept for run in runs) / len(runs)
             print(f"{name:<18} {key[0]:>9} {key[1]:>10} {kept:>5.0f} "
-                  + " ".join(f"{spread:>27}" for spread in spreads))
+                  + " ".join(f"{spread:>28}" for spread in spreads))
     if not rankings:
         return
-    print(f"\n{'variant':<18} {'AP of reachable':^27}  "
+    print(f"\n{'variant':<18} {'AP of reachable':^28}  "
           f"{'best precision at >= 0.9 of reachable':^37} {'at score':>8}")
     for name, runs in rankings.items():
         average_precision, precision, threshold = (Spread.of(values) for values in zip(*runs))
-        print(f"{name:<18} {average_precision.format():>27}  {precision.format():^37} "
+        print(f"{name:<18} {average_precision.format():>28}  {precision.format():^37} "
               f"{threshold.mean:>8.2f}")
 
 

@@ -3,66 +3,108 @@
 Trains taggers on one demo world's human relations and evaluates them on another (held-out
 scenes, captions -> candidates -> tagged relations), against that world's ground truth:
 
-* ``tagger``: the R-Tagger trained by denoising (box noise 0.4, label noise 0.2);
+* ``tagger``: rlipv2's R-Tagger (the choices of ``configs/tagger_demo.toml``), trained by
+  denoising (box noise 0.4, label noise 0.2);
+* ``official``: the released R-Tagger's choices (``configs/paper/rtagger_demo.toml``: per-channel
+  fusion gates on the normalised input, 2-d point references, box refinement at the relation
+  layers, dropout 0.1, every dataset category shown when tagging, box noise 0.6, label noise
+  0.3 over the released flip range);
 * (a) ``all candidates``: every caption candidate kept, no tagger (the recall ceiling);
-* (b) ``box-only``: the same tagger trained and run on blank images (boxes and labels only);
-* (c) ``no denoising``: the same tagger trained without input noise.
+* (b) ``box-only``: the ``tagger`` trained and run on blank images (boxes and labels only);
+* (c) ``no denoising``: the ``tagger`` trained without input noise.
+
+Every trained variant takes its choices from its config file and the benchmark's sizes, data and
+optimisation, and is trained once per seed (``--seeds``: model initialisation, data order and
+noise); the tables give each figure's mean ± sample standard deviation [min, max] over the seeds.
 
 A kept relation is correct when its (subject, object) is a ground-truth pair and its relation
 text names that pair's predicate: the predicate itself or a phrase captions use for it
 ("beside" for "next to", "carrying" for "holding"; the demo vocabulary lists them). Recall is
 over all ground-truth relations of the held-out images; ``of reachable`` is recall over those
 the candidates hold (a relation no caption mentions cannot be tagged): what the tagger itself
-finds. Each tagger is evaluated twice: keeping every text of a pair above the threshold, and
-keeping only its best (``--top-k-per-pair 1``; the demo world's pairs have one predicate each).
-A second table ranks each tagger's relations by score: average precision over the reachable
-relations, and the best precision any threshold gives at >= 0.9 of them.
+finds. Each tagger tags the held-out images once, keeping every text of a pair above the
+threshold; the rows of one text per pair keep each pair's best-scoring text, as
+``--top-k-per-pair 1`` does (the demo world's pairs have one predicate each). A second table
+ranks each tagger's relations by score: average precision over the reachable relations, and the
+best precision any threshold gives at >= 0.9 of them.
 
 The taggers are tiny (hidden 64) with a random RoBERTa whose label features are spread apart
 (``model.random_text_encoder``); it learns at the transformer's rate, as nothing in it is
 pretrained.
 
-    .venv/bin/python benchmarks/tagger_eval.py --train-images 200 --eval-images 50 --steps 300
+    .venv/bin/python benchmarks/tagger_eval.py --train-images 200 --eval-images 500 --steps 300
 
-With ``--work-dir DIR`` the worlds, taggers and checkpoints are kept in ``DIR``: run again with
-the same ``DIR`` and settings, and the taggers resume from their checkpoints (a finished one is
-evaluated without training again).
+With ``--work-dir DIR`` the worlds, taggers, checkpoints and tagged relations are kept in
+``DIR``: run again with the same ``DIR`` and settings, and the taggers resume from their
+checkpoints; a tagger whose tagged relations are there is not trained or run again.
+``--variants`` trains and evaluates only the named ones. Each tagger's training and tagging
+times go to stderr as they finish.
 """
 
 import argparse
+import dataclasses
 import logging
-import shutil
+import sys
 import tempfile
+import time
 from contextlib import nullcontext
+from dataclasses import dataclass
 from pathlib import Path
 
 from PIL import Image
+from spread import Spread
+from variant_slug import slug
 
 from data_schemas import CANDIDATES, RELATIONS, TAGGED_RELATIONS, read_table
 from demo_world import write_demo_world
 from demo_world.vocabulary import DEMO_PREDICATES, demo_label_texts
-from model.backbone import BackboneConfig
+from model.config_file import load_config_file
 from model.data import SceneGraphSource, TextSamplingConfig, TransformConfig
 from model.data.transforms import CropConfig
-from model.detector_config import DetectorConfig
-from model.fused_encoder import FusionConfig
 from model.optimization import OptimizationConfig
 from model.random_text_encoder import save_random_text_encoder
-from model.text_encoder import TextEncoderConfig
 from pipeline.ingest import ingest_coco_dataset, ingest_visual_genome_dataset
 from pipeline.labelling import LabelSettings
 from pipeline.labelling.stage_run import run_candidate_stages, run_tag_stages
 from pipeline.matching import build_phrase_matcher
 from pipeline.parsing import CaptionParserConfig, build_caption_parser
-from rtagger.tagger_config import DenoisingConfig, TaggerDataConfig, TaggerTrainingConfig
+from rtagger.tagger_config import TaggerDataConfig, TaggerTrainingConfig
 from rtagger.tagger_scorer import load_tagger_scorer
 from rtagger.train_tagger import run_tagger_training
 
 THRESHOLDS = (0.05, 0.2, 0.5)
-TOP_K_PER_PAIR = (None, 1)
+TEXTS_PER_PAIR = ("all", "1")
 BATCH_SIZE = 4
 TRANSFORM = TransformConfig(shorter_sides=(224,), max_size=320, eval_shorter_side=224,
                             flip_probability=0.0, crop=CropConfig(probability=0.0))
+CONFIGS = Path(__file__).resolve().parents[1] / "configs"
+# the benchmark's sizes, set on every variant's config file (which keeps its choices)
+BENCHMARK_SIZES = (
+    "model.hidden_dim=64", "model.num_pairs=32", "model.feedforward_dim=128",
+    "model.num_heads=4", "model.num_points=4", "model.backbone.hidden_dim=64",
+    "model.fusion.embed_dim=128", "model.fusion.num_heads=4",
+)
+
+
+@dataclass(frozen=True)
+class Variant:
+    """A trained tagger: a config file's choices with ``overrides``, seeing ``blank_images``
+    (uniform grey) or the scenes."""
+
+    config_file: Path
+    overrides: tuple[str, ...] = ()
+    blank_images: bool = False
+
+
+VARIANTS = {
+    "tagger": Variant(CONFIGS / "tagger_demo.toml"),
+    "official": Variant(CONFIGS / "paper" / "rtagger_demo.toml"),
+    "(b) box-only": Variant(CONFIGS / "tagger_demo.toml", blank_images=True),
+    "(c) no denoising": Variant(
+        CONFIGS / "tagger_demo.toml",
+        ("denoising.box_noise_scale=0.0", "denoising.label_noise_probability=0.0"),
+    ),
+}
 
 
 def blank_copy(images: Path, destination: Path) -> Path:
@@ -74,33 +116,60 @@ def blank_copy(images: Path, destination: Path) -> Path:
     return destination
 
 
-def train_tagger(work: Path, name: str, scene_graphs: Path, images: Path, encoder: Path,
-                 denoising: DenoisingConfig, steps: int, num_images: int) -> Path:
-    """Train for about ``steps`` steps of batch 4 (whole epochs), the learning rate x0.1 for
-    the last quarter (the paper: 20 epochs, drop at 15); returns the last checkpoint."""
+def tagger_config(variant: Variant, *, output_dir: Path, source: SceneGraphSource,
+                  encoder: Path, steps: int, num_images: int, seed: int) -> TaggerTrainingConfig:
+    """The variant's config at the benchmark's sizes, trained for about ``steps`` steps of
+    batch 4 (whole epochs), the learning rate x0.1 for the last quarter (the paper: 20 epochs,
+    drop at 15)."""
     epochs = max(1, round(steps * BATCH_SIZE / num_images))
-    lr_drop_epoch = max(1, round(0.75 * epochs))
-    config = TaggerTrainingConfig(
-        model=DetectorConfig(
-            backbone=BackboneConfig(hidden_dim=64, hidden_sizes=(16, 32, 64, 128),
-                                    depths=(1, 1, 1, 1), embedding_size=16),
-            text_encoder=TextEncoderConfig(str(encoder)),
-            fusion=FusionConfig(embed_dim=128, num_heads=4),
-            hidden_dim=64, num_pairs=32, feedforward_dim=128, num_heads=4, num_points=4,
-        ),
-        data=TaggerDataConfig(sources=(SceneGraphSource(scene_graphs, images),),
-                              transform=TRANSFORM,
-                              text_sampling=TextSamplingConfig(total_texts=40)),
-        output_dir=work / name,
-        denoising=denoising,
+    config = load_config_file(
+        variant.config_file, TaggerTrainingConfig,
+        (*BENCHMARK_SIZES, f'model.text_encoder.name_or_path="{encoder}"', *variant.overrides),
+    )
+    return dataclasses.replace(
+        config,
+        data=TaggerDataConfig(sources=(source,), transform=TRANSFORM,
+                              text_sampling=TextSamplingConfig(total_texts=40), seed=seed),
+        output_dir=output_dir,
         # the random text encoder learns from scratch: at the transformer's rate
         optimization=OptimizationConfig(learning_rate=3e-4, backbone_learning_rate=3e-4,
                                         text_encoder_learning_rate=3e-4, max_grad_norm=1.0,
-                                        epochs=epochs, lr_drop_epoch=lr_drop_epoch),
-        batch_size=BATCH_SIZE, num_workers=0, device="auto",
+                                        epochs=epochs, lr_drop_epoch=max(1, round(0.75 * epochs))),
+        batch_size=BATCH_SIZE, num_workers=0, max_steps_per_epoch=None, device="auto", seed=seed,
     )
-    run_tagger_training(config)
-    return work / name / "checkpoints" / f"checkpoint-{epochs:06d}.pt"
+
+
+def tagged_rows(config: TaggerTrainingConfig, *, run: str, tagged: Path, dataset: Path,
+                candidates: Path, image_root: Path) -> list[dict]:
+    """The held-out candidates tagged by the tagger ``config`` trains (every text of a pair
+    scoring >= the lowest threshold), trained and run unless ``tagged`` holds them already;
+    progress (``run``: what was done, in seconds) goes to stderr."""
+    if not tagged.exists():  # a tagging run's output appears only once complete
+        started = time.monotonic()
+        run_tagger_training(config)
+        print(f"{run}: trained in {time.monotonic() - started:.0f} s", file=sys.stderr,
+              flush=True)
+        started = time.monotonic()
+        checkpoint = (config.output_dir / "checkpoints"
+                      / f"checkpoint-{config.optimization.epochs:06d}.pt")
+        run_tag_stages(LabelSettings(save_threshold=min(THRESHOLDS), top_k_per_pair=None),
+                       dataset, candidates, tagged, tagger_checkpoint=checkpoint,
+                       scorer=load_tagger_scorer(checkpoint), image_root=image_root,
+                       rows_per_shard=100_000, overwrite=False)
+        print(f"{run}: tagged in {time.monotonic() - started:.0f} s", file=sys.stderr,
+              flush=True)
+    return read_table(tagged / TAGGED_RELATIONS.name, TAGGED_RELATIONS).to_pylist()
+
+
+def best_text_per_pair(rows: list[dict]) -> list[dict]:
+    """The rows ``--top-k-per-pair 1`` keeps: each pair's highest-scoring text (the first of
+    equal scores)."""
+    best: dict[tuple[int, int, int], dict] = {}
+    for row in rows:
+        pair = (row["image_id"], row["subject_entity_id"], row["object_entity_id"])
+        if pair not in best or row["score"] > best[pair]["score"]:
+            best[pair] = row
+    return list(best.values())
 
 
 PREDICATE_OF_PHRASE = {phrase: predicate.name for predicate in DEMO_PREDICATES
@@ -142,18 +211,74 @@ def ranking_figures(scores: dict[tuple[int, int, str], float], truth: set,
     return precision_sum / max(num_reachable, 1), *best
 
 
+@dataclass(frozen=True)
+class Figures:
+    """A kept set's figures against the ground truth."""
+
+    kept: int
+    precision: float
+    recall: float
+    of_reachable: float
+
+    @classmethod
+    def of(cls, kept: set, truth: set, reachable: set) -> "Figures":
+        correct = len(kept & truth)
+        return cls(kept=len(kept), precision=correct / max(len(kept), 1),
+                   recall=correct / max(len(truth), 1),
+                   of_reachable=correct / max(len(reachable), 1))
+
+
+def threshold_figures(rows: list[dict], truth: set, reachable: set) -> dict[tuple[str, str], Figures]:
+    """Figures of one tagger's rows at each (threshold, texts per pair)."""
+    figures = {}
+    for texts_per_pair, texts in zip(TEXTS_PER_PAIR, (rows, best_text_per_pair(rows)), strict=True):
+        for threshold in THRESHOLDS:
+            kept = triplets([row for row in texts if row["score"] >= threshold], "relation")
+            figures[f"{threshold:.2f}", texts_per_pair] = Figures.of(kept, truth, reachable)
+    return figures
+
+
+def print_tables(figures: dict[str, list[dict[tuple[str, str], Figures]]],
+                 rankings: dict[str, list[tuple[float, float, float]]]) -> None:
+    """Both tables; each figure over a variant's seeds as mean ± std [min, max]."""
+    print(f"{'variant':<18} {'threshold':>9} {'texts/pair':>10} {'kept':>5} "
+          f"{'precision':^28} {'recall':^28} {'of reachable':^28}")
+    for name, per_seed in figures.items():
+        for key in per_seed[0]:
+            runs = [seed_figures[key] for seed_figures in per_seed]
+            spreads = [Spread.of([getattr(run, field) for run in runs]).format()
+                       for field in ("precision", "recall", "of_reachable")]
+            kept = sum(run.kept for run in runs) / len(runs)
+            print(f"{name:<18} {key[0]:>9} {key[1]:>10} {kept:>5.0f} "
+                  + " ".join(f"{spread:>28}" for spread in spreads))
+    if not rankings:
+        return
+    print(f"\n{'variant':<18} {'AP of reachable':^28}  "
+          f"{'best precision at >= 0.9 of reachable':^37} {'at score':>8}")
+    for name, runs in rankings.items():
+        average_precision, precision, threshold = (Spread.of(values) for values in zip(*runs))
+        print(f"{name:<18} {average_precision.format():>28}  {precision.format():^37} "
+              f"{threshold.mean:>8.2f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--train-images", type=int, default=200)
-    parser.add_argument("--eval-images", type=int, default=50)
+    parser.add_argument("--eval-images", type=int, default=500)
     parser.add_argument("--steps", type=int, default=300, help="training steps per tagger")
+    parser.add_argument("--seeds", type=int, default=3,
+                        help="taggers trained per variant, with seeds 0, 1, ...")
+    parser.add_argument("--variants", nargs="+", choices=[slug(name) for name in VARIANTS],
+                        default=[slug(name) for name in VARIANTS],
+                        help="the trained variants to evaluate (default: all)")
     parser.add_argument("--candidates-only", action="store_true",
                         help="only row (a): what the candidates hold, without training taggers")
     parser.add_argument("--work-dir", type=Path,
-                        help="keep the worlds and taggers here (default: a temporary directory); "
-                             "taggers resume from the checkpoints a run with the same "
-                             "directory left")
+                        help="keep the worlds, taggers and tagged relations here (default: a "
+                             "temporary directory); a run with the same directory resumes")
     arguments = parser.parse_args()
+    if arguments.seeds < 1:
+        parser.error("--seeds must be >= 1")
     logging.basicConfig(level=logging.WARNING)
     with (nullcontext(arguments.work_dir) if arguments.work_dir else
           tempfile.TemporaryDirectory(prefix="rlipv2-tagger-eval-")) as work_dir:
@@ -182,56 +307,40 @@ def main() -> None:
             read_table(work / "candidates" / CANDIDATES.name, CANDIDATES).to_pylist(), "relation"
         )
         reachable = candidates & truth
-        rows = [("(a) all candidates", "-", "-", candidates)]
+        figures = {"(a) all candidates": [{("-", "-"): Figures.of(candidates, truth, reachable)}]}
         rankings = {}
-        blank_train = blank_copy(train.images_dir, work / "train_blank")
-        blank_eval = blank_copy(held_out.images_dir, work / "eval_blank")
-        variants = {
-            "tagger": (train.images_dir, held_out.images_dir, DenoisingConfig()),
-            "(b) box-only": (blank_train, blank_eval, DenoisingConfig()),
-            "(c) no denoising": (
-                train.images_dir, held_out.images_dir,
-                DenoisingConfig(box_noise_scale=0.0, label_noise_probability=0.0),
-            ),
+        variants = {} if arguments.candidates_only else {
+            name: variant for name, variant in VARIANTS.items()
+            if slug(name) in arguments.variants
         }
-        for name, (train_images, eval_images, denoising) in (
-            {} if arguments.candidates_only else variants
-        ).items():
-            checkpoint = train_tagger(
-                work, name.replace(" ", "_"), work / "train_vg" / "scene_graphs", train_images,
-                encoder, denoising, arguments.steps, arguments.train_images,
-            )
-            scorer = load_tagger_scorer(checkpoint)
-            for top_k in TOP_K_PER_PAIR:
-                out = work / "tagged"
-                settings = LabelSettings(save_threshold=min(THRESHOLDS), top_k_per_pair=top_k)
-                run_tag_stages(settings, work / "eval_coco", work / "candidates", out,
-                               tagger_checkpoint=checkpoint, scorer=scorer, image_root=eval_images,
-                               rows_per_shard=100_000, overwrite=True)
-                table = read_table(out / TAGGED_RELATIONS.name, TAGGED_RELATIONS).to_pylist()
-                shutil.rmtree(out)
-                for threshold in THRESHOLDS:
-                    kept = triplets([row for row in table if row["score"] >= threshold],
-                                    "relation")
-                    rows.append((name, f"{threshold:.2f}", top_k or "all", kept))
-                if top_k is None:
-                    rankings[name] = ranking_figures(best_scores(table), truth, len(reachable))
+        images = {False: (train.images_dir, held_out.images_dir)}
+        if any(variant.blank_images for variant in variants.values()):
+            images[True] = (blank_copy(train.images_dir, work / "train_blank"),
+                            blank_copy(held_out.images_dir, work / "eval_blank"))
+        for seed in range(arguments.seeds):  # every variant's seed 0 first
+            for name, variant in variants.items():
+                train_images, eval_images = images[variant.blank_images]
+                run = f"{slug(name)}/seed-{seed}"
+                config = tagger_config(
+                    variant, output_dir=work / "taggers" / run,
+                    source=SceneGraphSource(work / "train_vg" / "scene_graphs", train_images),
+                    encoder=encoder, steps=arguments.steps, num_images=arguments.train_images,
+                    seed=seed,
+                )
+                rows = tagged_rows(config, run=run, tagged=work / "tagged" / run,
+                                   dataset=work / "eval_coco", candidates=work / "candidates",
+                                   image_root=eval_images)
+                figures.setdefault(name, []).append(threshold_figures(rows, truth, reachable))
+                rankings.setdefault(name, []).append(
+                    ranking_figures(best_scores(rows), truth, len(reachable))
+                )
     trained = ("" if arguments.candidates_only else
-               f"; taggers trained {arguments.steps} steps on {arguments.train_images} images")
-    print(f"held-out: {arguments.eval_images} images, {len(truth)} ground-truth relations"
-          f"{trained}")
-    print(f"{'variant':<20} {'threshold':>9} {'texts/pair':>10} {'kept':>6} {'precision':>9} "
-          f"{'recall':>7} {'of reachable':>12}")
-    for name, threshold, top_k, kept in rows:
-        correct = len(kept & truth)
-        print(f"{name:<20} {threshold:>9} {top_k:>10} {len(kept):>6} "
-              f"{correct / max(len(kept), 1):>9.3f} {correct / max(len(truth), 1):>7.3f} "
-              f"{correct / max(len(reachable), 1):>12.3f}")
-    if not rankings:
-        return
-    print(f"\n{'variant':<20} {'AP of reachable':>15}  best precision at >= 0.9 of reachable")
-    for name, (average_precision, precision, threshold) in rankings.items():
-        print(f"{name:<20} {average_precision:>15.3f}  {precision:.3f} (score >= {threshold:.2f})")
+               f"; taggers trained {arguments.steps} steps on {arguments.train_images} images, "
+               f"seeds {', '.join(map(str, range(arguments.seeds)))}: mean ± std [min, max] over "
+               "the seeds")
+    print(f"held-out: {arguments.eval_images} images, {len(truth)} ground-truth relations, "
+          f"{len(reachable)} reachable{trained}")
+    print_tables(figures, rankings)
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ import argparse
 from pathlib import Path
 
 from flows.cli_arguments import positive_int
+from flows.cli_benchmark_ingest import add_benchmark_formats
 from pipeline.ingest import (
     DEFAULT_ROWS_PER_SHARD,
     ingest_coco_dataset,
@@ -39,6 +40,7 @@ def configure(ingest: argparse.ArgumentParser) -> None:
     visual_genome.add_argument("--objects", type=Path, help="objects.json (optional)")
     _add_common_options(visual_genome, default_dataset="vg")
     visual_genome.set_defaults(handler=_run_visual_genome)
+    add_benchmark_formats(formats)
 
 
 def _run_coco(arguments: argparse.Namespace) -> None:

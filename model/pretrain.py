@@ -1,22 +1,13 @@
 """A pretraining run of the RLIPv2 detector: CPU, GPU or torchrun."""
 
-import logging
-
 import torch
-from torch import nn
 
-from data_schemas.errors import RLIPv2InputError
-from model.build_detector import build_relation_detector
-from model.criterion import build_criterion
-from model.data import PretrainBatch, build_training_loader
-from model.distributed import ProcessContext, end_process, start_process
-from model.engine import LossOfBatch
 from model.config_file import config_as_dict
-from model.initial_weights import load_initial_weights, read_initial_weights
+from model.data import build_training_loader
+from model.detector_training import DetectorTraining, train_detector
+from model.distributed import ProcessContext, end_process, start_process
 from model.pretrain_config import PretrainConfig
-from model.training_loop import TrainingPlan, TrainingResult, train_epochs
-
-logger = logging.getLogger(__name__)
+from model.training_loop import TrainingResult
 
 
 def run_pretraining(config: PretrainConfig) -> TrainingResult:
@@ -38,32 +29,14 @@ def _train(config: PretrainConfig, context: ProcessContext) -> TrainingResult:
         distributed=context.is_distributed,
         pin_memory=context.device.type == "cuda",
     )
-    detector = build_relation_detector(config.model)
-    if config.init_from is not None:  # a resumed run's checkpoint wins over it
-        weights = read_initial_weights(config.init_from)
-        if weights.architecture != "detector":
-            raise RLIPv2InputError(
-                f"init_from {config.init_from} holds an R-Tagger's weights, not a detector's"
-            )
-        load_initial_weights(detector, weights)
-    criterion = build_criterion(config.criterion).to(context.device)
-
-    def make_loss(model: nn.Module, epoch: int) -> LossOfBatch:
-        def loss_of_batch(batch: PretrainBatch):
-            output = model(batch.images, batch.pixel_mask, batch.label_texts)
-            return criterion(output, list(batch.targets))
-
-        return loss_of_batch
-
-    plan = TrainingPlan(
-        model=detector,
-        parameter_groups=detector.parameter_groups(config.optimization),
-        loader=data.loader,
+    training = DetectorTraining(
+        model=config.model,
+        init_from=config.init_from,
+        criterion=config.criterion,
         optimization=config.optimization,
         max_steps_per_epoch=config.max_steps_per_epoch,
         output_dir=config.output_dir,
         config_record=config_as_dict(config),
-        data_rejects=data.rejects,
         seed=config.data.seed,
     )
-    return train_epochs(plan, make_loss, context)
+    return train_detector(training, data, context)

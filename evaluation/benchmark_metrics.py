@@ -12,6 +12,8 @@ from evaluation.open_images import OpenImagesSettings, evaluate_open_images
 from evaluation.protocol import EvaluationProtocol
 from evaluation.relation_truth import Triplet
 from evaluation.suppression import PairNms
+from evaluation.vcoco import evaluate_vcoco
+from evaluation.vcoco_role_files import read_vcoco_role_files, role_verb_names
 
 TEST_SPLIT = "test"
 
@@ -62,9 +64,7 @@ def score_benchmark(
     scorer = _SCORERS.get(benchmark.benchmark)
     if scorer is None:
         raise RLIPv2InputError(
-            f"rlipv2 cannot score {benchmark.benchmark} from its tables yet (V-COCO role AP needs "
-            "the official role files: use evaluation.evaluate_vcoco with "
-            "vcoco_truth_from_official)"
+            f"rlipv2 has no evaluator for {benchmark.benchmark!r} (it scores {sorted(_SCORERS)})"
         )
     return scorer(benchmark, detections, settings)
 
@@ -134,6 +134,32 @@ def _score_open_images(
     )
 
 
+def _score_vcoco(
+    benchmark: BenchmarkDirectory,
+    detections: Mapping[int, ImageDetections],
+    settings: ScoringSettings,
+) -> BenchmarkMetrics:
+    """Role AP as the official script computes it: every detected pair, no cut, no NMS."""
+    if settings.zero_shot is not None:
+        raise RLIPv2InputError(f"V-COCO has no zero-shot setting ({settings.zero_shot!r} given)")
+    labels = benchmark.label_space()
+    result = evaluate_vcoco(
+        read_vcoco_role_files(benchmark.evaluation_files()),
+        detections,
+        verb_names=role_verb_names(labels.predicate_source_ids),
+        correct_combinations=benchmark.correct_combinations(),
+    )
+    metrics, class_ap = {}, {}
+    for scenario in ("scenario_1", "scenario_2"):
+        role_ap = getattr(result, scenario)
+        metrics |= {
+            f"{scenario}/ap_role": role_ap.mean,
+            f"{scenario}/ap_role_without_point": role_ap.mean_without_point,
+        }
+        class_ap |= {f"{scenario} {action}-{role}": ap for (action, role), ap in role_ap.role_ap.items()}
+    return BenchmarkMetrics(benchmark=benchmark.benchmark, metrics=metrics, class_ap=class_ap)
+
+
 def _named(triplet_ap: Mapping[Triplet, float], labels: LabelSpace) -> dict[str, float]:
     return {
         " ".join(
@@ -147,4 +173,8 @@ def _named(triplet_ap: Mapping[Triplet, float], labels: LabelSpace) -> dict[str,
     }
 
 
-_SCORERS = {"hico-det": _score_hico_det, "open-images": _score_open_images}
+_SCORERS = {
+    "hico-det": _score_hico_det,
+    "v-coco": _score_vcoco,
+    "open-images": _score_open_images,
+}

@@ -2,8 +2,9 @@
 hico-det | v-coco | open-images``): its label space, its allowed and unseen combinations, the
 ground truth of a split, and the rare / unseen triplets.
 
-The directory holds ``manifest.json``, ``label_space/``, ``label_combinations/`` and one table
-directory per split (``train/``, ``test/``), each with its own ``manifest.json``.
+The directory holds ``manifest.json``, ``label_space/``, ``label_combinations/``, one table
+directory per split (``train/``, ``test/``), each with its own ``manifest.json``, and, for
+V-COCO, ``evaluation_files/`` (the official role annotations, as they were).
 """
 
 import json
@@ -24,14 +25,18 @@ from evaluation.relation_truth import ImageRelationTruth, RelationTruth, Triplet
 from evaluation.triplet_split import TripletSplit
 
 MANIFEST = "manifest.json"
+EVALUATION_FILES = "evaluation_files"
+"""The directory of a benchmark's evaluation files, copied as they are at ingest."""
 
 
 @dataclass(frozen=True)
 class LabelSpace:
-    """The benchmark's object classes and predicates, in label order."""
+    """The benchmark's object classes and predicates, in label order, and the ids its
+    annotation files give the predicates (V-COCO's name its roles)."""
 
     object_names: tuple[str, ...]
     predicate_names: tuple[str, ...]
+    predicate_source_ids: tuple[int, ...]
 
     def object_label(self) -> dict[str, int]:
         return {name: label for label, name in enumerate(self.object_names)}
@@ -79,15 +84,24 @@ class BenchmarkDirectory:
 
     def label_space(self) -> LabelSpace:
         rows = read_table(self.path / LABEL_SPACE.name, LABEL_SPACE).to_pylist()
-        names = {}
+        entries = {}
         for kind in LabelKind:
-            labelled = sorted((row["label"], row["name"]) for row in rows if row["kind"] == kind)
-            if [label for label, _ in labelled] != list(range(len(labelled))):
+            labelled = sorted(
+                (row["label"], row["name"], row["source_id"]) for row in rows if row["kind"] == kind
+            )
+            if [label for label, _, _ in labelled] != list(range(len(labelled))):
                 raise RLIPv2InputError(f"{self.path}: the {kind} labels are not 0..n-1")
-            names[kind] = tuple(name for _, name in labelled)
+            entries[kind] = labelled
         return LabelSpace(
-            object_names=names[LabelKind.OBJECT], predicate_names=names[LabelKind.PREDICATE]
+            object_names=tuple(name for _, name, _ in entries[LabelKind.OBJECT]),
+            predicate_names=tuple(name for _, name, _ in entries[LabelKind.PREDICATE]),
+            predicate_source_ids=tuple(source for _, _, source in entries[LabelKind.PREDICATE]),
         )
+
+    def evaluation_files(self) -> Path:
+        """Where ingest copied the files the benchmark's evaluator reads besides the tables
+        (V-COCO's role annotations)."""
+        return self.path / EVALUATION_FILES
 
     def combination_settings(self) -> tuple[str, ...]:
         """The settings of ``label_combinations``: ``correct`` and the zero-shot ones."""

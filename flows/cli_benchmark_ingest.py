@@ -13,7 +13,8 @@ from pipeline.ingest.relation_benchmark import LAYOUTS, ingest_relation_benchmar
 _HELP = {
     "hico-det": "HICO-DET: ROOT/annotations/{trainval_hico,test_hico}.json, corre_hico.npy; "
     "ROOT/images/{train2015,test2015}",
-    "v-coco": "V-COCO: ROOT/annotations/{trainval_vcoco,test_vcoco}.json, corre_vcoco.npy; "
+    "v-coco": "V-COCO: ROOT/annotations/{trainval_vcoco,test_vcoco}.json, corre_vcoco.npy and, "
+    "for role AP, vcoco_test.json, instances_vcoco_all_2014.json, vcoco_test.ids; "
     "ROOT/images/{train2014,val2014}",
     "open-images": "Open Images v6 (RLIPv2's conversion): ROOT/annotations/"
     "OI_SGG_{train_finetuning,test}.json, categories_dict.json, "

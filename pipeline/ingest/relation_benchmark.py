@@ -14,10 +14,13 @@ Output (``OUT``)::
                              unseen ones of each zero-shot setting ("UC-RF", "UC-NF")
     OUT/train/, OUT/test/    one ingest directory per split (images, categories, entities,
                              relations, scene_graphs, rejects, manifest.json)
+    OUT/evaluation_files/    V-COCO: its role annotations (vcoco_test.json,
+                             instances_vcoco_all_2014.json, vcoco_test.ids), copied
 
 The whole directory appears at once when complete (staged beside ``OUT``, then renamed).
 """
 
+import shutil
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
@@ -28,6 +31,8 @@ import numpy as np
 from data_schemas.errors import RLIPv2InputError
 from data_schemas.label_combinations import CORRECT_COMBINATIONS, LABEL_COMBINATIONS
 from data_schemas.label_space import LABEL_SPACE, LabelKind
+from evaluation.benchmark_tables import EVALUATION_FILES
+from evaluation.vcoco_role_files import VCOCO_ROLE_FILES
 from pipeline.ingest.benchmark_vocabulary import BenchmarkVocabulary
 from pipeline.ingest.counts import IngestCounts
 from pipeline.ingest.hoi_annotations import (
@@ -59,6 +64,9 @@ class BenchmarkLayout:
     splits: tuple[BenchmarkSplit, ...]
     file_format: HoiFileFormat
     correct_combinations_file: str | None
+    evaluation_files: tuple[str, ...] = ()
+    """Files under ``ROOT/annotations`` the evaluator reads besides the tables: copied as they
+    are into ``OUT/evaluation_files``."""
 
 
 HICO_DET = BenchmarkLayout(
@@ -78,6 +86,7 @@ V_COCO = BenchmarkLayout(
     ),
     file_format=HoiFileFormat("hoi_annotation", image_id_from_file_number),
     correct_combinations_file="corre_vcoco.npy",
+    evaluation_files=VCOCO_ROLE_FILES,
 )
 OPEN_IMAGES = BenchmarkLayout(
     benchmark="open-images",
@@ -126,6 +135,13 @@ def ingest_relation_benchmark(
     """
     started = time.perf_counter()
     correct = _read_correct_combinations(layout, root, vocabulary)
+    evaluation_files = [root / "annotations" / name for name in layout.evaluation_files]
+    missing = [str(path) for path in evaluation_files if not path.is_file()]
+    if missing:
+        raise RLIPv2InputError(
+            f"{', '.join(missing)} missing: {layout.benchmark}'s evaluation reads "
+            f"ROOT/annotations/{{{','.join(layout.evaluation_files)}}}"
+        )
     splits = []
     with StagedDatasetOutput(out_dir, rows_per_shard=rows_per_shard, overwrite=overwrite) as output:
         for split in layout.splits:
@@ -134,6 +150,7 @@ def ingest_relation_benchmark(
             )
             splits.append(replace(summary, out_dir=out_dir / split.split))
         _write_label_space(output, vocabulary)
+        _copy_evaluation_files(evaluation_files, output.staging_dir / EVALUATION_FILES)
         _write_label_combinations(output, correct, vocabulary.zero_shot)
         output.commit(
             {
@@ -213,6 +230,13 @@ def _read_correct_combinations(
             f"{expected[1]} object classes"
         )
     return matrix.astype(bool)
+
+
+def _copy_evaluation_files(paths: list[Path], directory: Path) -> None:
+    if paths:
+        directory.mkdir()
+    for path in paths:
+        shutil.copyfile(path, directory / path.name)
 
 
 def _write_label_space(output: StagedDatasetOutput, vocabulary: BenchmarkVocabulary) -> None:

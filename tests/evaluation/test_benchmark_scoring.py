@@ -99,17 +99,44 @@ def test_evaluate_scores_a_detections_file_and_records_the_metrics(
     assert "holds hico-det, not open-images" in capsys.readouterr().err
 
 
-def test_a_nan_score_in_a_detections_file_is_one_line(
-    benchmark: BenchmarkDirectory, tmp_path: Path, capsys: pytest.CaptureFixture
+def _nan_score(image: dict) -> None:
+    image["verb_scores"][0][0] = float("nan")
+
+
+def _flipped_box(image: dict) -> None:
+    x1, y1, x2, y2 = image["boxes"][1]
+    image["boxes"][1] = [x2, y1, x1, y2]
+
+
+def _unknown_image(image: dict) -> None:
+    image["image_id"] = 99
+
+
+def _unknown_class(image: dict) -> None:
+    image["labels"][1] = 7
+
+
+@pytest.mark.parametrize(
+    ("spoil", "message"),
+    [
+        (_nan_score, "a verb score is NaN"),
+        (_flipped_box, "has x2 < x1"),
+        (_unknown_image, "ground truth lacks"),
+        (_unknown_class, "box label 7 is not among"),
+    ],
+)
+def test_a_bad_detections_file_is_one_line_and_records_no_metric(
+    benchmark: BenchmarkDirectory, tmp_path: Path, capsys: pytest.CaptureFixture, spoil, message: str
 ) -> None:
     path = write_detections(list(detections_of(benchmark).values()), tmp_path / "detections.json")
     payload = json.loads(path.read_text())
-    payload["images"][0]["verb_scores"][0][0] = float("nan")
+    spoil(payload["images"][0])
     path.write_text(json.dumps(payload))
     assert main(["evaluate", "hico-det", "--dataset", str(benchmark.path), "--detections",
-                 str(path)]) == 2
+                 str(path), "--out", str(tmp_path / "scores")]) == 2
     error = capsys.readouterr().err
-    assert error.startswith("rlipv2: error: ") and "NaN" in error and error.count("\n") == 1
+    assert error.startswith("rlipv2: error: ") and message in error and error.count("\n") == 1
+    assert not (tmp_path / "scores" / "metrics.jsonl").exists()
 
 
 def test_a_directory_that_is_not_a_benchmark_is_refused(tmp_path: Path) -> None:

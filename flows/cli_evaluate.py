@@ -3,20 +3,16 @@ benchmark's test split with the paper's protocol."""
 
 import argparse
 from pathlib import Path
+from typing import get_args
+
+from pydantic import ValidationError
 
 from data_schemas.errors import RLIPv2InputError
-from evaluation.benchmark_metrics import ScoringSettings, score_benchmark
-from evaluation.benchmark_tables import BenchmarkDirectory
-from evaluation.detections_io import read_detections
 from flows.cli_arguments import positive_int
-from model.relation_evaluation import (
-    EvaluationResult,
-    EvaluationSettings,
-    evaluate_checkpoint,
-    record_metrics,
-)
+from flows.evaluation_parameters import Benchmark, EvaluateParameters, run_evaluation
+from model.relation_evaluation import EvaluationResult
 
-BENCHMARKS = ("hico-det", "v-coco", "open-images")
+BENCHMARKS = get_args(Benchmark)
 
 
 def configure_evaluate(evaluate: argparse.ArgumentParser) -> None:
@@ -59,36 +55,26 @@ def configure_evaluate(evaluate: argparse.ArgumentParser) -> None:
 
 
 def _run_evaluate(arguments: argparse.Namespace) -> None:
-    benchmark = BenchmarkDirectory(arguments.dataset)
-    if benchmark.benchmark != arguments.benchmark:
-        raise RLIPv2InputError(
-            f"{arguments.dataset} holds {benchmark.benchmark}, not {arguments.benchmark}"
+    try:
+        parameters = EvaluateParameters(
+            benchmark=arguments.benchmark,
+            dataset=arguments.dataset,
+            checkpoint=arguments.checkpoint,
+            detections=arguments.detections,
+            out=arguments.out,
+            zero_shot=arguments.zero_shot,
+            pair_nms=not arguments.no_pair_nms,
+            person_subjects_only=arguments.person_subjects_only,
+            batch_size=arguments.batch_size,
+            device=arguments.device,
         )
-    scoring = ScoringSettings(pair_nms=not arguments.no_pair_nms, zero_shot=arguments.zero_shot)
-    if arguments.detections is not None:
-        metrics = score_benchmark(benchmark, read_detections(arguments.detections), scoring)
-        print("\n".join(metrics.report_lines()))
-        if arguments.out is not None:
-            arguments.out.mkdir(parents=True, exist_ok=True)
-            source = {"detections": str(arguments.detections.resolve())}
-            print(f"metrics appended to {record_metrics(arguments.out, metrics, source=source)}")
-        return
-    if arguments.out is None:
-        raise RLIPv2InputError("--checkpoint needs --out (where the detections file goes)")
-    settings = EvaluationSettings(
-        scoring=scoring,
-        filter_subjects=arguments.person_subjects_only,
-        batch_size=arguments.batch_size,
-        device=arguments.device,
-    )
-    print_evaluation(
-        evaluate_checkpoint(
-            arguments.checkpoint, arguments.dataset, output_dir=arguments.out, settings=settings
-        )
-    )
+    except ValidationError as error:
+        raise RLIPv2InputError(error.errors()[0]["msg"]) from None
+    print_evaluation(run_evaluation(parameters))
 
 
 def print_evaluation(result: EvaluationResult) -> None:
     """The metrics as percentages, then where the detections and metrics went."""
     print("\n".join(result.metrics.report_lines()))
-    print(f"detections: {result.detections_file}; metrics appended to {result.metrics_file}")
+    if result.metrics_file is not None:
+        print(f"detections: {result.detections_file}; metrics appended to {result.metrics_file}")

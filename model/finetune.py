@@ -6,7 +6,6 @@ from dataclasses import replace
 import torch
 
 from data_schemas.errors import RLIPv2InputError
-from model.checkpoint import latest_checkpoint
 from model.config_file import config_as_dict
 from model.data.finetune_data import build_finetune_loader, read_finetune_annotations
 from model.detector_checkpoint import LABEL_TEXTS_KEY, read_detector_checkpoint
@@ -14,7 +13,7 @@ from model.detector_config import DetectorConfig
 from model.detector_training import DetectorTraining, train_detector
 from model.distributed import end_process, start_process
 from model.finetune_config import FinetuneConfig
-from model.relation_evaluation import EvaluationResult, evaluate_checkpoint
+from model.relation_evaluation import EvaluationResult, evaluate_latest_checkpoint
 from model.training_loop import TrainingResult
 
 
@@ -78,13 +77,9 @@ def evaluate_finetuned(config: FinetuneConfig) -> EvaluationResult:
     Raises:
         RLIPv2InputError: the run has no checkpoint yet.
     """
-    checkpoint = latest_checkpoint(config.output_dir / "checkpoints")
-    if checkpoint is None:
-        raise RLIPv2InputError(f"{config.output_dir} has no checkpoint to evaluate")
     scoring = replace(config.evaluation.scoring, zero_shot=config.data.zero_shot)
-    return evaluate_checkpoint(
-        checkpoint,
+    return evaluate_latest_checkpoint(
+        config.output_dir,
         config.data.benchmark_dir,
-        output_dir=config.output_dir,
-        settings=replace(config.evaluation, scoring=scoring),
+        replace(config.evaluation, scoring=scoring),
     )

@@ -13,6 +13,7 @@ from evaluation.benchmark_tables import BenchmarkDirectory
 from evaluation.detections_io import write_detections
 from model.data.finetune_data import fixed_label_texts
 from model.data.transforms import build_eval_transform
+from model.checkpoint import latest_checkpoint
 from model.detections_postprocess import RelationScoring
 from model.detector_checkpoint import DetectorCheckpoint, build_detector, read_detector_checkpoint
 from model.distributed import resolve_device
@@ -48,11 +49,12 @@ class EvaluationSettings:
 
 @dataclass(frozen=True)
 class EvaluationResult:
-    """The metrics, and where the detections and the metrics line were written."""
+    """The metrics, the detections scored, and where the metrics line was written (None when
+    it was not)."""
 
     metrics: BenchmarkMetrics
     detections_file: Path
-    metrics_file: Path
+    metrics_file: Path | None
 
 
 def evaluate_checkpoint(
@@ -70,10 +72,7 @@ def evaluate_checkpoint(
         RLIPv2InputError: an unusable checkpoint or benchmark, a fine-tuned checkpoint whose
             label texts are not the benchmark's, or a missing test image.
     """
-    if output_dir.resolve() == benchmark_dir.resolve() or output_dir.resolve().is_relative_to(
-        benchmark_dir.resolve()
-    ):
-        raise RLIPv2InputError(f"the output {output_dir} must not be inside the benchmark {benchmark_dir}")
+    check_output_dir(output_dir, benchmark_dir)
     benchmark = BenchmarkDirectory(benchmark_dir)
     checkpoint = read_detector_checkpoint(checkpoint_path)
     labels = benchmark.label_space()
@@ -111,6 +110,37 @@ def evaluate_checkpoint(
         output_dir, metrics, source={"checkpoint": str(checkpoint_path.resolve())}
     )
     return EvaluationResult(metrics=metrics, detections_file=detections_file, metrics_file=metrics_file)
+
+
+def evaluate_latest_checkpoint(
+    output_dir: Path, benchmark_dir: Path, settings: EvaluationSettings
+) -> EvaluationResult:
+    """:func:`evaluate_checkpoint` of the newest checkpoint of the training run in
+    ``output_dir``, writing there.
+
+    Raises:
+        RLIPv2InputError: the run has no checkpoint yet.
+    """
+    checkpoint = latest_checkpoint(output_dir / "checkpoints")
+    if checkpoint is None:
+        raise RLIPv2InputError(f"{output_dir} has no checkpoint to evaluate")
+    return evaluate_checkpoint(checkpoint, benchmark_dir, output_dir=output_dir, settings=settings)
+
+
+def evaluate_pretrained(output_dir: Path, benchmark_dir: Path) -> EvaluationResult:
+    """Score a pretraining run's newest checkpoint without fine-tuning, as the paper does
+    (HOI benchmarks: only the pairs whose subject the model calls a person)."""
+    return evaluate_latest_checkpoint(
+        output_dir, benchmark_dir, EvaluationSettings(filter_subjects=True)
+    )
+
+
+def check_output_dir(output_dir: Path, benchmark_dir: Path) -> None:
+    """Refuse an output directory inside the benchmark directory (an input)."""
+    if output_dir.resolve().is_relative_to(benchmark_dir.resolve()):
+        raise RLIPv2InputError(
+            f"the output {output_dir} must not be inside the benchmark {benchmark_dir}"
+        )
 
 
 def record_metrics(output_dir: Path, metrics: BenchmarkMetrics, *, source: dict) -> Path:

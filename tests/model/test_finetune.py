@@ -9,13 +9,18 @@ import pytest
 import torch
 
 from data_schemas import RLIPv2InputError
+from evaluation.benchmark_tables import BenchmarkDirectory
 from flows.cli import main
+from flows.downstream_flows import finetune
+from flows.evaluation_report import CHART_FILE, CLASS_AP_ARTIFACT_KEY
+from flows.finetune_parameters import FinetuneParameters
 from hoi_benchmark_files import VERBS, person_rides_horse, write_hoi_layout
 from model.checkpoint import latest_checkpoint
 from model.config_file import load_config_file
 from model.data.finetune_data import FinetuneDataConfig, read_finetune_annotations
 from model.finetune import run_finetuning
 from model.finetune_config import FinetuneConfig
+from test_label_flow import artifacts_of_run
 from tiny_roberta import save_tiny_roberta
 
 MODEL = """
@@ -161,3 +166,35 @@ def test_a_config_without_model_or_init_from_is_refused(tmp_path: Path, benchmar
     config = write_config(tmp_path / "finetune.toml", benchmark=benchmark_dir, text_encoder=None)
     with pytest.raises(RLIPv2InputError, match="needs \\[model\\], or init_from"):
         load_config_file(config, FinetuneConfig)
+
+
+def test_the_finetune_flow_trains_evaluates_and_publishes_the_metrics(
+    prefect_harness: None, benchmark_dir: Path, text_encoder_dir: Path, tmp_path: Path
+) -> None:
+    config = write_config(tmp_path / "finetune.toml", benchmark=benchmark_dir, text_encoder=text_encoder_dir)
+    state = finetune(FinetuneParameters(config_file=config), return_state=True)
+    report = state.result()
+    assert report["epoch"] == 1 and "default/full" in report["metrics"]
+    (picture,) = artifacts_of_run(state.state_details.flow_run_id, [CLASS_AP_ARTIFACT_KEY])[
+        CLASS_AP_ARTIFACT_KEY
+    ]
+    assert "data:image/png;base64," in str(picture.data)
+    assert (tmp_path / "run" / CHART_FILE).is_file()
+
+
+@pytest.mark.slow
+def test_pretraining_then_evaluates_the_pretrained_detector_without_fine_tuning(
+    benchmark_dir: Path, text_encoder_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    finetune_config = write_config(tmp_path / "finetune.toml", benchmark=benchmark_dir,
+                                   text_encoder=text_encoder_dir)
+    config = tmp_path / "pretrain.toml"
+    config.write_text(finetune_config.read_text().replace(
+        f'benchmark_dir = "{benchmark_dir}"',
+        f'[[data.sources]]\nscene_graphs_dir = "{benchmark_dir / "train" / "scene_graphs"}"\n'
+        f'image_root = "{BenchmarkDirectory(benchmark_dir).image_root("train")}"',
+    ).replace("[data]\n", "[data]\n[data.text_sampling]\ntotal_texts = 8\n"))
+    assert main(["pretrain", "--config", str(config), "--then-evaluate", str(benchmark_dir)]) == 0
+    assert "default/full" in capsys.readouterr().out
+    lines = [json.loads(line) for line in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
+    assert "default/full" in lines[-1]["evaluation"]["metrics"]

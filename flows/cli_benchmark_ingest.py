@@ -4,8 +4,7 @@ codebases' layout -> label space, combinations and one table directory per split
 import argparse
 from pathlib import Path
 
-from flows.cli_arguments import positive_int
-from pipeline.ingest import DEFAULT_ROWS_PER_SHARD
+from flows.cli_arguments import add_output_options
 from pipeline.ingest.benchmark_vocabulary import read_benchmark_vocabulary, shipped_vocabulary
 from pipeline.ingest.open_images_vocabulary import read_open_images_vocabulary
 from pipeline.ingest.relation_benchmark import LAYOUTS, ingest_relation_benchmark
@@ -35,13 +34,7 @@ def add_benchmark_formats(formats: argparse._SubParsersAction) -> None:
             + ("built from ROOT/annotations" if benchmark == "open-images" else "rlipv2's own")
             + "; format in the README)",
         )
-        parser.add_argument(
-            "--rows-per-shard",
-            type=positive_int,
-            default=DEFAULT_ROWS_PER_SHARD,
-            help=f"rows per Parquet shard ({DEFAULT_ROWS_PER_SHARD:,})",
-        )
-        parser.add_argument("--overwrite", action="store_true", help="replace an existing --out")
+        add_output_options(parser)
         parser.set_defaults(handler=_run_benchmark, benchmark=benchmark)
 
 

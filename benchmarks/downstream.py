@@ -30,8 +30,8 @@ from pathlib import Path
 REPOSITORY = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPOSITORY))
 
-from pipeline.demo_world import write_demo_world  # noqa: E402
-from pipeline.demo_world.hoi_benchmark import (  # noqa: E402
+from demo_world import write_demo_world  # noqa: E402
+from demo_world.hoi_benchmark import (  # noqa: E402
     ZERO_SHOT_SETTING,
     write_demo_hoi_benchmark,
 )

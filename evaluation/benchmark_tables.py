@@ -7,24 +7,24 @@ directory per split (``train/``, ``test/``), each with its own ``manifest.json``
 V-COCO, ``evaluation_files/`` (the official role annotations, as they were).
 """
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
 
+from data_schemas.benchmark_manifest import BenchmarkManifest
 from data_schemas.entities import ENTITIES
 from data_schemas.errors import RLIPv2InputError
 from data_schemas.images import IMAGES
 from data_schemas.label_combinations import CORRECT_COMBINATIONS, LABEL_COMBINATIONS
 from data_schemas.label_space import LABEL_SPACE, LabelKind
+from data_schemas.manifest_file import MANIFEST_NAME, ingested_image_root, read_manifest
 from data_schemas.parquet_io import read_table
 from data_schemas.relations import RELATIONS
 from evaluation.relation_truth import ImageRelationTruth, RelationTruth, Triplet
 from evaluation.triplet_split import TripletSplit
 
-MANIFEST = "manifest.json"
 EVALUATION_FILES = "evaluation_files"
 """The directory of a benchmark's evaluation files, copied as they are at ingest."""
 
@@ -53,24 +53,20 @@ class BenchmarkDirectory:
     """
 
     def __init__(self, path: Path) -> None:
-        manifest_path = path / MANIFEST
-        try:
-            manifest = json.loads(manifest_path.read_text())
-        except FileNotFoundError:
+        manifest = read_manifest(path)
+        if manifest is None:
             raise RLIPv2InputError(
-                f"{path} is not an ingested relation benchmark (no {MANIFEST}): make it with "
-                "rlipv2 ingest hico-det | v-coco | open-images"
-            ) from None
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
-            raise RLIPv2InputError(f"{manifest_path} is not readable: {error}") from None
-        if not isinstance(manifest, dict) or "benchmark" not in manifest:
+                f"{path} is not an ingested relation benchmark (no {MANIFEST_NAME}): make it "
+                "with rlipv2 ingest hico-det | v-coco | open-images"
+            )
+        if not isinstance(manifest, BenchmarkManifest):
             raise RLIPv2InputError(
-                f"{path} is an ingested dataset but not a relation benchmark: make it with "
-                "rlipv2 ingest hico-det | v-coco | open-images"
+                f"{path} is an rlipv2 {manifest.kind} directory, not a relation benchmark: make "
+                "one with rlipv2 ingest hico-det | v-coco | open-images"
             )
         self.path = path
-        self.benchmark: str = manifest["benchmark"]
-        self.splits: tuple[str, ...] = tuple(manifest["splits"])
+        self.benchmark = manifest.benchmark
+        self.splits = tuple(manifest.splits)
 
     def split_dir(self, split: str) -> Path:
         if split not in self.splits:
@@ -79,8 +75,7 @@ class BenchmarkDirectory:
 
     def image_root(self, split: str) -> Path:
         """The directory the split's ``file_name``s are relative to (recorded at ingest)."""
-        manifest = json.loads((self.split_dir(split) / MANIFEST).read_text())
-        return Path(manifest["sources"]["image_root"])
+        return ingested_image_root(self.split_dir(split))
 
     def label_space(self) -> LabelSpace:
         rows = read_table(self.path / LABEL_SPACE.name, LABEL_SPACE).to_pylist()

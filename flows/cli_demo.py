@@ -4,8 +4,8 @@ import argparse
 
 from pathlib import Path
 
+from demo_world import write_demo_world
 from flows.cli_arguments import non_negative_int, positive_int
-from pipeline.demo_world import write_demo_world
 
 
 def configure(demo: argparse.ArgumentParser) -> None:

@@ -3,16 +3,16 @@
 import argparse
 from pathlib import Path
 
+from data_schemas.image_groups import table_rows
 from data_schemas.parquet_io import read_table
+from data_schemas.scene_graphs import SCENE_GRAPHS
 from flows.cli_arguments import add_config_arguments, print_training_result
 from flows.cli_evaluate import print_evaluation
-from data_schemas.scene_graphs import SCENE_GRAPHS
-from model.pretrain import run_pretraining
 from model.config_file import load_config_file
+from model.pretrain import run_pretraining
 from model.pretrain_config import PretrainConfig
 from model.random_text_encoder import save_random_text_encoder
 from model.relation_evaluation import evaluate_pretrained
-from pipeline.image_groups import table_rows
 
 
 def configure_pretrain(pretrain: argparse.ArgumentParser) -> None:

@@ -13,7 +13,7 @@ from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from evaluation.benchmark_metrics import BenchmarkMetrics
 from evaluation.class_ap_chart import render_class_ap_chart
 from model.relation_evaluation import EvaluationResult
-from pipeline.atomic_files import save_png_atomic
+from data_schemas.atomic_files import save_png_atomic
 
 METRICS_ARTIFACT_KEY = "evaluation-metrics"
 CLASS_AP_ARTIFACT_KEY = "evaluation-class-ap"

@@ -10,11 +10,12 @@ from model.config_file import config_as_dict
 from model.data.finetune_data import build_finetune_loader, read_finetune_annotations
 from model.detector_checkpoint import LABEL_TEXTS_KEY, read_detector_checkpoint
 from model.detector_config import DetectorConfig
-from model.detector_training import DetectorTraining, train_detector
+from model.detector_training import build_initial_detector, detector_loss
 from model.distributed import end_process, start_process
 from model.finetune_config import FinetuneConfig
 from model.relation_evaluation import EvaluationResult, evaluate_latest_checkpoint
 from model.training_loop import TrainingResult
+from model.training_run import train_on
 
 
 def run_finetuning(config: FinetuneConfig) -> TrainingResult:
@@ -40,17 +41,15 @@ def run_finetuning(config: FinetuneConfig) -> TrainingResult:
             "entity_texts": list(annotations.label_texts.entity_texts),
             "relation_texts": list(annotations.label_texts.relation_texts),
         }
-        training = DetectorTraining(
-            model=model,
-            init_from=config.init_from,
-            criterion=config.criterion,
-            optimization=config.optimization,
-            max_steps_per_epoch=config.max_steps_per_epoch,
-            output_dir=config.output_dir,
-            config_record=record,
+        return train_on(
+            data,
+            config,
+            context,
             seed=config.data.seed,
+            build_model=lambda: build_initial_detector(model, config.init_from),
+            make_loss=detector_loss,
+            config_record=record,
         )
-        return train_detector(training, data, context)
     finally:
         end_process(context)
 

@@ -1,13 +1,10 @@
 """A pretraining run of the RLIPv2 detector: CPU, GPU or torchrun."""
 
-import torch
-
-from model.config_file import config_as_dict
-from model.data import build_training_loader
-from model.detector_training import DetectorTraining, train_detector
-from model.distributed import ProcessContext, end_process, start_process
+from model.detector_training import build_initial_detector, detector_loss
+from model.distributed import end_process, start_process
 from model.pretrain_config import PretrainConfig
 from model.training_loop import TrainingResult
+from model.training_run import run_training
 
 
 def run_pretraining(config: PretrainConfig) -> TrainingResult:
@@ -15,28 +12,12 @@ def run_pretraining(config: PretrainConfig) -> TrainingResult:
     ``<output_dir>/checkpoints``."""
     context = start_process(config.device)
     try:
-        return _train(config, context)
+        return run_training(
+            config,
+            context,
+            seed=config.data.seed,
+            build_model=lambda: build_initial_detector(config.model, config.init_from),
+            make_loss=detector_loss,
+        )
     finally:
         end_process(context)
-
-
-def _train(config: PretrainConfig, context: ProcessContext) -> TrainingResult:
-    torch.manual_seed(config.data.seed)
-    data = build_training_loader(
-        config.data,
-        batch_size=config.batch_size,
-        num_workers=config.num_workers,
-        distributed=context.is_distributed,
-        pin_memory=context.device.type == "cuda",
-    )
-    training = DetectorTraining(
-        model=config.model,
-        init_from=config.init_from,
-        criterion=config.criterion,
-        optimization=config.optimization,
-        max_steps_per_epoch=config.max_steps_per_epoch,
-        output_dir=config.output_dir,
-        config_record=config_as_dict(config),
-        seed=config.data.seed,
-    )
-    return train_detector(training, data, context)

@@ -36,7 +36,7 @@ from pipeline.ingest.entries import is_integer
 from pipeline.ingest.image_paths import relative_image_path
 from pipeline.ingest.json_stream import stream_items
 from pipeline.ingest.rejection import RejectLog
-from pipeline.staged_output import StagedDatasetOutput
+from data_schemas.staged_output import StagedDatasetOutput
 
 _FILE_NUMBER = re.compile(r"(\d+)\.[A-Za-z]+$")
 

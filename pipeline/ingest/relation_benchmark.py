@@ -28,6 +28,8 @@ from pathlib import Path
 
 import numpy as np
 
+from data_schemas.benchmark_manifest import BenchmarkManifest
+from data_schemas.dataset_manifest import DatasetSources
 from data_schemas.errors import RLIPv2InputError
 from data_schemas.label_combinations import CORRECT_COMBINATIONS, LABEL_COMBINATIONS
 from data_schemas.label_space import LABEL_SPACE, LabelKind
@@ -43,7 +45,7 @@ from pipeline.ingest.hoi_annotations import (
 )
 from pipeline.ingest.rejection import RejectLog
 from pipeline.ingest.run import IngestSummary, run_ingest, write_scene_graphs
-from pipeline.staged_output import StagedDatasetOutput
+from data_schemas.staged_output import StagedDatasetOutput
 
 
 @dataclass(frozen=True)
@@ -153,13 +155,13 @@ def ingest_relation_benchmark(
         _copy_evaluation_files(evaluation_files, output.staging_dir / EVALUATION_FILES)
         _write_label_combinations(output, correct, vocabulary.zero_shot)
         output.commit(
-            {
-                "benchmark": layout.benchmark,
-                "root": str(root.resolve()),
-                "vocabulary": vocabulary_source,
-                "splits": [split.split for split in layout.splits],
-                "zero_shot_settings": sorted(vocabulary.zero_shot),
-            }
+            BenchmarkManifest(
+                benchmark=layout.benchmark,
+                root=root.resolve(),
+                vocabulary=vocabulary_source,
+                splits=[split.split for split in layout.splits],
+                zero_shot_settings=sorted(vocabulary.zero_shot),
+            )
         )
     return BenchmarkIngestSummary(
         out_dir=out_dir,
@@ -204,7 +206,9 @@ def _ingest_split(
         )
         write_scene_graphs(output, counts)
 
-    sources = {"annotations": annotation_file.resolve(), "image_root": image_root.resolve()}
+    sources = DatasetSources(
+        annotations=annotation_file.resolve(), image_root=image_root.resolve()
+    )
     return run_ingest(
         read, sources, split_dir, layout.benchmark, split.split, rows_per_shard, False
     )

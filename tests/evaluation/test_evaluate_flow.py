@@ -13,7 +13,7 @@ from evaluation_fixtures import official_metrics
 from flows.downstream_flows import evaluate
 from flows.evaluation_parameters import EvaluateParameters
 from flows.evaluation_report import CHART_FILE, CLASS_AP_ARTIFACT_KEY, METRICS_ARTIFACT_KEY
-from test_label_flow import artifacts_of_run
+from prefect_artifacts import artifacts_of_run
 from test_vcoco_benchmark import FIXTURE, ingest, write_vcoco_layout
 
 

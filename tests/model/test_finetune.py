@@ -20,7 +20,7 @@ from model.config_file import load_config_file
 from model.data.finetune_data import FinetuneDataConfig, read_finetune_annotations
 from model.finetune import run_finetuning
 from model.finetune_config import FinetuneConfig
-from test_label_flow import artifacts_of_run
+from prefect_artifacts import artifacts_of_run
 from tiny_roberta import save_tiny_roberta
 
 MODEL = """

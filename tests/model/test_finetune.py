@@ -21,26 +21,8 @@ from model.data.finetune_data import FinetuneDataConfig, read_finetune_annotatio
 from model.finetune import run_finetuning
 from model.finetune_config import FinetuneConfig
 from prefect_artifacts import artifacts_of_run
+from tiny_pretrain_config import TINY_MODEL
 from tiny_roberta import save_tiny_roberta
-
-MODEL = """
-[model]
-hidden_dim = 32
-num_pairs = 4
-feedforward_dim = 64
-num_heads = 2
-num_points = 2
-[model.backbone]
-hidden_dim = 32
-hidden_sizes = [8, 16, 32, 64]
-depths = [1, 1, 1, 1]
-embedding_size = 8
-[model.text_encoder]
-name_or_path = "{text_encoder}"
-[model.fusion]
-embed_dim = 64
-num_heads = 2
-"""
 
 
 @pytest.fixture(scope="module")
@@ -67,7 +49,7 @@ batch_size = 2
 num_workers = 0
 max_steps_per_epoch = 2
 {"" if init_from is None else f'init_from = "{init_from}"'}
-{"" if text_encoder is None else MODEL.format(text_encoder=text_encoder)}
+{"" if text_encoder is None else TINY_MODEL.format(text_encoder=text_encoder)}
 [optimization]
 epochs = 1
 [data]
@@ -122,7 +104,7 @@ def test_finetune_resumes_records_its_texts_and_evaluates(
     assert payload["config"]["criterion"]["relation_pseudo_labels"] is False
     detections = pq.read_table(tmp_path / "run" / "detections.parquet")
     assert detections.column("image_id").to_pylist() == [1, 2]
-    assert [len(pairs) for pairs in detections.column("subject_index").to_pylist()] == [4, 4]
+    assert [len(pairs) for pairs in detections.column("subject_index").to_pylist()] == [6, 6]
     lines = [json.loads(line) for line in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
     assert lines[0]["epoch"] == 1 and "default/full" in lines[-1]["evaluation"]["metrics"]
 

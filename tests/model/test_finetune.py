@@ -91,6 +91,7 @@ def test_the_training_set_keeps_fixed_texts_and_drops_unseen_combinations(
         read_finetune_annotations(FinetuneDataConfig(benchmark_dir=benchmark_dir, zero_shot="UC-RF"))
 
 
+@pytest.mark.slow
 def test_finetune_resumes_records_its_texts_and_evaluates(
     benchmark_dir: Path, text_encoder_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture
 ) -> None:
@@ -124,6 +125,7 @@ def test_finetune_resumes_records_its_texts_and_evaluates(
     assert (out / "detections.parquet").is_file()
 
 
+@pytest.mark.slow
 def test_a_checkpoint_fine_tuned_on_other_texts_is_refused(
     benchmark_dir: Path, text_encoder_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture
 ) -> None:

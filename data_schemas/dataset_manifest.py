@@ -20,6 +20,8 @@ class DatasetSources(BaseModel):
     image_data: Path | None = None
     objects: Path | None = None
     relationships: Path | None = None
+    annotations: Path | None = None
+    """A relation benchmark's annotation file of the split (``trainval_hico.json``, ...)."""
     image_root: Path | None = None
     """``--image-root``: the directory the images' file names are relative to."""
 

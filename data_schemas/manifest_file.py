@@ -1,9 +1,10 @@
 """``manifest.json``: the typed record an output directory describes itself with, read and
 written here only.
 
-Four kinds, told apart by ``kind``: an ingested dataset (:class:`DatasetManifest`), a run of
-stages on their own (:class:`StageRunManifest`), a labelling run (:class:`LabelRunManifest`)
-and one shard of a labelling stage (:class:`ShardManifest`). Each carries its
+Five kinds, told apart by ``kind``: an ingested dataset (:class:`DatasetManifest`), a run of
+stages on their own (:class:`StageRunManifest`), a labelling run (:class:`LabelRunManifest`),
+one shard of a labelling stage (:class:`ShardManifest`) and an ingested relation benchmark
+(:class:`BenchmarkManifest`). Each carries its
 ``manifest_version``, and one written by a newer rlipv2 is refused rather than misread.
 Manifests written before kinds and versions were recorded have neither: their kind is told
 from their keys and their version is 1; a stage run of then keeps its links and settings (its
@@ -17,6 +18,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, Field, TypeAdapter, ValidationError
 
 from data_schemas.atomic_files import atomic_output
+from data_schemas.benchmark_manifest import BenchmarkManifest
 from data_schemas.dataset_manifest import DatasetManifest
 from data_schemas.errors import RLIPv2InputError
 from data_schemas.label_run_manifest import LabelRunManifest
@@ -26,10 +28,10 @@ from data_schemas.stage_run_manifest import StageRunManifest
 MANIFEST_NAME = "manifest.json"
 
 _KINDS: tuple[type[BaseModel], ...] = (
-    DatasetManifest, StageRunManifest, LabelRunManifest, ShardManifest
+    DatasetManifest, StageRunManifest, LabelRunManifest, ShardManifest, BenchmarkManifest
 )
 Manifest = Annotated[
-    DatasetManifest | StageRunManifest | LabelRunManifest | ShardManifest,
+    DatasetManifest | StageRunManifest | LabelRunManifest | ShardManifest | BenchmarkManifest,
     Field(discriminator="kind"),
 ]
 _MANIFEST: TypeAdapter[Manifest] = TypeAdapter(Manifest)

@@ -31,6 +31,8 @@ class RejectReason(StrEnum):
     UNREADABLE_IMAGE = "unreadable_image"
     RESERVED_NAME = "reserved_name"
     IMAGE_SIZE_MISMATCH = "image_size_mismatch"
+    UNKNOWN_PREDICATE = "unknown_predicate"
+    MISSING_OBJECT = "missing_object"
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,7 @@ import shutil
 from pathlib import Path
 from types import TracebackType
 
+from data_schemas.benchmark_manifest import BenchmarkManifest
 from data_schemas.dataset_manifest import DatasetManifest
 from data_schemas.errors import RLIPv2InputError
 from data_schemas.manifest_file import write_manifest
@@ -62,7 +63,7 @@ class StagedDatasetOutput:
     def close_writer(self, spec: TableSpec) -> None:
         self.writer(spec).close()
 
-    def commit(self, manifest: DatasetManifest | StageRunManifest) -> Path:
+    def commit(self, manifest: DatasetManifest | StageRunManifest | BenchmarkManifest) -> Path:
         """Close every writer, write ``manifest`` with the tables written, and move the
         dataset to ``out_dir``."""
         for writer in self._writers.values():

@@ -129,8 +129,8 @@ def evaluate_hico_det(
         truth_counts, settings.protocol
     )
     return HicoDetMetrics(
-        default=_means(triplet_ap, split),
-        known_object=_means(known_object_ap, split),
+        default=mean_average_precision(triplet_ap, split),
+        known_object=mean_average_precision(known_object_ap, split),
         triplet_ap=triplet_ap,
         known_object_triplet_ap=known_object_ap,
     )
@@ -144,7 +144,11 @@ def _on_images_with_object(truth: RelationTruth, outcomes: TripletOutcomes) -> n
     return has_object[outcomes.image_position, outcomes.triplets[:, 1]]
 
 
-def _means(triplet_ap: dict[Triplet, float], split: TripletSplit) -> MeanAveragePrecision:
+def mean_average_precision(
+    triplet_ap: dict[Triplet, float], split: TripletSplit
+) -> MeanAveragePrecision:
+    """Full, rare and non-rare means of the annotated triplets' APs (``triplet_ap``)."""
+
     def mean(triplets: list[Triplet]) -> float:
         return (
             float(np.mean([triplet_ap[triplet] for triplet in triplets]))

@@ -51,6 +51,14 @@ SUBCOMMANDS: dict[str, Subcommand] = {
         "flows.cli_pretrain", "configure_pretrain",
         "pretrain the RLIPv2 relation detector on Parquet scene graphs",
     ),
+    "finetune": Subcommand(
+        "flows.cli_finetune", "configure_finetune",
+        "fine-tune the detector on an ingested relation benchmark (HICO-DET, V-COCO, OI)",
+    ),
+    "evaluate": Subcommand(
+        "flows.cli_evaluate", "configure_evaluate",
+        "score a checkpoint or a detections file on an ingested relation benchmark",
+    ),
     "convert-checkpoint": Subcommand(
         "flows.cli_convert", "configure",
         "convert the paper's released checkpoints into rlipv2 weights",

@@ -4,6 +4,7 @@ import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING, get_args
 
+from pipeline.ingest import DEFAULT_ROWS_PER_SHARD
 from pipeline.matching.synonym_table import BuiltinVocabulary
 
 TOP_K_PER_PAIR_HELP = (
@@ -58,3 +59,14 @@ def print_training_result(result: "TrainingResult") -> None:
     """One line per epoch trained by this run, then where training stands (rank 0 only)."""
     if result.is_main:
         print("\n".join(result.report_lines()))
+
+
+def add_output_options(parser: argparse.ArgumentParser) -> None:
+    """``--rows-per-shard`` and ``--overwrite``, which every ingest format takes."""
+    parser.add_argument(
+        "--rows-per-shard",
+        type=positive_int,
+        default=DEFAULT_ROWS_PER_SHARD,
+        help=f"rows per Parquet shard ({DEFAULT_ROWS_PER_SHARD:,})",
+    )
+    parser.add_argument("--overwrite", action="store_true", help="replace an existing --out")

@@ -1,14 +1,11 @@
-"""``rlipv2 ingest {coco,objects365,vg}``: dataset files -> versioned Parquet tables."""
+"""``rlipv2 ingest {coco,objects365,vg}`` (and the relation benchmarks'): dataset files -> versioned Parquet tables."""
 
 import argparse
 from pathlib import Path
 
-from flows.cli_arguments import positive_int
-from pipeline.ingest import (
-    DEFAULT_ROWS_PER_SHARD,
-    ingest_coco_dataset,
-    ingest_visual_genome_dataset,
-)
+from flows.cli_arguments import add_output_options
+from flows.cli_benchmark_ingest import add_benchmark_formats
+from pipeline.ingest import ingest_coco_dataset, ingest_visual_genome_dataset
 
 
 def configure(ingest: argparse.ArgumentParser) -> None:
@@ -39,6 +36,7 @@ def configure(ingest: argparse.ArgumentParser) -> None:
     visual_genome.add_argument("--objects", type=Path, help="objects.json (optional)")
     _add_common_options(visual_genome, default_dataset="vg")
     visual_genome.set_defaults(handler=_run_visual_genome)
+    add_benchmark_formats(formats)
 
 
 def _run_coco(arguments: argparse.Namespace) -> None:
@@ -83,10 +81,5 @@ def _add_common_options(parser: argparse.ArgumentParser, *, default_dataset: str
         type=Path,
         help="directory the file names are relative to; when given, missing files are rejected",
     )
-    parser.add_argument(
-        "--rows-per-shard",
-        type=positive_int,
-        default=DEFAULT_ROWS_PER_SHARD,
-        help=f"rows per Parquet shard ({DEFAULT_ROWS_PER_SHARD:,})",
-    )
-    parser.add_argument("--overwrite", action="store_true", help="replace an existing --out")
+    add_output_options(parser)
+

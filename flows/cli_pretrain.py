@@ -7,10 +7,12 @@ from data_schemas.image_groups import table_rows
 from data_schemas.parquet_io import read_table
 from data_schemas.scene_graphs import SCENE_GRAPHS
 from flows.cli_arguments import add_config_arguments, print_training_result
+from flows.cli_evaluate import print_evaluation
 from model.config_file import load_config_file
 from model.pretrain import run_pretraining
 from model.pretrain_config import PretrainConfig
 from model.random_text_encoder import save_random_text_encoder
+from model.relation_evaluation import evaluate_pretrained
 
 
 def configure_pretrain(pretrain: argparse.ArgumentParser) -> None:
@@ -22,6 +24,13 @@ def configure_pretrain(pretrain: argparse.ArgumentParser) -> None:
         "`torchrun --nproc-per-node N -m flows.cli pretrain ...`."
     )
     add_config_arguments(pretrain)
+    pretrain.add_argument(
+        "--then-evaluate",
+        type=Path,
+        metavar="BENCHMARK_DIR",
+        help="then score the last checkpoint without fine-tuning on this ingested benchmark's "
+        "test split (<output_dir>/detections.parquet, a line in <output_dir>/metrics.jsonl)",
+    )
     pretrain.set_defaults(handler=_run_pretrain)
 
 
@@ -42,7 +51,10 @@ def configure_tiny_text_encoder(encoder: argparse.ArgumentParser) -> None:
 
 def _run_pretrain(arguments: argparse.Namespace) -> None:
     config = load_config_file(arguments.config, PretrainConfig, arguments.overrides)
-    print_training_result(run_pretraining(config))
+    result = run_pretraining(config)
+    print_training_result(result)
+    if arguments.then_evaluate is not None and result.is_main:
+        print_evaluation(evaluate_pretrained(config.output_dir, arguments.then_evaluate))
 
 
 def _run_tiny_text_encoder(arguments: argparse.Namespace) -> None:

@@ -10,8 +10,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
     """The arguments of ``rlipv2 server``."""
     parser.description = (
         "Start a Prefect server (SQLite under PREFECT_HOME, bound to 127.0.0.1 only) and "
-        "serve the label, train-tagger and pretrain flows as deployments. Open the printed "
-        "URL, pick a deployment, press Run and fill in its parameters; the runs execute in "
+        "serve the label, train-tagger, pretrain, finetune and evaluate flows as deployments. "
+        "Open the printed URL, pick a deployment, press Run and fill in its parameters; the runs execute in "
         "this process. Stop with Ctrl-C."
     )
     parser.add_argument("--port", type=positive_int, default=DEFAULT_PORT,

@@ -1,7 +1,8 @@
 """A local Prefect server (SQLite, loopback only) serving the rlipv2 flows as deployments.
 
 The UI at ``http://127.0.0.1:<port>`` lists the deployments ``label/label``,
-``train-tagger/train-tagger`` and ``pretrain/pretrain``; "Run" on one of them starts a flow
+``train-tagger/train-tagger``, ``pretrain/pretrain``, ``finetune/finetune`` and
+``evaluate/evaluate``; "Run" on one of them starts a flow
 run with the parameters filled in the form, executed by this process (no work pool needed).
 """
 
@@ -22,7 +23,13 @@ logger = logging.getLogger(__name__)
 LOOPBACK = "127.0.0.1"
 DEFAULT_PORT = 4200
 STARTUP_TIMEOUT_SECONDS = 180.0
-DEPLOYMENT_NAMES = ("label/label", "train-tagger/train-tagger", "pretrain/pretrain")
+DEPLOYMENT_NAMES = (
+    "label/label",
+    "train-tagger/train-tagger",
+    "pretrain/pretrain",
+    "finetune/finetune",
+    "evaluate/evaluate",
+)
 
 
 def api_url(port: int) -> str:
@@ -60,11 +67,12 @@ def running_server(port: int) -> Iterator[str]:
 
 
 def serve_deployments(url: str) -> None:
-    """Register and serve the three flows as deployments of the server at ``url``; blocks,
+    """Register and serve the five flows as deployments of the server at ``url``; blocks,
     running the flow runs the UI or API create, until interrupted."""
     from prefect import serve
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
+    from flows.downstream_flows import evaluate, finetune
     from flows.label_flow import label
     from flows.training_flows import pretrain, train_tagger
 
@@ -74,6 +82,8 @@ def serve_deployments(url: str) -> None:
             label.to_deployment(name="label", description=label.description),
             train_tagger.to_deployment(name="train-tagger", description=train_tagger.description),
             pretrain.to_deployment(name="pretrain", description=pretrain.description),
+            finetune.to_deployment(name="finetune", description=finetune.description),
+            evaluate.to_deployment(name="evaluate", description=evaluate.description),
         )
 
 

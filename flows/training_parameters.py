@@ -29,6 +29,10 @@ class PretrainParameters(BaseModel):
         None, ge=0.0, le=1.0,
         description="keep pseudo-relations with confidence >= this (default: the config's, 0.20)",
     )
+    then_evaluate: Path | None = Field(
+        None, description="then score the last checkpoint, without fine-tuning, on this ingested "
+        "benchmark's test split (rlipv2 ingest hico-det | v-coco | open-images)",
+    )
 
     def all_overrides(self) -> list[str]:
         threshold = (

@@ -83,9 +83,9 @@ def _apply_override(raw: dict, override: str) -> None:
 
 
 def _resolve_paths(raw: dict, base: Path) -> None:
-    """Make ``output_dir``, ``init_from``, the data sources' paths and model paths written as
-    paths (``./…``, ``../…``) absolute against ``base``; hub names stay as they are. Values of
-    the wrong type are left for validation to refuse."""
+    """Make ``output_dir``, ``init_from``, the data sources' paths, a fine-tuning benchmark's
+    and model paths written as paths (``./…``, ``../…``) absolute against ``base``; hub names
+    stay as they are. Values of the wrong type are left for validation to refuse."""
     for key in ("output_dir", "init_from"):
         if isinstance(raw.get(key), str):
             raw[key] = os.path.normpath(base / raw[key])
@@ -96,6 +96,8 @@ def _resolve_paths(raw: dict, base: Path) -> None:
         if isinstance(value, str) and value.startswith(("./", "../")):
             table[key] = os.path.normpath(base / value)
     data = raw.get("data")
+    if isinstance(data, dict) and isinstance(data.get("benchmark_dir"), str):
+        data["benchmark_dir"] = os.path.normpath(base / data["benchmark_dir"])
     sources = data.get("sources") if isinstance(data, dict) else None
     for source in sources if isinstance(sources, list) else ():
         for key in ("scene_graphs_dir", "image_root"):

@@ -52,6 +52,13 @@ def start_process(device: str) -> ProcessContext:
     return ProcessContext(rank=rank, world_size=world_size, device=resolved)
 
 
+def resolve_device(device: str) -> torch.device:
+    """``"auto"``: CUDA when present, else the CPU; any other name as it is."""
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(device)
+
+
 def end_process(context: ProcessContext) -> None:
     if context.is_distributed and torch_distributed.is_initialized():
         torch_distributed.destroy_process_group()

@@ -1,6 +1,7 @@
 """A training run from its config: seed torch, read the training data, build the model and the
 criterion, then train (:func:`~model.training_loop.train_epochs`). Pretraining and the
-R-Tagger's training are such runs, each with its model and its loss."""
+R-Tagger's training are such runs, each with its model and its loss; fine-tuning reads its own
+data and trains the same way (:func:`train_on`)."""
 
 from collections.abc import Callable
 from pathlib import Path
@@ -11,23 +12,30 @@ from torch import nn
 
 from model.config_file import config_as_dict
 from model.criterion import CriterionConfig, build_criterion
-from model.data import PretrainDataConfig, build_training_loader
+from model.data import PretrainDataConfig, TrainingData, build_training_loader
 from model.distributed import ProcessContext
 from model.engine import LossOfBatch
 from model.optimization import OptimizationConfig
 from model.training_loop import TrainingPlan, TrainingResult, train_epochs
 
 
-class TrainingRunConfig(Protocol):
-    """What a run reads of a training config (``PretrainConfig``, ``TaggerTrainingConfig``)."""
+class TrainingSchedule(Protocol):
+    """What training reads of a config (``PretrainConfig``, ``TaggerTrainingConfig``,
+    ``FinetuneConfig``): the losses, the optimisation and where checkpoints go."""
 
-    data: PretrainDataConfig
     criterion: CriterionConfig
     optimization: OptimizationConfig
-    batch_size: int
-    num_workers: int
     max_steps_per_epoch: int | None
     output_dir: Path
+
+
+class TrainingRunConfig(TrainingSchedule, Protocol):
+    """What a run reads of a training config that reads scene graphs (``PretrainConfig``,
+    ``TaggerTrainingConfig``)."""
+
+    data: PretrainDataConfig
+    batch_size: int
+    num_workers: int
 
 
 def run_training(
@@ -53,6 +61,29 @@ def run_training(
         distributed=context.is_distributed,
         pin_memory=context.device.type == "cuda",
     )
+    return train_on(
+        data,
+        config,
+        context,
+        seed=seed,
+        build_model=build_model,
+        make_loss=make_loss,
+        config_record=config_as_dict(config),
+    )
+
+
+def train_on(
+    data: TrainingData,
+    config: TrainingSchedule,
+    context: ProcessContext,
+    *,
+    seed: int,
+    build_model: Callable[[], nn.Module],
+    make_loss: Callable[[nn.Module, nn.Module, int], LossOfBatch],
+    config_record: dict,
+) -> TrainingResult:
+    """The training part of :func:`run_training`, on data read already (fine-tuning reads its
+    own); ``config_record`` is what the checkpoints record as the run's config."""
     model = build_model()
     criterion = build_criterion(config.criterion).to(context.device)
     plan = TrainingPlan(
@@ -62,7 +93,7 @@ def run_training(
         optimization=config.optimization,
         max_steps_per_epoch=config.max_steps_per_epoch,
         output_dir=config.output_dir,
-        config_record=config_as_dict(config),
+        config_record=config_record,
         data_rejects=data.rejects,
         seed=seed,
     )

@@ -4,8 +4,7 @@ The README's line ``Dependencies point one way: ...`` lists chains such as
 `` `data_schemas` ← `model` ← `rtagger` ``: a package may import the packages to its left in any
 chain it is in (and theirs, transitively), never one to its right. Every top-level package must
 appear in a chain, and no package but ``flows`` (the command line and the Prefect layer) imports
-``flows`` (benchmarks and scripts that drive the flows may). The imports are read with ``ast``,
-without importing anything. The Layout table above that line names every folder.
+``flows`` (benchmarks and scripts that drive the flows may). The imports are read with ``ast``, without importing anything.
 """
 
 import ast
@@ -80,19 +79,6 @@ def allowed() -> dict[str, set[str]]:
 
 def test_every_package_has_a_place_in_the_stated_order(allowed: dict[str, set[str]]) -> None:
     assert top_level_packages() == set(allowed)
-
-
-def test_the_layout_table_names_every_folder_of_the_repository() -> None:
-    readme = (REPOSITORY / "README.md").read_text(encoding="utf-8")
-    layout = readme[readme.index("## Layout") : readme.index("Dependencies point one way:")]
-    listed = set(re.findall(r"^\| `(\w+)/` \|", layout, flags=re.MULTILINE))
-    folders = {
-        path.name
-        for path in REPOSITORY.iterdir()
-        if path.is_dir() and not path.name.startswith(".") and any(path.rglob("*.py"))
-        or path.name in _NOT_PACKAGES
-    }
-    assert listed == folders
 
 
 def test_the_stated_order_has_no_cycle(allowed: dict[str, set[str]]) -> None:

@@ -1,19 +1,11 @@
 """A tiny pretraining config (a small detector over a tiny text encoder, two steps an epoch), for
-the pretraining and server tests."""
+the pretraining and server tests; its model tables serve the fine-tuning tests too."""
 
 from pathlib import Path
 
 from model.data import SceneGraphSource
 
-
-def write_config(tmp_path: Path, text_encoder_dir: Path, source: SceneGraphSource) -> Path:
-    config = tmp_path / "pretrain.toml"
-    config.write_text(f"""
-output_dir = "run"
-batch_size = 2
-num_workers = 0
-max_steps_per_epoch = 2
-
+TINY_MODEL = """
 [model]
 hidden_dim = 32
 num_pairs = 6
@@ -26,11 +18,23 @@ hidden_sizes = [8, 16, 32, 64]
 depths = [1, 1, 1, 1]
 embedding_size = 8
 [model.text_encoder]
-name_or_path = "{text_encoder_dir}"
+name_or_path = "{text_encoder}"
 [model.fusion]
 embed_dim = 64
 num_heads = 2
-[optimization]
+"""
+"""The ``[model]`` tables of a small detector over the tiny text encoder at ``{text_encoder}``."""
+
+
+def write_config(tmp_path: Path, text_encoder_dir: Path, source: SceneGraphSource) -> Path:
+    config = tmp_path / "pretrain.toml"
+    config.write_text(f"""
+output_dir = "run"
+batch_size = 2
+num_workers = 0
+max_steps_per_epoch = 2
+
+{TINY_MODEL.format(text_encoder=text_encoder_dir)}[optimization]
 epochs = 1
 [data]
 [[data.sources]]

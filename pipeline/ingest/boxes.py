@@ -46,3 +46,18 @@ def clip_xywh_box(xywh: object, width: int, height: int) -> ClippedBox | Rejecti
         )
     was_clipped = (x1, y1, x2, y2) != (x, y, x + box_width, y + box_height)
     return ClippedBox(x1=x1, y1=y1, x2=x2, y2=y2, was_clipped=was_clipped)
+
+
+def clip_xyxy_box(xyxy: object, width: int, height: int) -> ClippedBox | Rejection:
+    """:func:`clip_xywh_box` of an ``[x1, y1, x2, y2]`` box (the HOI annotation files'); a box
+    with ``x2 < x1`` or ``y2 < y1`` is degenerate."""
+    if not isinstance(xyxy, (list, tuple)) or len(xyxy) != 4:
+        return Rejection(RejectReason.MALFORMED_RECORD, f"bbox {xyxy!r} is not [x1, y1, x2, y2]")
+    if not all(isinstance(value, (int, float)) and not isinstance(value, bool) for value in xyxy):
+        return clip_xywh_box(xyxy, width, height)  # refused there, with its reason
+    x1, y1, x2, y2 = xyxy
+    if x2 <= x1 or y2 <= y1:
+        return Rejection(
+            RejectReason.DEGENERATE_BOX, f"bbox {list(xyxy)} needs x2 > x1 and y2 > y1"
+        )
+    return clip_xywh_box([x1, y1, x2 - x1, y2 - y1], width, height)

@@ -90,7 +90,7 @@ def ingest_coco_dataset(
     sources = DatasetSources(
         instances=instances_json, captions=captions_json, image_root=image_root
     )
-    return _run(read, sources, out_dir, dataset, split, rows_per_shard, overwrite)
+    return run_ingest(read, sources, out_dir, dataset, split, rows_per_shard, overwrite)
 
 
 def ingest_visual_genome_dataset(
@@ -119,16 +119,7 @@ def ingest_visual_genome_dataset(
             rejects=rejects,
             counts=counts,
         )
-        for spec in (IMAGES, ENTITIES, RELATIONS):
-            output.close_writer(spec)
-        scene_graphs = output.writer(SCENE_GRAPHS)
-        for row in assemble_scene_graphs(
-            read_table(output.table_dir(IMAGES), IMAGES),
-            read_table(output.table_dir(ENTITIES), ENTITIES),
-            read_table(output.table_dir(RELATIONS), RELATIONS),
-        ):
-            scene_graphs.append(row)
-            counts.scene_graphs += 1
+        write_scene_graphs(output, counts)
 
     sources = DatasetSources(
         image_data=image_data_json,
@@ -136,10 +127,25 @@ def ingest_visual_genome_dataset(
         relationships=relationships_json,
         image_root=image_root,
     )
-    return _run(read, sources, out_dir, dataset, split, rows_per_shard, overwrite)
+    return run_ingest(read, sources, out_dir, dataset, split, rows_per_shard, overwrite)
 
 
-def _run(
+def write_scene_graphs(output: StagedDatasetOutput, counts: IngestCounts) -> None:
+    """Close the ``images``, ``entities`` and ``relations`` tables of ``output`` and join them
+    into its ``scene_graphs`` table (human relations: what training reads)."""
+    for spec in (IMAGES, ENTITIES, RELATIONS):
+        output.close_writer(spec)
+    scene_graphs = output.writer(SCENE_GRAPHS)
+    for row in assemble_scene_graphs(
+        read_table(output.table_dir(IMAGES), IMAGES),
+        read_table(output.table_dir(ENTITIES), ENTITIES),
+        read_table(output.table_dir(RELATIONS), RELATIONS),
+    ):
+        scene_graphs.append(row)
+        counts.scene_graphs += 1
+
+
+def run_ingest(
     read: Callable[[StagedDatasetOutput, RejectLog, IngestCounts], None],
     sources: DatasetSources,
     out_dir: Path,
@@ -148,6 +154,8 @@ def _run(
     rows_per_shard: int,
     overwrite: bool,
 ) -> IngestSummary:
+    """Stage ``out_dir``, let ``read`` fill its tables and rejects, then commit it with a
+    manifest of the sources, counts and rejects."""
     started = time.perf_counter()
     counts = IngestCounts()
     with StagedDatasetOutput(out_dir, rows_per_shard=rows_per_shard, overwrite=overwrite) as output:

@@ -14,15 +14,12 @@ from uuid import UUID
 import pytest
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import (
-    ArtifactFilter,
-    ArtifactFilterFlowRunId,
-    ArtifactFilterKey,
     FlowRunFilter,
     FlowRunFilterId,
     FlowRunFilterParentFlowRunId,
 )
-from prefect.client.schemas.objects import Artifact, TaskRun
-from prefect.client.schemas.sorting import ArtifactSort, FlowRunSort, TaskRunSort
+from prefect.client.schemas.objects import TaskRun
+from prefect.client.schemas.sorting import FlowRunSort, TaskRunSort
 
 import data_schemas as ds
 from flows.label_flow import label
@@ -42,6 +39,7 @@ from labelling_world import (
     published_rows,
 )
 from model.checkpoint import read_checkpoint
+from prefect_artifacts import artifacts_of_run
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 
@@ -92,32 +90,6 @@ def first_run(labelling_world: LabellingWorld, prefect_harness, tmp_path_factory
     directory."""
     out_dir = tmp_path_factory.mktemp("label-flow") / "out"
     return run_label(label_parameters(labelling_world, out_dir))
-
-
-def artifacts_of_run(flow_run_id: UUID, keys: list[str]) -> dict[str, list[Artifact]]:
-    """``key -> artifacts`` created by the flow run (the progress bar included: the shard tasks
-    run in the label flow's own run, not in a subflow).
-
-    ``client.read_artifacts`` cannot be used here: with FastAPI < 0.155 (pinned in
-    pyproject.toml) the server refuses the nulls it sends for filters left out, and an empty
-    task-run filter keeps only artifacts of task runs, not these flow-level ones. So the filter
-    request is sent without the task-run filter.
-    """
-    body = {
-        "artifacts": ArtifactFilter(
-            key=ArtifactFilterKey(any_=keys),
-            flow_run_id=ArtifactFilterFlowRunId(any_=[flow_run_id]),
-        ).model_dump(mode="json", exclude_unset=True),
-        "sort": ArtifactSort.CREATED_DESC.value,
-        "limit": 100,
-        "offset": 0,
-    }
-    with get_client(sync_client=True) as client:
-        response = client.request("POST", "/artifacts/filter", json=body)
-    found: dict[str, list[Artifact]] = {key: [] for key in keys}
-    for artifact in Artifact.model_validate_list(response.json()):
-        found[artifact.key].append(artifact)
-    return found
 
 
 def task_runs_of(flow_run_id: UUID) -> list[TaskRun]:

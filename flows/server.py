@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from collections.abc import Iterator
 
 from data_schemas.errors import RLIPv2InputError
+from flows.server_access import ServerAccess
 
 logger = logging.getLogger(__name__)
 
@@ -30,15 +31,16 @@ def api_url(port: int) -> str:
 
 
 @contextmanager
-def running_server(port: int) -> Iterator[str]:
-    """Start ``prefect server start`` on the loopback interface; yield its API URL once healthy;
-    stop it on exit.
+def running_server(access: ServerAccess) -> Iterator[str]:
+    """Start ``prefect server start`` on the loopback interface and ``access.port``, open only
+    to ``access`` (:mod:`flows.server_access`); yield its API URL once healthy; stop it on exit.
 
     Raises:
         RLIPv2InputError: the server exited or did not become healthy in time (port in use?).
     """
     # The UI finds the API through these settings, not through --host/--port.
-    environment = os.environ | {
+    port = access.port
+    environment = os.environ | access.server_environment() | {
         "PREFECT_SERVER_API_HOST": LOOPBACK,
         "PREFECT_SERVER_API_PORT": str(port),
     }
@@ -59,17 +61,19 @@ def running_server(port: int) -> Iterator[str]:
             server.kill()
 
 
-def serve_deployments(url: str) -> None:
+def serve_deployments(url: str, access: ServerAccess) -> None:
     """Register and serve the three flows as deployments of the server at ``url``; blocks,
     running the flow runs the UI or API create, until interrupted."""
     from prefect import serve
-    from prefect.settings import PREFECT_API_URL, temporary_settings
+    from prefect.settings import PREFECT_API_AUTH_STRING, PREFECT_API_URL, temporary_settings
 
     from flows.label_flow import label
     from flows.training_flows import pretrain, train_tagger
 
-    os.environ["PREFECT_API_URL"] = url  # for the flow-run processes serve starts
-    with temporary_settings(updates={PREFECT_API_URL: url}):
+    # For the flow-run processes serve starts.
+    os.environ.update(access.client_environment() | {"PREFECT_API_URL": url})
+    with temporary_settings(updates={PREFECT_API_URL: url,
+                                     PREFECT_API_AUTH_STRING: access.auth_string}):
         serve(
             label.to_deployment(name="label", description=label.description),
             train_tagger.to_deployment(name="train-tagger", description=train_tagger.description),

@@ -9,6 +9,7 @@ from typing import Any, BinaryIO
 import ijson
 
 from data_schemas.errors import RLIPv2InputError
+from pipeline.ingest.json_limits import JsonLimitReader, JsonLimits
 from pipeline.ingest.nonfinite_literals import (
     NonFiniteLiteralQuoter,
     may_contain_non_finite_literals,
@@ -46,16 +47,19 @@ def stream_items(path: Path, prefix: str) -> Iterator[Any]:
     ``images`` array, ``"item"`` every element of a top-level array. Numbers come back as
     int or float; the non-standard literals NaN/Infinity/-Infinity come back as the strings
     "NaN"/"Infinity"/"-Infinity" (for the caller to reject the record, not the file). Memory
-    use is bounded by the largest single item, not the file size.
+    use is bounded by the largest single item, not the file size, and that by the limits of
+    :mod:`pipeline.ingest.json_limits`.
 
     Raises:
         RLIPv2InputError: the file does not exist.
         MalformedJsonError: the file is not valid JSON (with line, column and byte offset).
+        JsonLimitError: the file nests too deep or holds too large a record (with the offset).
     """
     if not path.is_file():
         raise RLIPv2InputError(f"{path} does not exist or is not a file")
     with open(path, "rb") as raw:
-        reader = _CountingReader(raw)
+        limits = JsonLimits(container_depth=len(prefix.split(".")))
+        reader = _CountingReader(JsonLimitReader(raw, limits, str(path)))
         source = NonFiniteLiteralQuoter(reader) if may_contain_non_finite_literals(raw) else reader
         try:
             yield from ijson.items(source, prefix, use_float=True)

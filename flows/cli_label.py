@@ -72,17 +72,17 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def _run(arguments: argparse.Namespace) -> None:
-    from prefect.settings import get_current_settings
-
     from flows.label_flow import label
     from flows.label_inputs import check_label_inputs
     from flows.label_tasks import release_gpu_slots
+    from flows.temporary_server import flow_run_api
 
     parameters = label_parameters(arguments)
     check_label_inputs(parameters)  # one line for a wrong path, before Prefect starts
-    if get_current_settings().api.url is None:  # the run starts Prefect's temporary server
-        release_gpu_slots()
-    summary = label(parameters)
+    with flow_run_api() as temporary_server:
+        if temporary_server:
+            release_gpu_slots()
+        summary = label(parameters)
     print(f"labelled {summary['images']:,} images into {arguments.out}: "
           f"{summary['relations_kept']:,} relations kept; tables and manifest.json there")
 

@@ -258,9 +258,15 @@ def test_the_api_answers_only_the_ui_origin_with_the_auth_string_and_a_csrf_toke
         foreign = preflight("http://evil.example")
         assert foreign.status_code == 400
         assert "access-control-allow-origin" not in foreign.headers
-        # Sent without asking (curl, or a browser's "simple" request): no auth string, no run.
+        # Sent without asking (curl, or a browser's "simple" request): no CSRF token, no run.
         assert http.post(run_url, json=forged,
-                         headers={"Origin": "http://evil.example"}).status_code == 401
+                         headers={"Origin": "http://evil.example"}).status_code == 403
+        # Without the auth string, no CSRF token either, nor a run with a stolen token.
+        assert http.get(f"{url}/csrf-token", params={"client": "x"}).status_code == 401
+        token = http.get(f"{url}/csrf-token", params={"client": "ui"}, auth=credentials)
+        assert token.status_code == 200
+        csrf = {"Prefect-Csrf-Token": token.json()["token"], "Prefect-Csrf-Client": "ui"}
+        assert http.post(run_url, json=forged, headers=csrf).status_code == 401
         # The auth string without a CSRF token is not enough either.
         assert http.post(run_url, json=forged, auth=credentials,
                          headers={"Origin": own_origin}).status_code == 403
@@ -268,12 +274,8 @@ def test_the_api_answers_only_the_ui_origin_with_the_auth_string_and_a_csrf_toke
         own = preflight(own_origin)
         assert own.status_code == 200
         assert own.headers["access-control-allow-origin"] == own_origin
-        token = http.get(f"{url}/csrf-token", params={"client": "ui"}, auth=credentials)
-        assert token.status_code == 200
-        flows = http.post(f"{url}/flows/filter", json={}, auth=credentials, headers={
-            "Origin": own_origin, "Prefect-Csrf-Token": token.json()["token"],
-            "Prefect-Csrf-Client": "ui",
-        })
+        flows = http.post(f"{url}/flows/filter", json={}, auth=credentials,
+                          headers={"Origin": own_origin, **csrf})
         assert flows.status_code == 200
         assert flows.headers["access-control-allow-origin"] == own_origin
         ui_settings = http.get(f"{own_origin}/ui-settings").json()

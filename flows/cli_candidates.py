@@ -16,6 +16,7 @@ from flows.cli_arguments import (
     non_negative_int,
     positive_int,
 )
+from flows.output_guard import check_output
 from pipeline.candidate_recall import measure_candidate_recall
 from pipeline.candidate_run import run_candidate_stages
 from pipeline.captioning.blip_config import DEFAULT_BLIP_MODEL
@@ -78,6 +79,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def _run(arguments: argparse.Namespace) -> None:
+    check_output(arguments.out, {"dataset": arguments.dataset, "captions table": arguments.captions,
+                                 "image root": arguments.image_root,
+                                 "synonyms file": arguments.synonyms,
+                                 "ground truth": arguments.ground_truth},
+                 overwrite=arguments.overwrite)
     table = synonym_table(arguments.vocabulary, arguments.synonyms)
     check_vocabulary_coverage(table, arguments.dataset)
     summary = run_candidate_stages(

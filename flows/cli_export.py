@@ -6,6 +6,7 @@ from pathlib import Path
 
 from flows.cli_arguments import non_negative_int
 from flows.cli_inspect import confidence_cut
+from flows.output_guard import check_output, run_inputs
 from pipeline.export import (
     COCO_ID_START,
     DEFAULT_EXPORT_CONFIDENCE,
@@ -73,6 +74,8 @@ def configure(export: argparse.ArgumentParser) -> None:
 
 
 def _run(arguments: argparse.Namespace) -> None:
+    check_output(arguments.out, run_inputs(arguments.path), overwrite=arguments.overwrite,
+                 option="-o")
     summary = export_run(
         arguments.path,
         arguments.out,

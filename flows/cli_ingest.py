@@ -4,6 +4,7 @@ import argparse
 from pathlib import Path
 
 from flows.cli_arguments import positive_int
+from flows.output_guard import check_output
 from pipeline.ingest import (
     DEFAULT_ROWS_PER_SHARD,
     ingest_coco_dataset,
@@ -42,6 +43,9 @@ def configure(ingest: argparse.ArgumentParser) -> None:
 
 
 def _run_coco(arguments: argparse.Namespace) -> None:
+    check_output(arguments.out, {"instances file": arguments.instances, "captions file":
+                                 arguments.captions, "image root": arguments.image_root},
+                 overwrite=arguments.overwrite)
     summary = ingest_coco_dataset(
         arguments.instances,
         captions_json=arguments.captions,
@@ -56,6 +60,10 @@ def _run_coco(arguments: argparse.Namespace) -> None:
 
 
 def _run_visual_genome(arguments: argparse.Namespace) -> None:
+    check_output(arguments.out, {"image data file": arguments.image_data, "objects file":
+                                 arguments.objects, "relationships file": arguments.relationships,
+                                 "image root": arguments.image_root},
+                 overwrite=arguments.overwrite)
     summary = ingest_visual_genome_dataset(
         arguments.image_data,
         objects_json=arguments.objects,

@@ -10,6 +10,7 @@ from flows.cli_arguments import (
     positive_int,
     print_training_result,
 )
+from flows.output_guard import check_output, check_output_place, config_inputs
 from model.config_file import load_config_file
 from pipeline.ingest import DEFAULT_ROWS_PER_SHARD
 from pipeline.tagging import DEFAULT_SAVE_THRESHOLD, run_tagging
@@ -56,10 +57,16 @@ def configure_tag(tag: argparse.ArgumentParser) -> None:
 
 def _run_train(arguments: argparse.Namespace) -> None:
     config = load_config_file(arguments.config, TaggerTrainingConfig, arguments.overrides)
+    check_output_place(config.output_dir, config_inputs(arguments.config, config),
+                       option="output_dir")
     print_training_result(run_tagger_training(config))
 
 
 def _run_tag(arguments: argparse.Namespace) -> None:
+    check_output(arguments.out, {"dataset": arguments.dataset, "candidates run":
+                                 arguments.candidates, "checkpoint": arguments.checkpoint,
+                                 "image root": arguments.image_root},
+                 overwrite=arguments.overwrite)
     scorer = load_tagger_scorer(arguments.checkpoint, device=arguments.device)
     summary = run_tagging(
         arguments.dataset,

@@ -8,7 +8,7 @@ annotation format needs, a record (a value inside the arrays being streamed) lar
 ``max_record_bytes``, or a string as large. Memory then stays bounded by the limits, whatever
 the input.
 
-The scan is vectorised with numpy over 1 MiB chunks: quotes toggle "inside a string";
+The scan is vectorised with numpy over 256 KiB chunks: quotes toggle "inside a string";
 brackets outside strings change the depth.
 """
 
@@ -34,7 +34,7 @@ _CLASSES = bytes(
     else _OTHER
     for byte in range(256)
 )
-CHUNK_BYTES = 1 << 20
+CHUNK_BYTES = 1 << 18
 """How much is read and scanned at once: numpy's overhead is per call."""
 _ESCAPE = re.compile(rb"\\.", re.DOTALL)
 

@@ -2,6 +2,7 @@
 
 import json
 import logging
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -21,6 +22,8 @@ logger = logging.getLogger(__name__)
 # exact line and column; above it, the position is the end of the chunk being parsed.
 _EXACT_POSITION_MAX_BYTES = 64 * 1024 * 1024
 _CHUNK_BYTES = 1024 * 1024
+# A JSON string (skipped), or an integer literal (group 1) not part of a fraction or exponent.
+_STRING_OR_INTEGER = re.compile(rb'"(?:[^"\\]|\\.)*"|(?<![\d.eE+-])(-?\d+)(?![\d.eE])')
 
 
 class MalformedJsonError(RLIPv2InputError):
@@ -79,12 +82,27 @@ def _describe_failure(path: Path, bytes_read: int, error: Exception) -> str:
             )
         except UnicodeDecodeError as exact:
             return f"{path}: not UTF-8 text at byte {exact.start}: {exact.reason}"
+        overflow = _first_integer_beyond_64_bits(path.read_bytes())
+        if overflow is not None:  # valid JSON, but the streaming parser holds 64-bit integers
+            line, column = _line_and_column(path, overflow)
+            return (
+                f"{path}: the integer at line {line}, column {column} (byte {overflow}) does "
+                "not fit in 64 bits"
+            )
     line, column = _line_and_column(path, bytes_read)
     reason = str(error).splitlines()[0] if str(error) else type(error).__name__
     return (
         f"{path}: malformed JSON before line {line}, column {column} (byte {bytes_read} of "
         f"{size}): {reason}"
     )
+
+
+def _first_integer_beyond_64_bits(data: bytes) -> int | None:
+    """The byte offset of the first integer literal (outside strings) beyond int64, or None."""
+    for token in _STRING_OR_INTEGER.finditer(data):
+        if token.group(1) is not None and not -(2**63) <= int(token.group(1)) < 2**63:
+            return token.start()
+    return None
 
 
 def _line_and_column(path: Path, offset: int) -> tuple[int, int]:

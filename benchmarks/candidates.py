@@ -4,7 +4,8 @@ Figures, all measured in the same run on the same captions (best of --repeats):
 
 * bare ``nlp.pipe`` over every caption, with the parser's reduced spaCy pipeline;
 * ``parse_captions`` (scene graphs -> triplet records; identical captions parsed once);
-* the whole candidate stage (``run_candidate_stages``: parse + match + candidates, written);
+* the whole ``rlipv2 candidates`` run (``run_candidate_stages``: split, parse, match, tables
+  written);
 * a tiny random BLIP captioner (beam and nucleus), on CPU, and on CUDA when present.
 
 Captions come from the demo world (``--images`` scenes, 5 captions each), or from a COCO
@@ -25,13 +26,14 @@ import torch
 from PIL import Image
 
 from data_schemas import CaptionRecord, DecodingSettings
-from pipeline.candidate_run import run_candidate_stages
+from demo_world import write_demo_world
 from pipeline.captioning import BlipCaptionerConfig, build_blip_captioner
 from pipeline.captioning.existing_captions import read_existing_captions
-from pipeline.demo_world import write_demo_world
 from pipeline.ingest import ingest_coco_dataset
 from pipeline.ingest.json_stream import stream_items
-from pipeline.matching import PhraseMatcher, builtin_synonym_table
+from pipeline.labelling import LabelSettings
+from pipeline.labelling.stage_run import run_candidate_stages
+from pipeline.matching import build_phrase_matcher
 from pipeline.parsing import CaptionParserConfig, build_caption_parser, parse_captions
 
 # The tiny BLIP is the tests' own builder: benchmarks measure the pipeline, not caption quality.
@@ -102,12 +104,12 @@ def main() -> None:
             ),
         }
         if dataset is not None:
-            matcher = PhraseMatcher(builtin_synonym_table("demo"))
+            matcher = build_phrase_matcher("demo", None)
             rates["parse + match + candidates"] = len(texts) / best_seconds(
                 lambda: run_candidate_stages(
-                    dataset, work_dir / "candidates", captions=captions, parser=caption_parser,
-                    matcher=matcher, max_pairs_per_triplet=None, rows_per_shard=100_000,
-                    overwrite=True,
+                    LabelSettings(vocabulary="demo"), dataset, work_dir / "candidates",
+                    captions_dir=None, image_root=None, captioner=None, parser=caption_parser,
+                    matcher=matcher, rows_per_shard=100_000, overwrite=True,
                 ),
                 arguments.repeats,
             )

@@ -12,9 +12,9 @@ slow spell of the machine hits all of them), into fresh output directories, in o
 * ``flow, N threads``: the flow with N worker threads (the default 4): what a user runs.
 
 Whole runs on a small shared machine vary by +-10% from one run to the next, more than the
-overhead looked for; so each run also clocks the time spent inside the stage jobs (wherever
-they are called: the loop, or the flow's tasks), and what is left, the run's time outside the
-stage jobs, is compared within each repeat. Prefect's overhead is that outside time of ``flow,
+overhead looked for; so each run also clocks the time spent inside the stages' functions (the
+split, and each stage's work on a shard, wherever it is called: the loop, or the flow's tasks),
+and what is left, the run's time outside them, is compared within each repeat. Prefect's overhead is that outside time of ``flow,
 1 thread`` less that of ``loop, worker thread``, as a share of the loop's run time. Medians are
 reported. Models are loaded afresh for every run. Prefect's server is started once, before
 timing (as with ``rlipv2 server``; ``rlipv2 label`` also starts a temporary one, reported
@@ -28,7 +28,6 @@ import functools
 import logging
 import os
 import statistics
-import sys
 import threading
 import tempfile
 import time
@@ -36,38 +35,42 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from demo_world import write_demo_world
+from demo_world.vocabulary import demo_label_texts
 from flows import label_tasks, loaded_models
 from flows.label_flow import label, resolve_plan
 from flows.label_parameters import LabelParameters
 from model.config_file import load_config_file
 from model.random_text_encoder import save_random_text_encoder
-from pipeline.demo_world import write_demo_world
-from pipeline.demo_world.vocabulary import demo_label_texts
 from pipeline.ingest import ingest_coco_dataset, ingest_visual_genome_dataset
 from pipeline.labelling import (
-    CAPTION_STAGE,
-    MATCH_STAGE,
-    PARSE_STAGE,
-    SCENE_GRAPH_STAGE,
-    SPLIT_STAGE,
-    TAG_STAGE,
-    run_caption_job,
-    run_match_job,
-    run_parse_job,
-    run_scene_graph_job,
-    run_split_job,
-    run_tag_job,
+    LABEL_STAGES,
+    caption_stage,
+    match_stage,
+    parse_stage,
+    scene_graph_stage,
+    shard_loop,
+    tag_stage,
 )
+from pipeline.labelling.shard_loop import StageModels, run_shards
 from rtagger.tagger_config import TaggerTrainingConfig
 from rtagger.train_tagger import run_tagger_training
 
 REPOSITORY = Path(__file__).resolve().parents[1]
-STAGE_JOBS = ("run_split_job", "run_caption_job", "run_parse_job", "run_match_job",
-              "run_tag_job", "run_scene_graph_job")
+STAGE_FUNCTIONS = {
+    shard_loop: ("run_split_job",),
+    label_tasks: ("run_split_job", "caption_shard", "tag_shard"),
+    caption_stage: ("caption_shard",),
+    parse_stage: ("parse_shard",),
+    match_stage: ("match_shard",),
+    tag_stage: ("tag_shard",),
+    scene_graph_stage: ("scene_graph_shard",),
+}
+"""The stages' functions, by the module that calls them by name (loop, tasks and jobs alike)."""
 
 
 class StageClock:
-    """Seconds spent inside the stage jobs, summed over all threads."""
+    """Seconds spent inside the stages' functions, summed over all threads."""
 
     def __init__(self) -> None:
         self.seconds = 0.0
@@ -86,9 +89,9 @@ class StageClock:
         return timed_job
 
     def install(self) -> None:
-        """Time the stage jobs where the loop (this module) and the flow's tasks call them."""
-        for module in (sys.modules[__name__], label_tasks):
-            for name in STAGE_JOBS:
+        """Time the stages' functions where the loop, the flow's tasks and the jobs call them."""
+        for module, names in STAGE_FUNCTIONS.items():
+            for name in names:
                 setattr(module, name, self.timed(getattr(module, name)))
 
 
@@ -96,26 +99,16 @@ def plain_loop(parameters: LabelParameters) -> float:
     """Seconds to label with the stage jobs called in a loop (no Prefect)."""
     started = time.perf_counter()
     plan = resolve_plan.fn(parameters)
-    store = plan.store()
-    parser = loaded_models.caption_parser(plan.parser)
-    matcher = loaded_models.phrase_matcher(plan.vocabulary, plan.synonyms_file)
-    scorer = loaded_models.tagger_scorer(
-        plan.tagger_checkpoint, plan.tagger_checksum, plan.tagger_device
+    models = StageModels(
+        parser=loaded_models.caption_parser(plan.parser),
+        matcher=loaded_models.phrase_matcher(
+            plan.settings.vocabulary, plan.settings.synonyms_file
+        ),
+        scorer=loaded_models.tagger_scorer(
+            plan.tagger_checkpoint, plan.tagger_checksum, plan.settings.tagger_device
+        ),
     )
-    stages = {stage: [] for stage in (CAPTION_STAGE, PARSE_STAGE, MATCH_STAGE, TAG_STAGE)}
-    stages[SPLIT_STAGE] = run_split_job(plan.split_job(), store)
-    for split in stages[SPLIT_STAGE]:
-        captions = run_caption_job(plan.caption_job(split), store, None)
-        triplets = run_parse_job(plan.parse_job(captions), store, parser)
-        candidates = run_match_job(plan.match_job(split, triplets), store, matcher)
-        tagged = run_tag_job(plan.tag_job(split, candidates), store, scorer)
-        for stage, manifest in zip(stages, (captions, triplets, candidates, tagged)):
-            stages[stage].append(manifest)
-    stages[SCENE_GRAPH_STAGE] = [
-        run_scene_graph_job(job, store)
-        for job in plan.scene_graph_jobs(stages[SPLIT_STAGE], stages[TAG_STAGE])
-    ]
-    plan.publish(stages)
+    plan.publish(run_shards(plan, LABEL_STAGES, models))
     return time.perf_counter() - started
 
 

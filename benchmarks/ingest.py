@@ -15,7 +15,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from pipeline.demo_world import write_coco_shaped_annotations
+from demo_world import write_coco_shaped_annotations
 from pipeline.ingest import ingest_coco_dataset
 
 

@@ -19,6 +19,8 @@ from pathlib import Path
 
 import torch
 
+from demo_world import write_demo_world
+from demo_world.vocabulary import demo_label_texts
 from model.backbone import BackboneConfig
 from model.build_detector import build_relation_detector
 from model.criterion import CriterionConfig, build_criterion
@@ -41,8 +43,6 @@ from model.gated_cross_attention import GateKind
 from model.optimization import OptimizationConfig, build_optimizer
 from model.random_text_encoder import save_random_text_encoder
 from model.text_encoder import TextEncoderConfig
-from pipeline.demo_world import write_demo_world
-from pipeline.demo_world.vocabulary import demo_label_texts
 from pipeline.ingest import ingest_visual_genome_dataset
 
 WINDOW = 20

@@ -39,6 +39,8 @@ from pathlib import Path
 from PIL import Image
 
 from data_schemas import CANDIDATES, RELATIONS, TAGGED_RELATIONS, read_table
+from demo_world import write_demo_world
+from demo_world.vocabulary import DEMO_PREDICATES, demo_label_texts
 from model.backbone import BackboneConfig
 from model.data import PretrainDataConfig, SceneGraphSource, TextSamplingConfig, TransformConfig
 from model.data.transforms import CropConfig
@@ -47,14 +49,11 @@ from model.fused_encoder import FusionConfig
 from model.optimization import OptimizationConfig
 from model.random_text_encoder import save_random_text_encoder
 from model.text_encoder import TextEncoderConfig
-from pipeline.candidate_run import run_candidate_stages
-from pipeline.captioning.existing_captions import read_existing_captions
-from pipeline.demo_world import write_demo_world
-from pipeline.demo_world.vocabulary import DEMO_PREDICATES, demo_label_texts
 from pipeline.ingest import ingest_coco_dataset, ingest_visual_genome_dataset
-from pipeline.matching import PhraseMatcher, builtin_synonym_table
+from pipeline.labelling import LabelSettings
+from pipeline.labelling.stage_run import run_candidate_stages, run_tag_stages
+from pipeline.matching import build_phrase_matcher
 from pipeline.parsing import CaptionParserConfig, build_caption_parser
-from pipeline.tagging import run_tagging
 from rtagger.tagger_config import DenoisingConfig, TaggerTrainingConfig
 from rtagger.tagger_scorer import load_tagger_scorer
 from rtagger.train_tagger import run_tagger_training
@@ -170,11 +169,11 @@ def main() -> None:
         ingest_coco_dataset(held_out.instances_json, captions_json=held_out.captions_json,
                             out_dir=work / "eval_coco", dataset="demo", split="eval",
                             overwrite=True)
-        run_candidate_stages(work / "eval_coco", work / "candidates",
-                             captions=read_existing_captions(work / "eval_coco" / "captions"),
-                             parser=build_caption_parser(CaptionParserConfig()),
-                             matcher=PhraseMatcher(builtin_synonym_table("demo")),
-                             max_pairs_per_triplet=None, rows_per_shard=100_000, overwrite=True)
+        run_candidate_stages(LabelSettings(vocabulary="demo"), work / "eval_coco",
+                             work / "candidates", captions_dir=None, image_root=None,
+                             captioner=None, parser=build_caption_parser(CaptionParserConfig()),
+                             matcher=build_phrase_matcher("demo", None), rows_per_shard=100_000,
+                             overwrite=True)
         encoder = save_random_text_encoder(work / "text_encoder",
                                            demo_label_texts() + ["no objects"], hidden_size=64)
         truth = triplets(read_table(work / "eval_vg" / RELATIONS.name, RELATIONS).to_pylist(),
@@ -205,9 +204,10 @@ def main() -> None:
             scorer = load_tagger_scorer(checkpoint)
             for top_k in TOP_K_PER_PAIR:
                 out = work / "tagged"
-                run_tagging(work / "eval_coco", work / "candidates", out, scorer=scorer,
-                            image_root=eval_images, save_threshold=min(THRESHOLDS),
-                            top_k_per_pair=top_k, rows_per_shard=100_000, overwrite=True)
+                settings = LabelSettings(save_threshold=min(THRESHOLDS), top_k_per_pair=top_k)
+                run_tag_stages(settings, work / "eval_coco", work / "candidates", out,
+                               tagger_checkpoint=checkpoint, scorer=scorer, image_root=eval_images,
+                               rows_per_shard=100_000, overwrite=True)
                 table = read_table(out / TAGGED_RELATIONS.name, TAGGED_RELATIONS).to_pylist()
                 shutil.rmtree(out)
                 for threshold in THRESHOLDS:

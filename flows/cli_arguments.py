@@ -1,11 +1,9 @@
 """Arguments, defaults and reports shared by the ``rlipv2`` subcommands."""
 
 import argparse
-import json
 from pathlib import Path
 from typing import TYPE_CHECKING, get_args
 
-from data_schemas.errors import RLIPv2InputError
 from pipeline.matching.synonym_table import BuiltinVocabulary
 
 TOP_K_PER_PAIR_HELP = (
@@ -41,15 +39,6 @@ def add_synonym_table_arguments(group: argparse._ActionsContainer) -> None:
     group.add_argument("--vocabulary", choices=get_args(BuiltinVocabulary), default="coco",
                        help="built-in synonym table (coco)")
     group.add_argument("--synonyms", type=Path, help="JSON file of extra synonyms")
-
-
-def ingested_image_root(dataset: Path) -> Path:
-    """The ``--image-root`` an ingested dataset was read with (from its manifest)."""
-    manifest = dataset / "manifest.json"
-    sources = json.loads(manifest.read_text()).get("sources", {}) if manifest.is_file() else {}
-    if "image_root" not in sources:
-        raise RLIPv2InputError(f"{dataset} was ingested without --image-root; pass --image-root")
-    return Path(sources["image_root"])
 
 
 def add_config_arguments(parser: argparse.ArgumentParser) -> None:

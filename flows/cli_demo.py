@@ -5,10 +5,10 @@ import shutil
 
 from pathlib import Path
 
-from flows.cli_arguments import non_negative_int, positive_int
 from data_schemas.temporary_siblings import move_into_place, new_temporary_sibling
+from demo_world import DemoWorldPaths, write_demo_world
+from flows.cli_arguments import non_negative_int, positive_int
 from flows.output_guard import check_output
-from pipeline.demo_world import DemoWorldPaths, write_demo_world
 
 
 def configure(demo: argparse.ArgumentParser) -> None:

@@ -4,10 +4,8 @@ import argparse
 from enum import StrEnum
 from pathlib import Path
 
-from flows.cli_arguments import non_negative_int
-from flows.cli_inspect import confidence_cut
-from flows.output_guard import check_output, run_inputs
-from pipeline.export import (
+from data_schemas.stage_run_manifest import StageRunManifest
+from export import (
     COCO_ID_START,
     DEFAULT_EXPORT_CONFIDENCE,
     LabelStudioExport,
@@ -16,8 +14,11 @@ from pipeline.export import (
     VisualGenomeExport,
     export_run,
 )
-from pipeline.export.label_studio import LOCAL_FILES_PREFIX
-from pipeline.inspection import locate_output
+from export.label_studio import LOCAL_FILES_PREFIX
+from flows.cli_arguments import non_negative_int
+from flows.cli_inspect import confidence_cut
+from flows.output_guard import check_output, run_inputs
+from inspection import locate_output
 
 
 class ExportFormat(StrEnum):
@@ -91,9 +92,15 @@ def _exporter(arguments: argparse.Namespace) -> SceneGraphExporter:
         return PaperJsonExport(id_start=arguments.id_start)
     if arguments.to is ExportFormat.VISUAL_GENOME:
         return VisualGenomeExport()
-    model_version = arguments.model_version or locate_output(arguments.path).run.manifest.get(
-        "tagger_id", "rlipv2"
-    )
     return LabelStudioExport(
-        image_url_prefix=arguments.image_url_prefix, model_version=model_version
+        image_url_prefix=arguments.image_url_prefix,
+        model_version=arguments.model_version or _tagger_id(arguments.path),
     )
+
+
+def _tagger_id(path: Path) -> str:
+    """The tagger a tagging run's manifest names; "rlipv2" for any other output."""
+    manifest = locate_output(path).run.manifest
+    if isinstance(manifest, StageRunManifest):
+        return str(manifest.settings.get("tagger_id", "rlipv2"))
+    return "rlipv2"

@@ -5,8 +5,8 @@ import json
 from pathlib import Path
 
 from flows.cli_arguments import positive_int
-from pipeline.inspection import image_detail_text, inspect_image, summarize_run
-from pipeline.inspection.run_summary import DEFAULT_TOP
+from inspection import image_detail_text, inspect_image, summarize_run
+from inspection.run_summary import DEFAULT_TOP
 
 
 def confidence_cut(text: str) -> float:

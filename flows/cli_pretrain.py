@@ -3,15 +3,15 @@
 import argparse
 from pathlib import Path
 
+from data_schemas.image_groups import table_rows
 from data_schemas.parquet_io import read_table
-from flows.cli_arguments import add_config_arguments, print_training_result
 from data_schemas.scene_graphs import SCENE_GRAPHS
+from flows.cli_arguments import add_config_arguments, print_training_result
 from flows.output_guard import check_output, check_output_place, config_inputs
-from model.pretrain import run_pretraining
 from model.config_file import load_config_file
+from model.pretrain import run_pretraining
 from model.pretrain_config import PretrainConfig
 from model.random_text_encoder import save_random_text_encoder
-from pipeline.image_groups import table_rows
 
 
 def configure_pretrain(pretrain: argparse.ArgumentParser) -> None:

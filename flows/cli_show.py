@@ -3,12 +3,12 @@
 import argparse
 from pathlib import Path
 
+from data_schemas.atomic_files import save_png_atomic
 from flows.cli_arguments import non_negative_int, positive_int
 from flows.cli_inspect import add_dataset_argument, confidence_cut
 from flows.output_guard import check_output, run_inputs
-from pipeline.atomic_files import save_png_atomic
-from pipeline.inspection import render_contact_sheet, render_run_image, sample_image_ids
-from pipeline.inspection.run_pictures import DEFAULT_TILE_SIZE
+from inspection import render_contact_sheet, render_run_image, sample_image_ids
+from inspection.run_pictures import DEFAULT_TILE_SIZE
 
 
 def configure(show: argparse.ArgumentParser) -> None:

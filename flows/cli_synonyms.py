@@ -4,10 +4,10 @@ import argparse
 import json
 from pathlib import Path
 
+from data_schemas.atomic_files import atomic_output
 from data_schemas.errors import RLIPv2InputError
 from flows.cli_arguments import add_synonym_table_arguments, positive_int
 from flows.output_guard import check_output
-from pipeline.atomic_files import atomic_output
 from pipeline.matching import synonym_table
 from pipeline.matching.wordnet_nouns import DEFAULT_WORDNET_DIR, load_wordnet_nouns
 from pipeline.matching.wordnet_synonyms import (

@@ -3,20 +3,19 @@
 import argparse
 from pathlib import Path
 
-from flows.cli_arguments import (
-    TOP_K_PER_PAIR_HELP,
-    add_config_arguments,
-    ingested_image_root,
-    positive_int,
-    print_training_result,
-)
+from flows.cli_arguments import add_config_arguments, positive_int, print_training_result
+from flows.cli_options import add_options, model_from_options, option_values
 from flows.output_guard import check_output, check_output_place, config_inputs
 from model.config_file import load_config_file
 from pipeline.ingest import DEFAULT_ROWS_PER_SHARD
-from pipeline.tagging import DEFAULT_SAVE_THRESHOLD, run_tagging
+from pipeline.labelling.label_settings import LabelSettings
+from pipeline.labelling.stage_run import run_tag_stages
+from pipeline.labelling.stage_run_report import tag_run_report
 from rtagger.tagger_config import TaggerTrainingConfig
 from rtagger.tagger_scorer import load_tagger_scorer
 from rtagger.train_tagger import run_tagger_training
+
+_SETTINGS = ("save_threshold", "top_k_per_pair", "tagger_device")
 
 
 def configure_train_tagger(train: argparse.ArgumentParser) -> None:
@@ -32,7 +31,8 @@ def configure_train_tagger(train: argparse.ArgumentParser) -> None:
 
 
 def configure_tag(tag: argparse.ArgumentParser) -> None:
-    """The arguments of ``rlipv2 tag``."""
+    """The arguments of ``rlipv2 tag``: the labelling settings of the tag stage, and its own
+    inputs and output."""
     tag.description = (
         "Score every (candidate pair, relation text) of each image with a trained tagger; "
         "write tagged_relations (scores down to --save-threshold) and scene_graphs "
@@ -44,12 +44,7 @@ def configure_tag(tag: argparse.ArgumentParser) -> None:
                      help="a train-tagger checkpoint, or a convert-checkpoint R-Tagger")
     tag.add_argument("--out", type=Path, required=True, help="output directory")
     tag.add_argument("--image-root", type=Path, help="image directory (default: from ingest)")
-    tag.add_argument(
-        "--save-threshold", type=float, default=DEFAULT_SAVE_THRESHOLD,
-        help=f"keep scores >= this ({DEFAULT_SAVE_THRESHOLD}); pretraining filters later",
-    )
-    tag.add_argument("--top-k-per-pair", type=positive_int, help=TOP_K_PER_PAIR_HELP)
-    tag.add_argument("--device", default="auto", help="auto, cpu, cuda, ...")
+    add_options(tag, LabelSettings, only=_SETTINGS, flags={"tagger_device": "--device"})
     tag.add_argument("--rows-per-shard", type=positive_int, default=DEFAULT_ROWS_PER_SHARD)
     tag.add_argument("--overwrite", action="store_true", help="replace an existing --out")
     tag.set_defaults(handler=_run_tag)
@@ -67,16 +62,18 @@ def _run_tag(arguments: argparse.Namespace) -> None:
                                  arguments.candidates, "checkpoint": arguments.checkpoint,
                                  "image root": arguments.image_root},
                  overwrite=arguments.overwrite)
-    scorer = load_tagger_scorer(arguments.checkpoint, device=arguments.device)
-    summary = run_tagging(
+    settings = model_from_options(
+        LabelSettings, option_values(arguments, LabelSettings), command="tag"
+    )
+    summary = run_tag_stages(
+        settings,
         arguments.dataset,
         arguments.candidates,
         arguments.out,
-        scorer=scorer,
-        image_root=arguments.image_root or ingested_image_root(arguments.dataset),
-        save_threshold=arguments.save_threshold,
-        top_k_per_pair=arguments.top_k_per_pair,
+        tagger_checkpoint=arguments.checkpoint,
+        scorer=load_tagger_scorer(arguments.checkpoint, device=settings.tagger_device),
+        image_root=arguments.image_root,
         rows_per_shard=arguments.rows_per_shard,
         overwrite=arguments.overwrite,
     )
-    print(summary.format())
+    print(tag_run_report(summary))

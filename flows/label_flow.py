@@ -6,27 +6,22 @@ graphs -> published tables, with a run report, and optionally a follow-up pretra
 (threads, or Dask), all in its own flow run.
 """
 
-import json
 from pathlib import Path
 
 from prefect import flow, get_run_logger, task
 from prefect.client.orchestration import get_client
-from prefect.filesystems import LocalFileSystem
 from prefect.futures import PrefectFuture, as_completed
 from prefect.task_runners import TaskRunner
 
-from data_schemas.errors import RLIPv2InputError
-from data_schemas.rejects import RejectReason
-from flows.cli_arguments import ingested_image_root
+from data_schemas.manifest_file import read_dataset_manifest
 from flows.label_inputs import check_label_inputs
 from flows.label_parameters import CocoSource, LabelParameters
-from flows.label_tasks import GPU_CONCURRENCY_LIMIT, SHARD_TASKS, results_dir
+from flows.label_tasks import GPU_CONCURRENCY_LIMIT, SHARD_TASKS
 from flows.run_progress import RunProgress
 from flows.run_report import publish_run_report
 from flows.stage_logs import route_stage_logs
 from flows.task_runners import build_task_runner
 from flows.training_flows import start_pretraining
-from pipeline.captioning import BlipCaptionerConfig
 from pipeline.ingest import ingest_coco_dataset
 from pipeline.labelling import (
     CAPTION_STAGE,
@@ -35,16 +30,14 @@ from pipeline.labelling import (
     SCENE_GRAPH_STAGE,
     SPLIT_STAGE,
     TAG_STAGE,
+    LabelPlan,
     LabelRunSummary,
     ShardManifest,
     code_version,
     file_digest,
     json_digest,
+    resolve_label_plan,
 )
-from pipeline.labelling.label_plan import LabelPlan
-from pipeline.labelling.model_checksums import checkpoint_checksum, model_files_checksum
-from pipeline.matching import check_vocabulary_coverage, synonym_table
-from pipeline.parsing import CaptionParserConfig, parser_software_versions
 
 
 @flow(name="label", description="Label a detection dataset with relations (scene graphs).")
@@ -77,10 +70,7 @@ def _label_shards(plan: LabelPlan, runner: TaskRunner) -> LabelRunSummary:
     the tables. The tasks are submitted to ``runner`` directly rather than through a subflow
     with that runner: a flow run costs about a second of its own (Prefect joins its
     heartbeat thread, which sleeps in 1 s steps)."""
-    storage = _results_storage(plan)
-    split_task, caption_task, parse_task, match_task, tag_task, scene_graph_task = (
-        shard_task.with_options(result_storage=storage) for shard_task in SHARD_TASKS
-    )
+    split_task, caption_task, parse_task, match_task, tag_task, scene_graph_task = SHARD_TASKS
     splits = split_task(plan)
     progress = RunProgress(stages=5, shards=len(splits))
     progress.done(SPLIT_STAGE, len(splits), reused=sum(s.reused for s in splits))
@@ -101,56 +91,29 @@ def _label_shards(plan: LabelPlan, runner: TaskRunner) -> LabelRunSummary:
         runner.submit(tag_task, {"plan": plan, "split": shard, "candidates": candidates})
         for shard, candidates in zip(splits, futures[MATCH_STAGE], strict=True)
     ]
-    stages = {SPLIT_STAGE: splits} | _wait(plan, futures, progress)
+    stages = {SPLIT_STAGE: splits} | _wait(futures, progress)
     graph_futures = [
         runner.submit(scene_graph_task, {"plan": plan, "job": job})
         for job in plan.scene_graph_jobs(splits, stages[TAG_STAGE])
     ]
-    stages |= _wait(plan, {SCENE_GRAPH_STAGE: graph_futures}, progress)
+    stages |= _wait({SCENE_GRAPH_STAGE: graph_futures}, progress)
     return plan.publish(stages)
 
 
-def _results_storage(plan: LabelPlan) -> LocalFileSystem:
-    """Prefect's result storage of this run's shard tasks (:func:`results_dir`)."""
-    storage = LocalFileSystem(basepath=str(results_dir(plan)))
-    storage.save(f"rlipv2-results-{json_digest(str(plan.out_dir.resolve()))}", overwrite=True)
-    return storage
-
-
 def _wait(
-    plan: LabelPlan, futures: dict[str, list[PrefectFuture]], progress: RunProgress
+    futures: dict[str, list[PrefectFuture]], progress: RunProgress
 ) -> dict[str, list[ShardManifest]]:
     """The manifests of ``futures`` (per stage, in shard order), reporting progress as they
-    finish; a shard Prefect served from its cache counts as reused. Raises the first failure.
-
-    Raises:
-        RLIPv2InputError: a shard output Prefect's cache names was deleted during the run.
-    """
+    finish. Raises the first failure."""
     stage_of = {future: stage for stage, stage_futures in futures.items() for future in stage_futures}
     manifests: dict[PrefectFuture, ShardManifest] = {}
     for future in as_completed(list(stage_of)):
-        future.wait()
-        manifests[future] = _current_manifest(plan, future)
+        manifests[future] = future.result()
         progress.done(stage_of[future], 1, reused=int(manifests[future].reused))
     return {
         stage: [manifests[future] for future in stage_futures]
         for stage, stage_futures in futures.items()
     }
-
-
-def _current_manifest(plan: LabelPlan, future: PrefectFuture) -> ShardManifest:
-    """The task's manifest; for a result Prefect served from its cache, the shard as it is on
-    disk now (where the run directory is now)."""
-    manifest: ShardManifest = future.result()
-    if future.state.name != "Cached":
-        return manifest
-    on_disk = plan.store().load(manifest.stage, manifest.shard_index, manifest.key)
-    if on_disk is None:
-        raise RLIPv2InputError(
-            f"the {manifest.stage} output of shard {manifest.shard_index} was deleted from "
-            f"{plan.store().root} during the run; run again to compute it again"
-        )
-    return on_disk
 
 
 @task(name="ingest", persist_result=False)
@@ -167,7 +130,7 @@ def ingest_task(source: CocoSource, dataset_dir: Path, rows_per_shard: int) -> N
     )
     stamp = dataset_dir / f".ingest-{key}"
     if stamp.is_file():
-        missing_files = missing_image_files(dataset_dir)
+        missing_files = read_dataset_manifest(dataset_dir).missing_image_files()
         if not missing_files:
             get_run_logger().info("%s already holds this ingest (%s); reusing it", dataset_dir, key)
             return
@@ -189,56 +152,15 @@ def ingest_task(source: CocoSource, dataset_dir: Path, rows_per_shard: int) -> N
     get_run_logger().info("%s", summary.format())
 
 
-def missing_image_files(dataset_dir: Path) -> int:
-    """How many image files the ingest in ``dataset_dir`` found missing (its manifest's
-    rejects): the JSON files the ingest key digests cannot tell whether they have arrived."""
-    rejects = json.loads((dataset_dir / "manifest.json").read_text()).get("rejects", {})
-    return rejects.get(RejectReason.MISSING_IMAGE_FILE.value, 0)
-
-
 @task(name="resolve-plan", persist_result=False)
 def resolve_plan(parameters: LabelParameters) -> LabelPlan:
-    """The plan of a run: parameters resolved to paths, settings and model checksums (its
-    inputs were checked by :func:`~flows.label_inputs.check_label_inputs`)."""
-    parameters = _with_absolute_paths(parameters)
-    blip = None
-    blip_checksum = None
-    if parameters.captioner == "blip":
-        blip = BlipCaptionerConfig(**parameters.blip.model_dump())
-        blip_checksum = model_files_checksum(blip.model)
-    table = synonym_table(parameters.vocabulary, parameters.synonyms_file)
-    check_vocabulary_coverage(table, parameters.dataset_dir)
-    parser = CaptionParserConfig()
-    return LabelPlan(
+    """The plan of a run: its settings, its inputs as absolute paths, and the checksums of the
+    models and files they name (its inputs were checked by
+    :func:`~flows.label_inputs.check_label_inputs`)."""
+    return resolve_label_plan(
+        parameters.settings(),
         dataset_dir=parameters.dataset_dir,
         out_dir=parameters.out_dir,
-        image_root=(parameters.image_root or ingested_image_root(parameters.dataset_dir)).resolve(),
-        images_per_shard=parameters.images_per_shard,
-        caption_source=parameters.captioner,
-        blip=blip,
-        blip_checksum=blip_checksum,
-        parser=parser,
-        parser_versions=parser_software_versions(parser.spacy_model),
-        vocabulary=parameters.vocabulary,
-        synonyms_file=parameters.synonyms_file,
-        synonyms_digest=json_digest(table.synonyms),
-        max_pairs_per_triplet=parameters.max_pairs_per_triplet,
+        image_root=parameters.image_root,
         tagger_checkpoint=parameters.tagger_checkpoint,
-        tagger_checksum=checkpoint_checksum(parameters.tagger_checkpoint),
-        tagger_device=parameters.tagger_device,
-        save_threshold=parameters.save_threshold,
-        top_k_per_pair=parameters.top_k_per_pair,
-        code_version=code_version(),
-    )
-
-
-def _with_absolute_paths(parameters: LabelParameters) -> LabelParameters:
-    """The parameters with every path absolute, so the manifests written name files that can
-    be found from any working directory."""
-    return parameters.model_copy(
-        update={
-            name: value.resolve()
-            for name, value in parameters
-            if isinstance(value, Path)
-        }
     )

@@ -7,8 +7,9 @@ is one line, before anything starts.
 
 import torch
 
+from data_schemas.dataset_manifest import DatasetManifest
 from data_schemas.errors import RLIPv2InputError
-from flows.cli_arguments import ingested_image_root
+from data_schemas.manifest_file import ingested_image_root, read_manifest
 from flows.label_parameters import LabelParameters
 from flows.output_guard import check_output_place
 from model.config_file import load_config_file
@@ -25,10 +26,12 @@ def check_label_inputs(parameters: LabelParameters) -> None:
             is not one torch knows, ``out_dir`` is not a label run's (or is in the way of an
             input), or the follow-up pretraining config does not load.
     """
-    if parameters.ingest is None and not (parameters.dataset_dir / "manifest.json").is_file():
+    if parameters.ingest is None and not isinstance(
+        read_manifest(parameters.dataset_dir), DatasetManifest
+    ):
         raise RLIPv2InputError(
-            f"{parameters.dataset_dir} is not an ingested dataset (no manifest.json); run "
-            "rlipv2 ingest first, or give `ingest` parameters"
+            f"{parameters.dataset_dir} is not an ingested dataset (no dataset manifest.json); "
+            "run rlipv2 ingest first, or give `ingest` parameters"
         )
     files = {"tagger checkpoint": parameters.tagger_checkpoint,
              "synonyms file": parameters.synonyms_file}

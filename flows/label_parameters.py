@@ -1,17 +1,28 @@
-"""The parameters of the ``label`` flow: one pydantic model, shown as a form in the Prefect UI."""
+"""The parameters of the ``label`` flow: one pydantic model, shown as a form in the Prefect UI,
+from which ``rlipv2 label``'s options are derived (:mod:`flows.cli_options`).
+
+The form is flat: the run's inputs (:class:`LabelInputs`), then its settings
+(:class:`~pipeline.labelling.label_settings.LabelSettings`), then how it is executed.
+"""
 
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from flows.cli_arguments import TOP_K_PER_PAIR_HELP
+from data_schemas.option import Option
 from flows.training_parameters import PretrainParameters
-from pipeline.captioning.blip_config import DEFAULT_BLIP_MODEL
 from pipeline.ingest import DEFAULT_ROWS_PER_SHARD
-from pipeline.tagging import DEFAULT_SAVE_THRESHOLD
+from pipeline.labelling.label_settings import LabelSettings
 
 TaskRunnerKind = Literal["threads", "dask"]
+
+_INGEST = "ingest COCO-format files first"
+_EXECUTION = "execution"
+
+
+def _pretraining_with_config(config_file: str) -> PretrainParameters:
+    return PretrainParameters(config_file=Path(config_file))
 
 
 class CocoSource(BaseModel):
@@ -19,28 +30,42 @@ class CocoSource(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    instances: Path = Field(description="COCO-format instances JSON (boxes and categories)")
-    captions: Path | None = Field(
+    instances: Annotated[Path, Option("--coco-instances")] = Field(
+        description="COCO-format instances JSON (boxes and categories)"
+    )
+    captions: Annotated[Path | None, Option("--coco-captions")] = Field(
         None, description="COCO captions JSON, needed when captioner is 'existing'"
     )
-    image_root: Path = Field(description="directory of the image files")
-    dataset: str = Field("coco", description="dataset name recorded in every row")
-    split: str = Field("train", description="split name recorded in every row")
+    image_root: Annotated[Path, Option()] = Field(description="directory of the image files")
+    dataset: Annotated[str, Option("--dataset-name")] = Field(
+        "coco", description="dataset name recorded in every row"
+    )
+    split: Annotated[str, Option("--split")] = Field(
+        "train", description="split name recorded in every row"
+    )
 
 
-class BlipParameters(BaseModel):
-    """How BLIP captions the images (captioner 'blip')."""
+class LabelInputs(BaseModel):
+    """What a labelling run reads and where it writes."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    model: str = Field(DEFAULT_BLIP_MODEL, description="hub name or local directory")
-    num_captions: int = Field(10, ge=1, description="1: beam search; N > 1: N nucleus samples")
-    batch_size: int = Field(32, ge=1, description="images per forward pass")
-    seed: int = Field(0, ge=0, description="nucleus sampling seed")
-    device: str = Field("auto", description="auto, cpu, cuda, cuda:1, ...")
+    dataset_dir: Annotated[Path, Option("--dataset")] = Field(
+        description="an ingested dataset (rlipv2 ingest); with `ingest`, where to ingest it"
+    )
+    out_dir: Annotated[Path, Option("--out")] = Field(description="output directory of the run")
+    tagger_checkpoint: Annotated[Path, Option("--tagger-checkpoint")] = Field(
+        description="an R-Tagger checkpoint (rlipv2 train-tagger or convert-checkpoint)"
+    )
+    ingest: Annotated[CocoSource | None, Option(group=_INGEST)] = Field(
+        None, description="ingest these COCO-format files first"
+    )
+    image_root: Annotated[Path | None, Option("--image-root")] = Field(
+        None, description="image directory (default: the one recorded at ingest)"
+    )
 
 
-class LabelParameters(BaseModel):
+class LabelParameters(LabelSettings, LabelInputs):
     """Label a detection dataset with relations: caption -> parse -> match -> tag -> scene graphs.
 
     Outputs go to ``out_dir``: one table directory per stage (captions, triplets, candidates,
@@ -50,43 +75,35 @@ class LabelParameters(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    dataset_dir: Path = Field(
-        description="an ingested dataset (rlipv2 ingest); with `ingest`, where to ingest it"
+    task_runner: Annotated[TaskRunnerKind, Option("--task-runner", group=_EXECUTION)] = Field(
+        "threads", description="threads, or a Dask cluster (pip install 'rlipv2[dask]')"
     )
-    out_dir: Path = Field(description="output directory of the run")
-    tagger_checkpoint: Path = Field(description="an R-Tagger checkpoint (rlipv2 train-tagger)")
-    ingest: CocoSource | None = Field(None, description="ingest these COCO files first")
-    image_root: Path | None = Field(
-        None, description="image directory (default: the one recorded at ingest)"
+    max_workers: Annotated[int, Option("--max-workers", group=_EXECUTION)] = Field(
+        4, ge=1, description="threads, or local Dask worker processes"
     )
-    images_per_shard: int = Field(1000, ge=1, description="images per task of every stage")
-    captioner: Literal["existing", "blip"] = Field(
-        "existing", description="reuse the dataset's captions, or caption with BLIP"
-    )
-    blip: BlipParameters = BlipParameters()
-    vocabulary: Literal["coco", "objects365", "demo"] = Field(
-        "coco", description="built-in synonym table of the dataset's categories"
-    )
-    synonyms_file: Path | None = Field(None, description="JSON file of extra synonyms")
-    max_pairs_per_triplet: int | None = Field(
-        None, ge=1, description="drop a triplet giving more ordered pairs than this"
-    )
-    save_threshold: float = Field(
-        DEFAULT_SAVE_THRESHOLD, ge=0.0, le=1.0,
-        description="keep tagged relations scoring at least this (pretraining cuts later)",
-    )
-    top_k_per_pair: int | None = Field(None, ge=1, description=TOP_K_PER_PAIR_HELP)
-    tagger_device: str = Field("auto", description="auto, cpu, cuda, ...")
-    task_runner: TaskRunnerKind = Field("threads", description="threads, or a Dask cluster")
-    max_workers: int = Field(4, ge=1, description="threads, or local Dask workers")
-    dask_address: str | None = Field(
+    dask_address: Annotated[str | None, Option("--dask-address", group=_EXECUTION)] = Field(
         None, description="scheduler address of an existing Dask cluster (default: start one)"
     )
-    gpu_concurrency: int = Field(1, ge=1, description="GPU stage shards running at once")
-    ingest_rows_per_shard: int = Field(DEFAULT_ROWS_PER_SHARD, ge=1)
-    then_pretrain: PretrainParameters | None = Field(
-        None, description="start this pretraining run when labelling has finished"
+    gpu_concurrency: Annotated[int, Option("--gpu-concurrency", group=_EXECUTION)] = Field(
+        1, ge=1, description="GPU stage shards running at once"
     )
+    ingest_rows_per_shard: Annotated[int, Option()] = Field(
+        DEFAULT_ROWS_PER_SHARD, ge=1, description="rows per Parquet file of the ingest"
+    )
+    then_pretrain: Annotated[
+        PretrainParameters | None,
+        Option("--then-pretrain", metavar="CONFIG", parse=_pretraining_with_config),
+    ] = Field(
+        None,
+        description="pretrain when labelling is done, with this rlipv2 pretrain config "
+        "(and, in the form, overrides)",
+    )
+
+    def settings(self) -> LabelSettings:
+        """The run's settings alone (what the plan and its stage jobs take)."""
+        return LabelSettings(
+            **self.model_dump(include=set(LabelSettings.model_fields)),
+        )
 
     @model_validator(mode="after")
     def _check_consistent(self) -> "LabelParameters":

@@ -1,40 +1,35 @@
 """Prefect tasks of the labelling flow: one per stage x shard, thin wrappers of the pure
 ``pipeline.labelling`` jobs.
 
-Each task's cache key is the job's own key (inputs' digests, settings, model checksum, code
-version; never the run id), so Prefect reports a finished shard as Cached on a re-run; a shard
-whose result Prefect has not recorded is still reused from the shard store. Results
-are small :class:`~pipeline.labelling.ShardManifest` objects; the data stays in files.
-Retries happen on I/O errors only; GPU stages on CUDA hold a slot of a global concurrency
-limit.
+Whether a shard is done is the shard store's to say, and only its: a task runs its job, which
+reuses the shard's output when the store holds it (its key digests the inputs, the settings
+that decide the stage, the model checksum and the code version; never the run id) and computes
+it otherwise. Prefect caches nothing (no cache policy, no stored results); it shows a reused
+shard's task as Cached. A GPU stage takes a GPU slot and loads its model only for a shard to
+compute. Results are small :class:`~pipeline.labelling.ShardManifest` objects; the data stays
+in files. Retries happen on I/O errors only; GPU stages on CUDA hold a slot of a global
+concurrency limit.
 """
 
 import threading
-from collections.abc import Callable
-from contextlib import AbstractContextManager, nullcontext
-from pathlib import Path
-from typing import Any
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 
 import torch
-
 from prefect import Task, task
+from prefect.cache_policies import NO_CACHE
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.actions import GlobalConcurrencyLimitUpdate
 from prefect.client.schemas.objects import TaskRun
 from prefect.concurrency.sync import concurrency
-from prefect.context import TaskRunContext
 from prefect.exceptions import ObjectNotFound
-from prefect.states import State
+from prefect.states import Completed, State
 
 from data_schemas.errors import RLIPv2InputError
 from flows import loaded_models
 from flows.stage_logs import route_stage_logs
 from pipeline.labelling import (
-    CAPTION_STAGE,
-    MATCH_STAGE,
-    PARSE_STAGE,
-    SCENE_GRAPH_STAGE,
-    TAG_STAGE,
+    LabelPlan,
     SceneGraphJob,
     ShardManifest,
     run_caption_job,
@@ -42,11 +37,10 @@ from pipeline.labelling import (
     run_parse_job,
     run_scene_graph_job,
     run_split_job,
-    run_tag_job,
 )
-from pipeline.labelling.label_plan import WORK_DIR_NAME, LabelPlan
-
-RESULTS_DIR_NAME = "prefect-results"
+from pipeline.labelling.caption_stage import caption_shard
+from pipeline.labelling.shard_store import ShardResult
+from pipeline.labelling.tag_stage import tag_shard
 
 GPU_CONCURRENCY_LIMIT = "rlipv2-gpu"
 """The global concurrency limit GPU stage shards take a slot of (set by the label flow)."""
@@ -103,38 +97,27 @@ def use_one_torch_thread_off_the_main_thread() -> None:
         torch.set_num_threads(1)
 
 
-def results_dir(plan: LabelPlan) -> Path:
-    """Where the shard tasks' Prefect results are stored: ``OUT/work/prefect-results``, beside
-    the shards they name, so deleting the work directory forgets both."""
-    return plan.out_dir.resolve() / WORK_DIR_NAME / RESULTS_DIR_NAME
-
-
-def _cache_key(stage: str, job_of: Callable[[dict[str, Any]], Any]):
-    """A cache-key function: the stage, shard and job key (never the run id).
-
-    A result whose shard output is no longer on disk (a stage's directory under ``OUT/work``
-    deleted by hand) is forgotten here, before Prefect looks it up, so the shard is computed
-    again rather than served from Prefect's cache.
-    """
-
-    def cache_key(context: TaskRunContext, parameters: dict[str, Any]) -> str:
-        job = job_of(parameters)
-        plan: LabelPlan = parameters["plan"]
-        job_key = job.key()
-        key = f"rlipv2-{stage}-{job.shard_index:05d}-{job_key}"
-        if plan.store().load(stage, job.shard_index, job_key) is None:
-            (results_dir(plan) / key).unlink(missing_ok=True)
-        return key
-
-    return cache_key
-
-
 _TASK_OPTIONS = dict(
     retries=IO_RETRIES,
     retry_delay_seconds=IO_RETRY_DELAY_SECONDS,
     retry_condition_fn=retry_on_io_error,
-    persist_result=True,
+    cache_policy=NO_CACHE,  # the shard store decides what is done (see the module docstring)
+    persist_result=False,
 )
+
+
+def shown(manifest: ShardManifest) -> State:
+    """The task's final state: Cached for a shard the store already held, else Completed."""
+    return Completed(name="Cached" if manifest.reused else "Completed", data=manifest)
+
+
+@contextmanager
+def on_gpu(device: str) -> Iterator[None]:
+    """Around a GPU stage's work: one torch thread off the main thread, and a slot of the GPU
+    limit while ``device`` is CUDA (taken only for work to do, never for a reused shard)."""
+    use_one_torch_thread_off_the_main_thread()
+    with gpu_slot(device):
+        yield
 
 
 @task(name="split", **_TASK_OPTIONS)
@@ -143,80 +126,55 @@ def split_task(plan: LabelPlan) -> list[ShardManifest]:
     return run_split_job(plan.split_job(), plan.store())
 
 
-@task(
-    name="caption",
-    task_run_name="caption-{split.shard_index:05d}",
-    cache_key_fn=_cache_key(CAPTION_STAGE, lambda p: p["plan"].caption_job(p["split"])),
-    **_TASK_OPTIONS,
-)
-def caption_task(plan: LabelPlan, split: ShardManifest) -> ShardManifest:
+@task(name="caption", task_run_name="caption-{split.shard_index:05d}", **_TASK_OPTIONS)
+def caption_task(plan: LabelPlan, split: ShardManifest) -> State:
     route_stage_logs()
     job = plan.caption_job(split)
     if not job.needs_gpu():
-        return run_caption_job(job, plan.store(), None)
-    finished = plan.store().load(CAPTION_STAGE, job.shard_index, job.key())
-    if finished is not None:  # reused without waiting for a GPU slot or loading BLIP
-        return finished
-    use_one_torch_thread_off_the_main_thread()
-    with gpu_slot(plan.blip.device):
-        return run_caption_job(job, plan.store(), loaded_models.blip_captioner(plan.blip))
+        return shown(run_caption_job(job, plan.store(), None))
+    blip = plan.settings.blip
+
+    def caption() -> ShardResult:
+        with on_gpu(blip.device):
+            return caption_shard(job, loaded_models.blip_captioner(blip.captioner_config()))
+
+    return shown(job.run(plan.store(), caption))
 
 
-@task(
-    name="parse",
-    task_run_name="parse-{captions.shard_index:05d}",
-    cache_key_fn=_cache_key(PARSE_STAGE, lambda p: p["plan"].parse_job(p["captions"])),
-    **_TASK_OPTIONS,
-)
-def parse_task(plan: LabelPlan, captions: ShardManifest) -> ShardManifest:
+@task(name="parse", task_run_name="parse-{captions.shard_index:05d}", **_TASK_OPTIONS)
+def parse_task(plan: LabelPlan, captions: ShardManifest) -> State:
     route_stage_logs()
     parser = loaded_models.caption_parser(plan.parser)
-    return run_parse_job(plan.parse_job(captions), plan.store(), parser)
+    return shown(run_parse_job(plan.parse_job(captions), plan.store(), parser))
 
 
-@task(
-    name="match",
-    task_run_name="match-{split.shard_index:05d}",
-    cache_key_fn=_cache_key(
-        MATCH_STAGE, lambda p: p["plan"].match_job(p["split"], p["triplets"])
-    ),
-    **_TASK_OPTIONS,
-)
-def match_task(plan: LabelPlan, split: ShardManifest, triplets: ShardManifest) -> ShardManifest:
+@task(name="match", task_run_name="match-{split.shard_index:05d}", **_TASK_OPTIONS)
+def match_task(plan: LabelPlan, split: ShardManifest, triplets: ShardManifest) -> State:
     route_stage_logs()
-    matcher = loaded_models.phrase_matcher(plan.vocabulary, plan.synonyms_file)
-    return run_match_job(plan.match_job(split, triplets), plan.store(), matcher)
+    matcher = loaded_models.phrase_matcher(plan.settings.vocabulary, plan.settings.synonyms_file)
+    return shown(run_match_job(plan.match_job(split, triplets), plan.store(), matcher))
 
 
-@task(
-    name="tag",
-    task_run_name="tag-{split.shard_index:05d}",
-    cache_key_fn=_cache_key(TAG_STAGE, lambda p: p["plan"].tag_job(p["split"], p["candidates"])),
-    **_TASK_OPTIONS,
-)
-def tag_task(plan: LabelPlan, split: ShardManifest, candidates: ShardManifest) -> ShardManifest:
+@task(name="tag", task_run_name="tag-{split.shard_index:05d}", **_TASK_OPTIONS)
+def tag_task(plan: LabelPlan, split: ShardManifest, candidates: ShardManifest) -> State:
     route_stage_logs()
     job = plan.tag_job(split, candidates)
-    finished = plan.store().load(TAG_STAGE, job.shard_index, job.key())
-    if finished is not None:  # reused without waiting for a GPU slot or loading the tagger
-        return finished
-    use_one_torch_thread_off_the_main_thread()
-    with gpu_slot(plan.tagger_device):
-        scorer = loaded_models.tagger_scorer(
-            plan.tagger_checkpoint, plan.tagger_checksum, plan.tagger_device
-        )
-        return run_tag_job(job, plan.store(), scorer)
+    device = plan.settings.tagger_device
+
+    def tag() -> ShardResult:
+        with on_gpu(device):
+            scorer = loaded_models.tagger_scorer(plan.tagger_checkpoint, job.tagger_checksum, device)
+            return tag_shard(job, scorer)
+
+    return shown(job.run(plan.store(), tag))
 
 
 @task(
-    name="scene-graphs",
-    task_run_name="scene-graphs-{job.split.shard_index:05d}",
-    cache_key_fn=_cache_key(SCENE_GRAPH_STAGE, lambda p: p["job"]),
-    **_TASK_OPTIONS,
+    name="scene-graphs", task_run_name="scene-graphs-{job.split.shard_index:05d}", **_TASK_OPTIONS
 )
-def scene_graph_task(plan: LabelPlan, job: SceneGraphJob) -> ShardManifest:
+def scene_graph_task(plan: LabelPlan, job: SceneGraphJob) -> State:
     route_stage_logs()
-    return run_scene_graph_job(job, plan.store())
+    return shown(run_scene_graph_job(job, plan.store()))
 
 
 SHARD_TASKS = (split_task, caption_task, parse_task, match_task, tag_task, scene_graph_task)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from pipeline.captioning import BlipCaptionerConfig, build_blip_captioner
 from pipeline.captioning.captioner import Captioner
-from pipeline.matching import BuiltinVocabulary, PhraseMatcher, synonym_table
+from pipeline.matching import BuiltinVocabulary, PhraseMatcher, build_phrase_matcher
 from pipeline.parsing import CaptionParser, CaptionParserConfig, build_caption_parser
 from rtagger.tagger_scorer import RelationTaggerScorer, load_tagger_scorer
 
@@ -53,7 +53,7 @@ def _caption_parser(config: CaptionParserConfig) -> CaptionParser:
 
 @cache
 def _phrase_matcher(vocabulary: BuiltinVocabulary, synonyms_file: Path | None) -> PhraseMatcher:
-    return PhraseMatcher(synonym_table(vocabulary, synonyms_file))
+    return build_phrase_matcher(vocabulary, synonyms_file)
 
 
 @cache

@@ -77,7 +77,7 @@ def run_inputs(
     """The inputs of a command that reads the run (or table) at ``path``: it, the run's
     directory and the directories its manifests name, the dataset and the image root (given,
     or recorded at ingest)."""
-    from pipeline.inspection import locate_output
+    from inspection import locate_output
 
     run = locate_output(path, dataset_dir=dataset_dir).run
     inputs: dict[str, Path | None] = {"input": path, "dataset": dataset_dir,

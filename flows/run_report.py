@@ -13,10 +13,10 @@ import logging
 
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 
+from data_schemas.atomic_files import save_png_atomic
 from data_schemas.errors import RLIPv2InputError
 from data_schemas.relation_confidence import DEFAULT_RELATION_THRESHOLD
-from pipeline.atomic_files import save_png_atomic
-from pipeline.inspection import render_contact_sheet, sample_image_ids, summarize_run
+from inspection import render_contact_sheet, sample_image_ids, summarize_run
 from pipeline.labelling import LabelRunSummary
 from pipeline.labelling.label_plan import LabelPlan
 

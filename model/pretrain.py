@@ -2,19 +2,17 @@
 
 import logging
 
-import torch
 from torch import nn
 
 from data_schemas.errors import RLIPv2InputError
 from model.build_detector import build_relation_detector
-from model.criterion import build_criterion
-from model.data import PretrainBatch, build_training_loader
+from model.data import PretrainBatch
 from model.distributed import ProcessContext, end_process, start_process
 from model.engine import LossOfBatch
-from model.config_file import config_as_dict
 from model.initial_weights import load_initial_weights, read_initial_weights
 from model.pretrain_config import PretrainConfig
-from model.training_loop import TrainingPlan, TrainingResult, train_epochs
+from model.training_loop import TrainingResult
+from model.training_run import run_training
 
 logger = logging.getLogger(__name__)
 
@@ -30,40 +28,28 @@ def run_pretraining(config: PretrainConfig) -> TrainingResult:
 
 
 def _train(config: PretrainConfig, context: ProcessContext) -> TrainingResult:
-    torch.manual_seed(config.data.seed)
-    data = build_training_loader(
-        config.data,
-        batch_size=config.batch_size,
-        num_workers=config.num_workers,
-        distributed=context.is_distributed,
-        pin_memory=context.device.type == "cuda",
-    )
-    detector = build_relation_detector(config.model)
-    if config.init_from is not None:  # a resumed run's checkpoint wins over it
-        weights = read_initial_weights(config.init_from)
-        if weights.architecture != "detector":
-            raise RLIPv2InputError(
-                f"init_from {config.init_from} holds an R-Tagger's weights, not a detector's"
-            )
-        load_initial_weights(detector, weights)
-    criterion = build_criterion(config.criterion).to(context.device)
+    def build_detector() -> nn.Module:
+        detector = build_relation_detector(config.model)
+        if config.init_from is not None:  # a resumed run's checkpoint wins over it
+            weights = read_initial_weights(config.init_from)
+            if weights.architecture != "detector":
+                raise RLIPv2InputError(
+                    f"init_from {config.init_from} holds an R-Tagger's weights, not a detector's"
+                )
+            load_initial_weights(detector, weights)
+        return detector
 
-    def make_loss(model: nn.Module, epoch: int) -> LossOfBatch:
+    def make_loss(model: nn.Module, criterion: nn.Module, epoch: int) -> LossOfBatch:
         def loss_of_batch(batch: PretrainBatch):
             output = model(batch.images, batch.pixel_mask, batch.label_texts)
             return criterion(output, list(batch.targets))
 
         return loss_of_batch
 
-    plan = TrainingPlan(
-        model=detector,
-        parameter_groups=detector.parameter_groups(config.optimization),
-        loader=data.loader,
-        optimization=config.optimization,
-        max_steps_per_epoch=config.max_steps_per_epoch,
-        output_dir=config.output_dir,
-        config_record=config_as_dict(config),
-        data_rejects=data.rejects,
+    return run_training(
+        config,
+        context,
         seed=config.data.seed,
+        build_model=build_detector,
+        make_loss=make_loss,
     )
-    return train_epochs(plan, make_loss, context)

@@ -1,2 +1,2 @@
-"""Pure stage functions of the labelling pipeline (no Prefect): ingest, caption, parse, match
-into candidates, tag, and the demo world."""
+"""The labelling stages, each a package of pure functions (no Prefect): ingest, caption, parse,
+match into candidates, tag, and ``labelling``, which runs them shard by shard."""

@@ -3,14 +3,14 @@
 import torch
 from torch import nn
 
-from model.config_file import config_as_dict
-from model.criterion import CriterionOutput, build_criterion
-from model.data import PretrainBatch, build_training_loader
+from model.criterion import CriterionOutput
+from model.data import PretrainBatch
 from model.data.seeding import mixed_seed
 from model.distributed import ProcessContext, end_process, start_process
 from model.engine import LossOfBatch
 from model.initial_weights import load_initial_weights, read_initial_weights
-from model.training_loop import TrainingPlan, TrainingResult, train_epochs
+from model.training_loop import TrainingResult
+from model.training_run import run_training
 from rtagger.box_pair_queries import TaggerPairs
 from rtagger.build_tagger import build_relation_tagger
 from rtagger.denoising import flip_labels, noise_boxes
@@ -71,22 +71,15 @@ def tagger_loss(
 
 
 def _train(config: TaggerTrainingConfig, context: ProcessContext) -> TrainingResult:
-    torch.manual_seed(config.seed)
-    data = build_training_loader(
-        config.data,
-        batch_size=config.batch_size,
-        num_workers=config.num_workers,
-        distributed=context.is_distributed,
-        pin_memory=context.device.type == "cuda",
-    )
-    tagger = build_relation_tagger(config.model, reference=config.queries.reference)
-    if config.init_from is not None:  # a resumed run's checkpoint wins over it
-        weights = read_initial_weights(config.init_from)
-        target = tagger if weights.architecture == "rtagger" else tagger.detector
-        load_initial_weights(target, weights)
-    criterion = build_criterion(config.criterion).to(context.device)
+    def build_tagger() -> nn.Module:
+        tagger = build_relation_tagger(config.model, reference=config.queries.reference)
+        if config.init_from is not None:  # a resumed run's checkpoint wins over it
+            weights = read_initial_weights(config.init_from)
+            target = tagger if weights.architecture == "rtagger" else tagger.detector
+            load_initial_weights(target, weights)
+        return tagger
 
-    def make_loss(model: nn.Module, epoch: int) -> LossOfBatch:
+    def make_loss(model: nn.Module, criterion: nn.Module, epoch: int) -> LossOfBatch:
         generator = torch.Generator().manual_seed(mixed_seed(config.seed, epoch, context.rank))
 
         def loss_of_batch(batch: PretrainBatch) -> CriterionOutput:
@@ -101,15 +94,10 @@ def _train(config: TaggerTrainingConfig, context: ProcessContext) -> TrainingRes
 
         return loss_of_batch
 
-    plan = TrainingPlan(
-        model=tagger,
-        parameter_groups=tagger.parameter_groups(config.optimization),
-        loader=data.loader,
-        optimization=config.optimization,
-        max_steps_per_epoch=config.max_steps_per_epoch,
-        output_dir=config.output_dir,
-        config_record=config_as_dict(config),
-        data_rejects=data.rejects,
+    return run_training(
+        config,
+        context,
         seed=config.seed,
+        build_model=build_tagger,
+        make_loss=make_loss,
     )
-    return train_epochs(plan, make_loss, context)

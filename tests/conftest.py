@@ -14,6 +14,17 @@ from model.data import SceneGraphSource
 from scene_graph_tables import ingest_demo_source, mixed_records, write_scene_graphs
 from tiny_blip import save_tiny_blip
 
+SLOW_FIXTURES = frozenset({"labelling_world", "prefect_harness"})
+"""Fixtures that make a test slow: the labelling world trains a tagger and runs the whole dataset
+once a session, the Prefect server takes 20 s to start."""
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark ``slow`` every test that needs a fixture of :data:`SLOW_FIXTURES`, directly or not."""
+    for item in items:
+        if SLOW_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)
+
 
 def write_json(path: Path, payload: object) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -4,8 +4,9 @@ session by the ``labelling_world`` fixture (``conftest.py``); tests must not cha
 :func:`build_labelling_world` writes, under one root: the demo world's images and annotations,
 the COCO-format dataset with captions ingested (tables cut into several files), the Visual
 Genome ground truth ingested, a tiny random text encoder, a tiny R-Tagger trained for two steps,
-and a **reference run**: the whole dataset through ``run_candidate_stages`` and ``run_tagging``
-(no shards, no ``pipeline.labelling``), the oracle the sharded runs are compared with.
+and a **reference run**: the whole dataset as one shard through ``rlipv2 candidates``' and
+``rlipv2 tag``'s runs, whose tables are written row by row into files of their own, the oracle
+the sharded runs and their published tables are compared with.
 
 Also here: :func:`label_in_a_loop` (the labelling jobs called one after the other, no Prefect),
 :func:`published_rows` and :func:`duplicate_keys`, to compare and check published tables.
@@ -20,40 +21,23 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
+from demo_world import write_demo_world
 from model.config_file import load_config_file
 from model.random_text_encoder import save_random_text_encoder
-from pipeline.candidate_run import run_candidate_stages
-from pipeline.captioning.existing_captions import read_existing_captions
-from pipeline.demo_world import write_demo_world
 from pipeline.ingest import ingest_coco_dataset, ingest_visual_genome_dataset
 from pipeline.labelling import (
-    CAPTION_STAGE,
-    MATCH_STAGE,
-    PARSE_STAGE,
-    SCENE_GRAPH_STAGE,
-    SPLIT_STAGE,
-    TAG_STAGE,
+    LABEL_STAGES,
+    LabelPlan,
     LabelRunSummary,
+    LabelSettings,
     ShardManifest,
-    code_version,
-    json_digest,
-    run_caption_job,
-    run_match_job,
-    run_parse_job,
-    run_scene_graph_job,
-    run_split_job,
-    run_tag_job,
+    resolve_label_plan,
 )
-from pipeline.labelling.label_plan import LabelPlan
-from pipeline.labelling.model_checksums import checkpoint_checksum
-from pipeline.matching import PhraseMatcher, builtin_synonym_table
-from pipeline.parsing import (
-    CaptionParser,
-    CaptionParserConfig,
-    build_caption_parser,
-    parser_software_versions,
-)
-from pipeline.tagging import RelationScorer, run_tagging
+from pipeline.labelling.shard_loop import StageModels, run_shards
+from pipeline.labelling.stage_run import run_candidate_stages, run_tag_stages
+from pipeline.matching import PhraseMatcher, build_phrase_matcher
+from pipeline.parsing import CaptionParser, CaptionParserConfig, build_caption_parser
+from pipeline.tagging import RelationScorer
 from rtagger.tagger_config import TaggerTrainingConfig
 from rtagger.tagger_scorer import load_tagger_scorer
 from rtagger.train_tagger import run_tagger_training
@@ -152,18 +136,20 @@ def build_labelling_world(root: Path) -> LabellingWorld:
 
     reference_candidates_dir = root / "reference" / "candidates"
     reference_tagged_dir = root / "reference" / "tagged"
-    run_candidate_stages(
-        dataset_dir, reference_candidates_dir,
-        captions=read_existing_captions(dataset_dir / "captions"),
-        parser=build_caption_parser(CaptionParserConfig()),
-        matcher=PhraseMatcher(builtin_synonym_table(VOCABULARY)),
-        max_pairs_per_triplet=None, rows_per_shard=INGEST_ROWS_PER_SHARD, overwrite=False,
+    reference = LabelSettings(
+        vocabulary=VOCABULARY, save_threshold=REFERENCE_SAVE_THRESHOLD, tagger_device="cpu"
     )
-    run_tagging(
-        dataset_dir, reference_candidates_dir, reference_tagged_dir,
+    run_candidate_stages(
+        reference, dataset_dir, reference_candidates_dir, captions_dir=None, image_root=None,
+        captioner=None, parser=build_caption_parser(CaptionParserConfig()),
+        matcher=build_phrase_matcher(VOCABULARY, None), rows_per_shard=INGEST_ROWS_PER_SHARD,
+        overwrite=False,
+    )
+    run_tag_stages(
+        reference, dataset_dir, reference_candidates_dir, reference_tagged_dir,
+        tagger_checkpoint=tagger_checkpoint,
         scorer=load_tagger_scorer(tagger_checkpoint, device="cpu"), image_root=paths.images_dir,
-        save_threshold=REFERENCE_SAVE_THRESHOLD,
-        top_k_per_pair=None, rows_per_shard=INGEST_ROWS_PER_SHARD, overwrite=False,
+        rows_per_shard=INGEST_ROWS_PER_SHARD, overwrite=False,
     )
 
     pretrain_config = root / "pretrain.toml"
@@ -196,28 +182,16 @@ def world_plan(
     *,
     images_per_shard: int,
     save_threshold: float = REFERENCE_SAVE_THRESHOLD,
+    top_k_per_pair: int | None = None,
 ) -> LabelPlan:
     """The plan of a label run of ``world`` reusing its captions, built without Prefect."""
-    return LabelPlan(
-        dataset_dir=world.dataset_dir,
-        out_dir=out_dir,
-        image_root=world.images_dir,
-        images_per_shard=images_per_shard,
-        caption_source="existing",
-        blip=None,
-        blip_checksum=None,
-        parser=CaptionParserConfig(),
-        parser_versions=parser_software_versions(CaptionParserConfig().spacy_model),
-        vocabulary=VOCABULARY,
-        synonyms_file=None,
-        synonyms_digest=json_digest(builtin_synonym_table(VOCABULARY).synonyms),
-        max_pairs_per_triplet=None,
+    settings = LabelSettings(
+        images_per_shard=images_per_shard, vocabulary=VOCABULARY, save_threshold=save_threshold,
+        top_k_per_pair=top_k_per_pair, tagger_device="cpu",
+    )
+    return resolve_label_plan(
+        settings, dataset_dir=world.dataset_dir, out_dir=out_dir, image_root=world.images_dir,
         tagger_checkpoint=world.tagger_checkpoint,
-        tagger_checksum=checkpoint_checksum(world.tagger_checkpoint),
-        tagger_device="cpu",
-        save_threshold=save_threshold,
-        top_k_per_pair=None,
-        code_version=code_version(),
     )
 
 
@@ -230,23 +204,9 @@ def label_in_a_loop(
 ) -> tuple[dict[str, list[ShardManifest]], LabelRunSummary]:
     """Run every job of ``plan`` one after the other and publish; returns the manifests of each
     stage (in shard order) and the run summary."""
-    store = plan.store()
-    splits = run_split_job(plan.split_job(), store)
-    stages: dict[str, list[ShardManifest]] = {
-        SPLIT_STAGE: splits, CAPTION_STAGE: [], PARSE_STAGE: [], MATCH_STAGE: [], TAG_STAGE: [],
-    }
-    for split in splits:
-        captions = run_caption_job(plan.caption_job(split), store, None)
-        triplets = run_parse_job(plan.parse_job(captions), store, parser)
-        candidates = run_match_job(plan.match_job(split, triplets), store, matcher)
-        tagged = run_tag_job(plan.tag_job(split, candidates), store, scorer)
-        stages[CAPTION_STAGE].append(captions)
-        stages[PARSE_STAGE].append(triplets)
-        stages[MATCH_STAGE].append(candidates)
-        stages[TAG_STAGE].append(tagged)
-    stages[SCENE_GRAPH_STAGE] = [
-        run_scene_graph_job(job, store) for job in plan.scene_graph_jobs(splits, stages[TAG_STAGE])
-    ]
+    stages = run_shards(
+        plan, LABEL_STAGES, StageModels(parser=parser, matcher=matcher, scorer=scorer)
+    )
     return stages, plan.publish(stages)
 
 

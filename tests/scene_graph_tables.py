@@ -4,6 +4,7 @@ ingested as Visual Genome, and a label vocabulary."""
 from pathlib import Path
 
 import data_schemas as ds
+from demo_world import write_demo_world
 from model.data import (
     CropConfig,
     LabelVocabulary,
@@ -12,7 +13,6 @@ from model.data import (
     TextSamplingConfig,
     TransformConfig,
 )
-from pipeline.demo_world import write_demo_world
 from pipeline.ingest import ingest_visual_genome_dataset
 
 SMALL_TRANSFORM = TransformConfig(

@@ -17,7 +17,8 @@ from pipeline.captioning.captioner import Captioner
 
 logger = logging.getLogger(__name__)
 
-STAGE = "caption"
+CAPTION_STAGE = "caption"
+"""The stage named in the captioning rejects (and the caption shards of a labelling run)."""
 
 
 def caption_images(
@@ -60,7 +61,7 @@ def _caption_stream(
                 )
             except ImageFileError as error:
                 reject = RejectRecord(
-                    stage=STAGE,
+                    stage=CAPTION_STAGE,
                     source_file=record.file_name,
                     record_kind="image",
                     record_id=str(record.image_id),

@@ -8,13 +8,13 @@ from tqdm import tqdm
 
 from data_schemas.captions import CAPTIONS
 from data_schemas.rejects import Rejection, RejectReason
+from data_schemas.staged_output import StagedDatasetOutput
 from pipeline.ingest.coco_format import IngestedImages
 from pipeline.ingest.counts import IngestCounts
 from pipeline.ingest.entries import is_integer
 from pipeline.ingest.id_index import IntIdIndex
 from pipeline.ingest.json_stream import stream_items
 from pipeline.ingest.rejection import RejectLog
-from pipeline.staged_output import StagedDatasetOutput
 
 _NO_DECODING = {
     "num_beams": None,

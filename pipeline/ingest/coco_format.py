@@ -17,13 +17,13 @@ from data_schemas.entities import ENTITIES
 from data_schemas.errors import RLIPv2InputError
 from data_schemas.images import IMAGES
 from data_schemas.rejects import Rejection, RejectReason, reserved_name_rejection
+from data_schemas.staged_output import StagedDatasetOutput
 from pipeline.ingest.boxes import clip_xywh_box
 from pipeline.ingest.counts import IngestCounts
 from pipeline.ingest.entries import check_image_entry, is_integer, pack_size, unpack_size
 from pipeline.ingest.id_index import IntIdIndex
 from pipeline.ingest.json_stream import stream_items
 from pipeline.ingest.rejection import RejectLog
-from pipeline.staged_output import StagedDatasetOutput
 
 logger = logging.getLogger(__name__)
 

@@ -13,19 +13,20 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from data_schemas.dataset_manifest import DatasetManifest, DatasetSources
 from data_schemas.entities import ENTITIES
 from data_schemas.images import IMAGES
 from data_schemas.parquet_io import read_table
 from data_schemas.rejects import REJECTS, RejectReason
 from data_schemas.relations import RELATIONS
 from data_schemas.scene_graphs import SCENE_GRAPHS
+from data_schemas.staged_output import StagedDatasetOutput
 from pipeline.ingest.caption_file import ingest_caption_file
 from pipeline.ingest.coco_format import ingest_coco_format
 from pipeline.ingest.counts import IngestCounts
 from pipeline.ingest.rejection import RejectLog
-from pipeline.staged_output import StagedDatasetOutput
+from pipeline.ingest.scene_graph_assembly import assemble_scene_graphs
 from pipeline.ingest.visual_genome import ingest_visual_genome
-from pipeline.scene_graph_assembly import assemble_scene_graphs
 
 logger = logging.getLogger(__name__)
 
@@ -86,7 +87,9 @@ def ingest_coco_dataset(
                 captions_json, images=images, output=output, rejects=rejects, counts=counts
             )
 
-    sources = {"instances": instances_json, "captions": captions_json, "image_root": image_root}
+    sources = DatasetSources(
+        instances=instances_json, captions=captions_json, image_root=image_root
+    )
     return _run(read, sources, out_dir, dataset, split, rows_per_shard, overwrite)
 
 
@@ -127,18 +130,18 @@ def ingest_visual_genome_dataset(
             scene_graphs.append(row)
             counts.scene_graphs += 1
 
-    sources = {
-        "image_data": image_data_json,
-        "objects": objects_json,
-        "relationships": relationships_json,
-        "image_root": image_root,
-    }
+    sources = DatasetSources(
+        image_data=image_data_json,
+        objects=objects_json,
+        relationships=relationships_json,
+        image_root=image_root,
+    )
     return _run(read, sources, out_dir, dataset, split, rows_per_shard, overwrite)
 
 
 def _run(
     read: Callable[[StagedDatasetOutput, RejectLog, IngestCounts], None],
-    sources: dict[str, Path | None],
+    sources: DatasetSources,
     out_dir: Path,
     dataset: str,
     split: str,
@@ -159,12 +162,12 @@ def _run(
             seconds=time.perf_counter() - started,
         )
         output.commit(
-            {
-                "dataset": dataset,
-                "split": split,
-                "sources": {name: str(path) for name, path in sources.items() if path},
-                "counts": counts.as_dict(),
-                "rejects": {reason.value: count for reason, count in rejects.counts.items()},
-            }
+            DatasetManifest(
+                dataset=dataset,
+                split=split,
+                sources=sources,
+                counts=counts.as_dict(),
+                rejects={reason.value: count for reason, count in rejects.counts.items()},
+            )
         )
     return summary

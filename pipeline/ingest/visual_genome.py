@@ -15,6 +15,7 @@ from data_schemas.categories import CATEGORIES, is_reserved_category_name
 from data_schemas.entities import ENTITIES
 from data_schemas.rejects import Rejection, RejectReason, reserved_name_rejection
 from data_schemas.relations import RELATIONS
+from data_schemas.staged_output import StagedDatasetOutput
 from pipeline.ingest.boxes import clip_xywh_box
 from pipeline.ingest.coco_format import IngestedImages, ingest_image_entries
 from pipeline.ingest.counts import IngestCounts
@@ -22,7 +23,6 @@ from pipeline.ingest.entries import is_integer, unpack_size
 from pipeline.ingest.id_index import IntIdIndex
 from pipeline.ingest.json_stream import stream_items
 from pipeline.ingest.rejection import RejectLog
-from pipeline.staged_output import StagedDatasetOutput
 
 
 class _VisualGenomeEntities:

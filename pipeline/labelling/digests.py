@@ -21,9 +21,6 @@ _STAGE_CODE = (
     "pipeline/matching",
     "pipeline/tagging",
     "pipeline/labelling",
-    "pipeline/candidate_run.py",
-    "pipeline/image_groups.py",
-    "pipeline/staged_output.py",
 )
 _READ_CHUNK = 1 << 20
 

@@ -1,35 +1,51 @@
-"""The settings of one labelling run and the stage jobs they define, shard by shard.
+"""The plan of a labelling run: its settings, its inputs and the digests of the models and
+files they name, resolved once; it builds the run's stage jobs, shard by shard, and publishes
+their outputs.
 
-The Prefect flow and a plain loop (the benchmark's baseline) build the same jobs from one
-:class:`LabelPlan`, so they compute, key and publish identically.
+The Prefect flow, ``rlipv2 candidates`` and ``rlipv2 tag`` and a plain loop (the benchmark's
+baseline) build their jobs from a :class:`LabelPlan`, so they compute, key and publish alike.
 """
 
 import itertools
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
+from typing import TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
 from data_schemas.candidates import CANDIDATES
 from data_schemas.captions import CAPTIONS
+from data_schemas.label_run_manifest import LabelRunManifest
+from data_schemas.manifest_file import ingested_image_root, read_dataset_manifest
 from data_schemas.rejects import REJECTS
 from data_schemas.scene_graphs import SCENE_GRAPHS
+from data_schemas.shard_manifest import ShardManifest
 from data_schemas.table_spec import TableSpec
 from data_schemas.tagged_relations import TAGGED_RELATIONS
 from data_schemas.triplets import TRIPLETS
-from pipeline.captioning import BlipCaptionerConfig
-from pipeline.labelling.caption_stage import CAPTION_STAGE, CaptionJob, CaptionSource
+from pipeline.labelling.caption_stage import CaptionJob
+from pipeline.labelling.digests import code_version, json_digest
+from pipeline.labelling.label_settings import LabelSettings
 from pipeline.labelling.label_summary import LabelRunSummary, summarize_label_run
-from pipeline.labelling.match_stage import MATCH_STAGE, MatchJob
-from pipeline.labelling.parse_stage import PARSE_STAGE, ParseJob
+from pipeline.labelling.match_stage import MatchJob
+from pipeline.labelling.model_checksums import checkpoint_checksum, model_files_checksum
+from pipeline.labelling.parse_stage import ParseJob
 from pipeline.labelling.publish import publish_run
-from pipeline.labelling.scene_graph_stage import SCENE_GRAPH_STAGE, SceneGraphJob
-from pipeline.labelling.shard_store import ShardManifest, ShardStore
+from pipeline.labelling.scene_graph_stage import SceneGraphJob
+from pipeline.labelling.shard_store import ShardStore
 from pipeline.labelling.split_stage import SplitJob
-from pipeline.labelling.tag_stage import TAG_STAGE, TagJob
-from pipeline.matching.synonym_table import BuiltinVocabulary
-from pipeline.parsing import CaptionParserConfig
+from pipeline.labelling.stages import (
+    CAPTION_STAGE,
+    LABEL_STAGES,
+    MATCH_STAGE,
+    PARSE_STAGE,
+    SCENE_GRAPH_STAGE,
+    TAG_STAGE,
+)
+from pipeline.labelling.tag_stage import TagJob
+from pipeline.matching import check_vocabulary_coverage, synonym_table
+from pipeline.parsing import CaptionParserConfig, parser_software_versions
 from pipeline.tagging.relation_scorer import dataset_category_names
 
 WORK_DIR_NAME = "work"
@@ -45,52 +61,55 @@ _PUBLISHED: dict[TableSpec, tuple[str, ...]] = {
     REJECTS: (CAPTION_STAGE, TAG_STAGE),
 }
 
+_Resolved = TypeVar("_Resolved")
+
 
 class LabelPlan(BaseModel):
-    """Everything that decides a labelling run's outputs, resolved to values and checksums."""
+    """Everything that decides a labelling run's outputs (see :func:`resolve_label_plan`).
+
+    A plan resolved for some stages only has no digests of the others' models and files, and
+    cannot build their jobs.
+    """
 
     model_config = ConfigDict(frozen=True)
 
+    settings: LabelSettings
     dataset_dir: Path
-    """An ingested dataset (images, entities, and captions when ``caption_source`` is existing)."""
+    """An ingested dataset (images, entities, and captions when they are reused)."""
     out_dir: Path
-    image_root: Path
-    images_per_shard: int
-    caption_source: CaptionSource
-    blip: BlipCaptionerConfig | None
-    blip_checksum: str | None
+    work_dir: Path
+    """Where the shard outputs are stored (:class:`ShardStore`)."""
+    image_root: Path | None
+    """Where the images' files are, when a stage reads them (BLIP captioning, tagging)."""
+    carried: dict[str, Path]
+    """Tables cut into the shards with the images (see :class:`SplitJob`)."""
     parser: CaptionParserConfig
-    parser_versions: dict[str, str]
-    vocabulary: BuiltinVocabulary
-    synonyms_file: Path | None
-    synonyms_digest: str
-    """Digest of the synonym table of ``vocabulary`` extended with ``synonyms_file``."""
-    max_pairs_per_triplet: int | None
-    tagger_checkpoint: Path
-    tagger_checksum: str
-    tagger_device: str
-    save_threshold: float
-    top_k_per_pair: int | None
+    parser_versions: dict[str, str] | None
+    blip_checksum: str | None
+    """Of ``settings.blip.model``, when BLIP captions."""
+    synonyms_digest: str | None
+    """Of the synonym table of ``settings.vocabulary`` and ``settings.synonyms_file``."""
+    tagger_checkpoint: Path | None
+    tagger_checksum: str | None
     code_version: str
 
     def store(self) -> ShardStore:
-        return ShardStore(self.out_dir / WORK_DIR_NAME)
+        return ShardStore(self.work_dir)
 
     def split_job(self) -> SplitJob:
         return SplitJob(
             dataset_dir=self.dataset_dir,
-            images_per_shard=self.images_per_shard,
-            with_captions=self.caption_source == "existing",
+            carried=self.carried,
+            settings=self.settings,
             code_version=self.code_version,
         )
 
     def caption_job(self, split: ShardManifest) -> CaptionJob:
         return CaptionJob(
             split=split,
-            source=self.caption_source,
-            blip=self.blip,
             model_checksum=self.blip_checksum,
             image_root=self.image_root,
+            settings=self.settings,
             code_version=self.code_version,
         )
 
@@ -98,7 +117,8 @@ class LabelPlan(BaseModel):
         return ParseJob(
             captions=captions,
             parser=self.parser,
-            parser_versions=self.parser_versions,
+            parser_versions=_resolved(self.parser_versions, PARSE_STAGE),
+            settings=self.settings,
             code_version=self.code_version,
         )
 
@@ -106,8 +126,8 @@ class LabelPlan(BaseModel):
         return MatchJob(
             split=split,
             triplets=triplets,
-            synonyms_digest=self.synonyms_digest,
-            max_pairs_per_triplet=self.max_pairs_per_triplet,
+            synonyms_digest=_resolved(self.synonyms_digest, MATCH_STAGE),
+            settings=self.settings,
             code_version=self.code_version,
         )
 
@@ -115,10 +135,9 @@ class LabelPlan(BaseModel):
         return TagJob(
             split=split,
             candidates=candidates,
-            tagger_checksum=self.tagger_checksum,
-            save_threshold=self.save_threshold,
-            top_k_per_pair=self.top_k_per_pair,
-            image_root=self.image_root,
+            tagger_checksum=_resolved(self.tagger_checksum, TAG_STAGE),
+            image_root=_resolved(self.image_root, TAG_STAGE),
+            settings=self.settings,
             code_version=self.code_version,
             category_names=dataset_category_names(self.dataset_dir),
         )
@@ -134,6 +153,7 @@ class LabelPlan(BaseModel):
                 split=split,
                 tagged=tag,
                 first_relationship_id=first_id,
+                settings=self.settings,
                 code_version=self.code_version,
             )
             for split, tag, first_id in zip(splits, tagged, first_ids, strict=True)
@@ -142,8 +162,8 @@ class LabelPlan(BaseModel):
     def summarize(self, stages: Mapping[str, Sequence[ShardManifest]]) -> LabelRunSummary:
         return summarize_label_run(
             stages,
-            save_threshold=self.save_threshold,
-            rejects_at_ingest=_ingest_rejects(self.dataset_dir),
+            save_threshold=self.settings.save_threshold,
+            rejects_at_ingest=read_dataset_manifest(self.dataset_dir).rejects,
         )
 
     def publish(self, stages: Mapping[str, Sequence[ShardManifest]]) -> LabelRunSummary:
@@ -163,18 +183,89 @@ class LabelPlan(BaseModel):
         publish_run(
             self.out_dir,
             tables,
-            {
-                "dataset": str(self.dataset_dir),
-                "plan": json.loads(self.model_dump_json()),
-                "summary": summary.as_dict(),
-            },
+            LabelRunManifest(
+                dataset=self.dataset_dir,
+                plan=json.loads(self.model_dump_json()),
+                summary=summary.as_dict(),
+            ),
         )
         return summary
 
 
-def _ingest_rejects(dataset_dir: Path) -> dict[str, int]:
-    """Rejects by reason recorded in the ingested dataset's manifest (none if it has none)."""
-    manifest = dataset_dir / "manifest.json"
-    if not manifest.is_file():
-        return {}
-    return dict(json.loads(manifest.read_text()).get("rejects", {}))
+def resolve_label_plan(
+    settings: LabelSettings,
+    *,
+    dataset_dir: Path,
+    out_dir: Path,
+    work_dir: Path | None = None,
+    image_root: Path | None = None,
+    tagger_checkpoint: Path | None = None,
+    captions_dir: Path | None = None,
+    candidates_dir: Path | None = None,
+    stages: Collection[str] = LABEL_STAGES,
+) -> LabelPlan:
+    """The plan of running ``stages`` with ``settings`` on the ingested dataset ``dataset_dir``
+    into ``out_dir`` (shards in ``work_dir``, by default ``out_dir/work``), every path made
+    absolute so that what the run records names files from any directory.
+
+    ``image_root`` defaults to the one recorded at ingest; ``tagger_checkpoint`` is needed by
+    the tag stage. Reused captions come from ``captions_dir`` (by default the dataset's);
+    ``candidates_dir``, a candidate run's candidates, is tagged in place of the match stage's.
+
+    Raises:
+        RLIPv2InputError: the BLIP model, the synonym file or the tagger checkpoint cannot be
+            found, or the synonym table names none of the dataset's categories.
+    """
+    if TAG_STAGE in stages and tagger_checkpoint is None:
+        raise ValueError("the tag stage needs a tagger checkpoint")
+    dataset_dir = dataset_dir.resolve()
+    if image_root is None and _reads_images(settings, stages):
+        image_root = ingested_image_root(dataset_dir)
+    carried = {}
+    if CAPTION_STAGE in stages and settings.captioner == "existing":
+        carried[CAPTIONS.name] = (captions_dir or dataset_dir / CAPTIONS.name).resolve()
+    if candidates_dir is not None:
+        carried[CANDIDATES.name] = candidates_dir.resolve()
+    if settings.synonyms_file is not None:
+        settings = settings.model_copy(update={"synonyms_file": settings.synonyms_file.resolve()})
+    parser = CaptionParserConfig()
+    return LabelPlan(
+        settings=settings,
+        dataset_dir=dataset_dir,
+        out_dir=out_dir.resolve(),
+        work_dir=(work_dir or out_dir / WORK_DIR_NAME).resolve(),
+        image_root=None if image_root is None else image_root.resolve(),
+        carried=carried,
+        parser=parser,
+        parser_versions=(
+            parser_software_versions(parser.spacy_model) if PARSE_STAGE in stages else None
+        ),
+        blip_checksum=(
+            model_files_checksum(settings.blip.model)
+            if CAPTION_STAGE in stages and settings.captioner == "blip" else None
+        ),
+        synonyms_digest=(
+            _synonyms_digest(settings, dataset_dir) if MATCH_STAGE in stages else None
+        ),
+        tagger_checkpoint=None if tagger_checkpoint is None else tagger_checkpoint.resolve(),
+        tagger_checksum=checkpoint_checksum(tagger_checkpoint) if TAG_STAGE in stages else None,
+        code_version=code_version(),
+    )
+
+
+def _reads_images(settings: LabelSettings, stages: Collection[str]) -> bool:
+    """Whether ``stages`` read image files: BLIP captions them, the tagger scores them."""
+    return TAG_STAGE in stages or (CAPTION_STAGE in stages and settings.captioner == "blip")
+
+
+def _synonyms_digest(settings: LabelSettings, dataset_dir: Path) -> str:
+    """Digest of the run's synonym table, checked against the dataset's categories."""
+    table = synonym_table(settings.vocabulary, settings.synonyms_file)
+    check_vocabulary_coverage(table, dataset_dir)
+    return json_digest(table.synonyms)
+
+
+def _resolved(value: _Resolved | None, stage: str) -> _Resolved:
+    if value is None:
+        raise ValueError(f"the plan was resolved without the {stage} stage")
+    return value

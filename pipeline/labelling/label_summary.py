@@ -4,12 +4,14 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from pipeline.labelling.caption_stage import CAPTION_STAGE
-from pipeline.labelling.match_stage import MATCH_STAGE
-from pipeline.labelling.parse_stage import PARSE_STAGE
-from pipeline.labelling.shard_store import ShardManifest
-from pipeline.labelling.split_stage import SPLIT_STAGE
-from pipeline.labelling.tag_stage import TAG_STAGE
+from data_schemas.shard_manifest import ShardManifest
+from pipeline.labelling.stages import (
+    CAPTION_STAGE,
+    MATCH_STAGE,
+    PARSE_STAGE,
+    SPLIT_STAGE,
+    TAG_STAGE,
+)
 
 TOP_PREDICATES = 10
 

@@ -1,63 +1,50 @@
 """The match stage of one shard: triplets + annotated entities -> relation candidates."""
 
-from pydantic import BaseModel, ConfigDict
+from typing import Any, ClassVar
 
 from data_schemas.candidates import CANDIDATES
 from data_schemas.entities import ENTITIES
 from data_schemas.images import IMAGES
+from data_schemas.shard_manifest import ShardManifest
+from data_schemas.table_spec import TableSpec
 from data_schemas.triplets import TRIPLETS
-from pipeline.candidate_run import match_images
-from pipeline.labelling.digests import json_digest
-from pipeline.labelling.shard_store import ShardManifest, ShardResult, ShardStore
-from pipeline.matching import CandidateStats, PhraseMatcher
-
-MATCH_STAGE = "match"
-
-_OUTPUT_SPECS = {CANDIDATES.name: CANDIDATES}
+from pipeline.labelling.shard_store import ShardResult, ShardStore
+from pipeline.labelling.stage_job import StageJob
+from pipeline.labelling.stages import MATCH_STAGE
+from pipeline.matching import CandidateStats, PhraseMatcher, match_images
 
 
-class MatchJob(BaseModel):
+class MatchJob(StageJob):
     """Match the triplets of one shard to the shard's entities."""
 
-    model_config = ConfigDict(frozen=True)
+    STAGE: ClassVar[str] = MATCH_STAGE
+    OUTPUTS: ClassVar[tuple[TableSpec, ...]] = (CANDIDATES,)
 
     split: ShardManifest
     triplets: ShardManifest
     synonyms_digest: str
-    """Digest of the synonym table the matcher is built from."""
-    max_pairs_per_triplet: int | None
-    code_version: str
+    """Digest of the synonym table of ``settings.vocabulary`` and ``settings.synonyms_file``."""
 
     @property
     def shard_index(self) -> int:
         return self.split.shard_index
 
-    def key(self) -> str:
-        return json_digest(
-            {
-                "stage": MATCH_STAGE,
-                "images": self.split.digest_of(IMAGES),
-                "entities": self.split.digest_of(ENTITIES),
-                "triplets": self.triplets.digest_of(TRIPLETS),
-                "synonyms": self.synonyms_digest,
-                "max_pairs_per_triplet": self.max_pairs_per_triplet,
-                "code": self.code_version,
-            }
-        )
+    def inputs(self) -> dict[str, Any]:
+        return {
+            "images": self.split.digest_of(IMAGES),
+            "entities": self.split.digest_of(ENTITIES),
+            "triplets": self.triplets.digest_of(TRIPLETS),
+            "synonyms": self.synonyms_digest,
+        }
 
 
 def run_match_job(job: MatchJob, store: ShardStore, matcher: PhraseMatcher) -> ShardManifest:
-    """The candidates of ``job``'s shard; ``matcher`` uses the synonyms of the job's digest."""
-    return store.compute(
-        MATCH_STAGE,
-        job.shard_index,
-        job.key(),
-        _OUTPUT_SPECS,
-        lambda: _match_shard(job, matcher),
-    )
+    """The candidates of ``job``'s shard (see :func:`match_shard`)."""
+    return job.run(store, lambda: match_shard(job, matcher))
 
 
-def _match_shard(job: MatchJob, matcher: PhraseMatcher) -> ShardResult:
+def match_shard(job: MatchJob, matcher: PhraseMatcher) -> ShardResult:
+    """Match ``job``'s triplets with ``matcher``, built from the synonyms of the job's digest."""
     stats = CandidateStats()
     rows = [
         candidate.model_dump()
@@ -66,7 +53,7 @@ def _match_shard(job: MatchJob, matcher: PhraseMatcher) -> ShardResult:
             job.split.read(ENTITIES),
             job.triplets.read(TRIPLETS),
             matcher,
-            max_pairs_per_triplet=job.max_pairs_per_triplet,
+            max_pairs_per_triplet=job.settings.max_pairs_per_triplet,
             stats=stats,
         )
     ]

@@ -7,34 +7,31 @@ runs' shards (for an instant between the renames, the table is absent); ``manife
 written last.
 """
 
-import json
 import logging
 import os
 import shutil
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from data_schemas.label_run_manifest import LabelRunManifest
+from data_schemas.manifest_file import write_manifest
 from data_schemas.parquet_io import shard_path
 from data_schemas.table_spec import TableSpec
 from data_schemas.temporary_siblings import move_into_place, new_temporary_sibling
-from pipeline.atomic_files import atomic_output
 
 logger = logging.getLogger(__name__)
 
-RUN_MANIFEST_NAME = "manifest.json"
-
 
 def publish_run(
-    out_dir: Path, tables: Mapping[TableSpec, Sequence[Path]], manifest: Mapping
+    out_dir: Path, tables: Mapping[TableSpec, Sequence[Path]], manifest: LabelRunManifest
 ) -> Path:
-    """Publish ``tables`` (spec -> its shard files, in order) and ``manifest`` under ``out_dir``."""
+    """Publish ``tables`` (spec -> its shard files, in order) and ``manifest`` under
+    ``out_dir``."""
     out_dir.mkdir(parents=True, exist_ok=True)
     for spec, files in tables.items():
         _publish_table(out_dir / spec.name, files)
-    table_counts = {spec.name: len(files) for spec, files in tables.items()}
-    with atomic_output(out_dir / RUN_MANIFEST_NAME) as handle:
-        json.dump({**manifest, "table_shards": table_counts}, handle, indent=2, default=str)
-        handle.write("\n")
+    table_shards = {spec.name: len(files) for spec, files in tables.items()}
+    write_manifest(out_dir, manifest.model_copy(update={"table_shards": table_shards}))
     logger.info("published %s", out_dir)
     return out_dir
 

@@ -4,63 +4,53 @@ Relationship ids count from 1 over the run, shard by shard, so a shard's first i
 than the relations kept by all earlier shards; the same inputs give the same ids.
 """
 
-from pydantic import BaseModel, ConfigDict
+from typing import Any, ClassVar
 
 from data_schemas.entities import ENTITIES, EntityRecord
+from data_schemas.image_groups import ImageGroupCursor, table_rows
 from data_schemas.images import IMAGES, ImageRecord
 from data_schemas.rejects import REJECTS
 from data_schemas.scene_graphs import SCENE_GRAPHS
+from data_schemas.shard_manifest import ShardManifest
+from data_schemas.table_spec import TableSpec
 from data_schemas.tagged_relations import TAGGED_RELATIONS, TaggedRelationRecord
-from pipeline.image_groups import ImageGroupCursor, table_rows
-from pipeline.labelling.digests import json_digest
-from pipeline.labelling.shard_store import ShardManifest, ShardResult, ShardStore
+from pipeline.labelling.shard_store import ShardResult, ShardStore
+from pipeline.labelling.stage_job import StageJob
+from pipeline.labelling.stages import SCENE_GRAPH_STAGE
 from pipeline.tagging import tagged_scene_graph
 
-SCENE_GRAPH_STAGE = "scene_graphs"
 
-_OUTPUT_SPECS = {SCENE_GRAPHS.name: SCENE_GRAPHS}
-
-
-class SceneGraphJob(BaseModel):
+class SceneGraphJob(StageJob):
     """Assemble the scene graphs of one tagged shard."""
 
-    model_config = ConfigDict(frozen=True)
+    STAGE: ClassVar[str] = SCENE_GRAPH_STAGE
+    OUTPUTS: ClassVar[tuple[TableSpec, ...]] = (SCENE_GRAPHS,)
 
     split: ShardManifest
     tagged: ShardManifest
     first_relationship_id: int
-    code_version: str
 
     @property
     def shard_index(self) -> int:
         return self.split.shard_index
 
-    def key(self) -> str:
-        return json_digest(
-            {
-                "stage": SCENE_GRAPH_STAGE,
-                "images": self.split.digest_of(IMAGES),
-                "entities": self.split.digest_of(ENTITIES),
-                "tagged": self.tagged.digest_of(TAGGED_RELATIONS),
-                "rejects": self.tagged.digest_of(REJECTS),
-                "first_relationship_id": self.first_relationship_id,
-                "code": self.code_version,
-            }
-        )
+    def inputs(self) -> dict[str, Any]:
+        return {
+            "images": self.split.digest_of(IMAGES),
+            "entities": self.split.digest_of(ENTITIES),
+            "tagged": self.tagged.digest_of(TAGGED_RELATIONS),
+            "rejects": self.tagged.digest_of(REJECTS),
+            "first_relationship_id": self.first_relationship_id,
+        }
 
 
 def run_scene_graph_job(job: SceneGraphJob, store: ShardStore) -> ShardManifest:
+    """The scene graphs of ``job``'s shard (see :func:`scene_graph_shard`)."""
+    return job.run(store, lambda: scene_graph_shard(job))
+
+
+def scene_graph_shard(job: SceneGraphJob) -> ShardResult:
     """One scene graph per image of the shard that the tagger did not reject."""
-    return store.compute(
-        SCENE_GRAPH_STAGE,
-        job.shard_index,
-        job.key(),
-        _OUTPUT_SPECS,
-        lambda: _scene_graph_shard(job),
-    )
-
-
-def _scene_graph_shard(job: SceneGraphJob) -> ShardResult:
     rejected = set(job.tagged.read(REJECTS)["image_id"].to_pylist())
     entities = ImageGroupCursor(job.split.read(ENTITIES))
     relations = ImageGroupCursor(job.tagged.read(TAGGED_RELATIONS).sort_by("image_id"))
@@ -81,5 +71,8 @@ def _scene_graph_shard(job: SceneGraphJob) -> ShardResult:
         rows.append(graph.model_dump())
     return ShardResult(
         tables={SCENE_GRAPHS.name: SCENE_GRAPHS.rows_to_arrow(rows)},
-        counts={"scene_graphs": len(rows), "relationships": next_relationship_id - job.first_relationship_id},
+        counts={
+            "scene_graphs": len(rows),
+            "relationships": next_relationship_id - job.first_relationship_id,
+        },
     )

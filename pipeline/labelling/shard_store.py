@@ -17,55 +17,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pyarrow as pa
-from pydantic import BaseModel, ConfigDict
 
-from data_schemas.parquet_io import read_table, write_table_atomic
+from data_schemas.manifest_file import MANIFEST_NAME, read_manifest, write_manifest
+from data_schemas.parquet_io import write_table_atomic
+from data_schemas.shard_manifest import ShardManifest, ShardTable
 from data_schemas.table_spec import TableSpec
 from data_schemas.temporary_siblings import new_temporary_sibling
 from pipeline.labelling.digests import file_digest
 
 logger = logging.getLogger(__name__)
-
-MANIFEST_NAME = "manifest.json"
-
-
-class ShardTable(BaseModel):
-    """One table file of a shard output."""
-
-    model_config = ConfigDict(frozen=True)
-
-    file: str
-    """File name inside the shard directory."""
-    rows: int
-    digest: str
-    """:func:`~pipeline.labelling.digests.file_digest` of the file."""
-
-
-class ShardManifest(BaseModel):
-    """What a stage wrote for one shard: small enough to pass between tasks."""
-
-    model_config = ConfigDict(frozen=True)
-
-    stage: str
-    shard_index: int
-    key: str
-    directory: Path
-    tables: dict[str, ShardTable]
-    counts: dict[str, int] = {}
-    histograms: dict[str, dict[str, int]] = {}
-    seconds: float = 0.0
-    reused: bool = False
-    """Loaded from an earlier run's output rather than computed by this call."""
-
-    def table_path(self, spec: TableSpec) -> Path:
-        return self.directory / self.tables[spec.name].file
-
-    def read(self, spec: TableSpec) -> pa.Table:
-        """Read table ``spec`` of this shard, checking its schema."""
-        return read_table(self.table_path(spec), spec)
-
-    def digest_of(self, spec: TableSpec) -> str:
-        return self.tables[spec.name].digest
 
 
 @dataclass(frozen=True)
@@ -88,10 +48,9 @@ class ShardStore:
 
     def load(self, stage: str, shard_index: int, key: str) -> ShardManifest | None:
         """The complete output of ``stage`` for this shard and key, or None."""
-        manifest = self.directory(stage, shard_index, key) / MANIFEST_NAME
-        if not manifest.is_file():
+        loaded = read_manifest(self.directory(stage, shard_index, key))
+        if not isinstance(loaded, ShardManifest):
             return None
-        loaded = ShardManifest.model_validate_json(manifest.read_text())
         # The directory where it is now (the run directory may have been moved since).
         return loaded.model_copy(
             update={"reused": True, "directory": self.directory(stage, shard_index, key)}
@@ -136,7 +95,7 @@ class ShardStore:
                 histograms=result.histograms,
                 seconds=time.perf_counter() - started,
             )
-            (temporary / MANIFEST_NAME).write_text(manifest.model_dump_json(indent=2) + "\n")
+            write_manifest(temporary, manifest)
             _publish_directory(temporary, final)
         finally:
             shutil.rmtree(temporary, ignore_errors=True)

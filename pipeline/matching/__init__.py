@@ -1,7 +1,14 @@
 """Matching caption phrases to annotated categories, and building relation candidates."""
 
 from pipeline.matching.candidates import CandidateStats, DroppedTriplet, build_candidates
-from pipeline.matching.phrase_matcher import NoMatch, NoMatchReason, PhraseMatch, PhraseMatcher
+from pipeline.matching.match_images import match_images
+from pipeline.matching.phrase_matcher import (
+    NoMatch,
+    NoMatchReason,
+    PhraseMatch,
+    PhraseMatcher,
+    build_phrase_matcher,
+)
 from pipeline.matching.synonym_table import (
     BuiltinVocabulary,
     SynonymTable,
@@ -21,8 +28,10 @@ __all__ = [
     "PhraseMatcher",
     "SynonymTable",
     "build_candidates",
+    "build_phrase_matcher",
     "builtin_synonym_table",
     "check_vocabulary_coverage",
     "load_synonym_file",
+    "match_images",
     "synonym_table",
 ]

@@ -13,10 +13,11 @@ from collections import defaultdict
 from collections.abc import Collection
 from dataclasses import dataclass
 from enum import StrEnum
+from pathlib import Path
 
 from data_schemas.triplets import PhraseMention
 from pipeline.matching.inflection import phrase_forms
-from pipeline.matching.synonym_table import SynonymTable
+from pipeline.matching.synonym_table import BuiltinVocabulary, SynonymTable, synonym_table
 
 logger = logging.getLogger(__name__)
 
@@ -152,3 +153,14 @@ def _head_phrase(phrase: PhraseMention) -> tuple[tuple[str, ...], tuple[str, ...
     head = head_words[-1] if head_words else (surface[-1] if surface else "")
     positions = [index for index, word in enumerate(surface) if word == head]
     return surface, lemmas, positions[-1] if positions else len(surface) - 1
+
+
+def build_phrase_matcher(
+    vocabulary: BuiltinVocabulary, synonyms_file: Path | None
+) -> PhraseMatcher:
+    """The matcher of the built-in synonym table ``vocabulary`` extended with ``synonyms_file``.
+
+    Raises:
+        RLIPv2InputError: the synonym file cannot be read.
+    """
+    return PhraseMatcher(synonym_table(vocabulary, synonyms_file))

@@ -19,7 +19,7 @@ from typing import Literal
 
 from data_schemas.categories import RESERVED_CATEGORY_NAME, is_reserved_category_name
 from data_schemas.errors import RLIPv2InputError
-from pipeline.demo_world.vocabulary import category_synonym_table
+from demo_world.vocabulary import category_synonym_table
 
 BuiltinVocabulary = Literal["coco", "objects365", "demo"]
 

@@ -6,23 +6,22 @@ from pipeline.tagging.tag_candidates import (
     DEFAULT_SAVE_THRESHOLD,
     candidate_pairs_and_texts,
     check_scorer_max_pairs,
-    check_tagging_options,
     tag_image,
 )
+from pipeline.tagging.tag_images import TAG_STAGE, TaggedImage, TaggingCounts, tag_images
 from pipeline.tagging.tagged_scene_graph import tagged_scene_graph
-from pipeline.tagging.tagging_run import TaggingCounts, TaggingSummary, run_tagging
 
 __all__ = [
     "DEFAULT_SAVE_THRESHOLD",
+    "TAG_STAGE",
     "RelationScorer",
     "ScoreMatrix",
+    "TaggedImage",
     "TaggingCounts",
-    "TaggingSummary",
     "candidate_pairs_and_texts",
     "check_scorer_max_pairs",
-    "check_tagging_options",
     "checked_scores",
-    "run_tagging",
     "tag_image",
+    "tag_images",
     "tagged_scene_graph",
 ]

@@ -24,14 +24,6 @@ Pair = tuple[int, int]
 """(subject_entity_id, object_entity_id)."""
 
 
-def check_tagging_options(*, save_threshold: float, top_k_per_pair: int | None) -> None:
-    """Raises ValueError unless the options are usable (see :func:`tag_image`)."""
-    if not 0.0 <= save_threshold <= 1.0:
-        raise ValueError(f"save_threshold must be in [0, 1], got {save_threshold}")
-    if top_k_per_pair is not None and top_k_per_pair < 1:
-        raise ValueError(f"top_k_per_pair must be >= 1 or None, got {top_k_per_pair}")
-
-
 def check_scorer_max_pairs(scorer: RelationScorer) -> None:
     """Raises ValueError unless ``scorer`` takes at least one pair per call."""
     if scorer.max_pairs < 1:
@@ -71,15 +63,15 @@ def tag_image(
     (the highest-scoring, ties to the earlier text), after the threshold. Records come pair by
     pair (first-seen order), the texts of a pair in first-seen order; a record's provenance is
     the candidate's evidence when the (pair, text) was a candidate, else empty. An image without
-    candidates gives [] without a call to the scorer.
+    candidates gives [] without a call to the scorer. The options are those of the labelling
+    settings, which bound them (``save_threshold`` in [0, 1], ``top_k_per_pair`` >= 1).
 
     Raises:
-        ValueError: bad options, a scorer's ``max_pairs`` below 1, candidates not of this image
+        ValueError: a scorer's ``max_pairs`` below 1, candidates not of this image
             or naming unknown entities, duplicate candidates, or scores breaking the scorer
             contract.
         RLIPv2InputError: from the scorer, when it cannot use this image.
     """
-    check_tagging_options(save_threshold=save_threshold, top_k_per_pair=top_k_per_pair)
     check_scorer_max_pairs(scorer)
     max_pairs = scorer.max_pairs
     evidence = _evidence_by_candidate(image, entities, candidates)

@@ -13,7 +13,8 @@ from model.config_file import load_config_file
 from model.detector_config import DetectorConfig
 from model.pretrain import run_pretraining
 from model.pretrain_config import PretrainConfig
-from pipeline.tagging import run_tagging
+from pipeline.labelling import LabelSettings
+from pipeline.labelling.stage_run import run_tag_stages
 from rtagger.box_pair_queries import TaggerReference
 from rtagger.tagger_config import EntityTextSource, TaggerTrainingConfig
 from rtagger.tagger_scorer import load_tagger_scorer
@@ -114,20 +115,21 @@ def test_the_demo_variants_train_on_the_demo_world_and_tag_it(
             [*common, f'output_dir="{tmp_path / "tagger"}"', f"data.sources=[{ground_truth}]"],
         )
     )
-    scorer = load_tagger_scorer(tagger.checkpoint_dir / "checkpoint-000001.pt", device="cpu")
+    checkpoint = tagger.checkpoint_dir / "checkpoint-000001.pt"
+    scorer = load_tagger_scorer(checkpoint, device="cpu")
     assert scorer.entity_texts is EntityTextSource.DATASET
-    summary = run_tagging(
+    summary = run_tag_stages(
+        LabelSettings(save_threshold=0.0),
         world.dataset_dir,
         world.reference_candidates_dir,
         tmp_path / "tagged",
+        tagger_checkpoint=checkpoint,
         scorer=scorer,
         image_root=world.images_dir,
-        save_threshold=0.0,
-        top_k_per_pair=None,
         rows_per_shard=100,
         overwrite=False,
     )
-    assert summary.counts.totals()["relations_kept"] > 0
+    assert summary.manifest.stages["tag"].counts["relations_kept"] > 0
 
     pseudo_labels = (
         f'{{scene_graphs_dir="{tmp_path / "tagged" / "scene_graphs"}", '

@@ -28,4 +28,4 @@ def test_the_recipe_is_three_commands_rlipv2_parses() -> None:
     label = build_parser(commands[2]).parse_args(commands[2])
     assert str(label.tagger_checkpoint) == converted
     ingest = build_parser(commands[1]).parse_args(commands[1])
-    assert label.dataset == ingest.out
+    assert label.dataset_dir == ingest.out

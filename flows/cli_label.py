@@ -9,7 +9,7 @@ import argparse
 from pydantic import ValidationError
 
 from data_schemas.errors import RLIPv2InputError
-from flows.cli_options import add_options, option_values
+from flows.cli_options import add_options, one_line, option_values
 from flows.label_parameters import LabelParameters
 
 
@@ -59,4 +59,4 @@ def label_parameters(arguments: argparse.Namespace) -> LabelParameters:
     try:
         return LabelParameters(**values)
     except ValidationError as error:
-        raise RLIPv2InputError(f"invalid label options:\n{error}") from None
+        raise RLIPv2InputError(f"invalid label options: {one_line(error)}") from None

@@ -5,14 +5,13 @@ Prefect traceback, and (for the follow-up pretraining config) the whole labellin
 is one line, before anything starts.
 """
 
-import torch
-
 from data_schemas.dataset_manifest import DatasetManifest
 from data_schemas.errors import RLIPv2InputError
 from data_schemas.manifest_file import ingested_image_root, read_manifest
 from flows.label_parameters import LabelParameters
 from flows.output_guard import check_output_place
 from model.config_file import load_config_file
+from model.device import resolve_device
 from model.pretrain_config import PretrainConfig
 from pipeline.labelling.run_directory import is_label_run_directory
 
@@ -51,7 +50,7 @@ def check_label_inputs(parameters: LabelParameters) -> None:
             raise RLIPv2InputError(f"{what} {directory} is not a directory")
     for what, device in (("tagger device", parameters.tagger_device),
                          ("BLIP device", parameters.blip.device)):
-        _check_device(what, device)
+        resolve_device(device, what=what)
     _check_outputs(parameters, files | roots)
     if parameters.then_pretrain is not None:
         load_config_file(parameters.then_pretrain.config_file, PretrainConfig,
@@ -73,15 +72,3 @@ def _check_outputs(parameters: LabelParameters, inputs: dict) -> None:
             f"--out {parameters.out_dir} exists and is not a label run's output (no label run "
             "manifest.json, no work/ shard store); name a new directory or remove it"
         )
-
-
-def _check_device(what: str, device: str) -> None:
-    if device == "auto":
-        return
-    try:
-        torch.device(device)
-    except RuntimeError as error:
-        raise RLIPv2InputError(
-            f"{what} {device!r} is not a device: use auto, cpu, cuda or cuda:N ({error})"
-        ) from None
-

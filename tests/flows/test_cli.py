@@ -235,7 +235,8 @@ def test_label_options_the_flow_parameters_refuse_are_a_clear_error(tmp_path: Pa
                  "--tagger-checkpoint", str(tmp_path / "tagger.pt"),
                  "--save-threshold", "2"]) == 2
     error = capsys.readouterr().err
-    assert error.startswith("rlipv2: error: invalid label options") and "save_threshold" in error
+    assert error.startswith("rlipv2: error: invalid label options: save_threshold: ")
+    assert error.count("\n") == 1
     assert not (tmp_path / "out").exists()
 
 

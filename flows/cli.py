@@ -108,17 +108,8 @@ def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
     return parser
 
 
-EPHEMERAL_SERVER_STARTUP_SECONDS = "120"
-"""How long commands wait for Prefect's temporary server when the user has not said: Prefect's
-20 s default is too short on a busy 2-core machine (the server alone takes about 11 s idle)."""
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    # Before any command module imports Prefect, which reads its settings once.
-    os.environ.setdefault(
-        "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", EPHEMERAL_SERVER_STARTUP_SECONDS
-    )
     arguments = build_parser(argv).parse_args(argv)
     if not arguments.prefect_logging:
         logging.basicConfig(

@@ -5,6 +5,7 @@ import argparse
 from pathlib import Path
 
 from flows.cli_arguments import add_output_options
+from flows.output_guard import check_output
 from pipeline.ingest.benchmark_vocabulary import read_benchmark_vocabulary, shipped_vocabulary
 from pipeline.ingest.open_images_vocabulary import read_open_images_vocabulary
 from pipeline.ingest.relation_benchmark import LAYOUTS, ingest_relation_benchmark
@@ -39,6 +40,9 @@ def add_benchmark_formats(formats: argparse._SubParsersAction) -> None:
 
 
 def _run_benchmark(arguments: argparse.Namespace) -> None:
+    check_output(arguments.out, {"benchmark root": arguments.root,
+                                 "vocabulary file": arguments.vocabulary},
+                 overwrite=arguments.overwrite)
     layout = LAYOUTS[arguments.benchmark]
     if arguments.vocabulary is not None:
         vocabulary, source = read_benchmark_vocabulary(arguments.vocabulary), str(

@@ -8,6 +8,7 @@ from data_schemas.parquet_io import read_table
 from data_schemas.relations import RELATIONS
 from flows.cli_arguments import positive_int
 from flows.cli_options import add_options, model_from_options, option_values
+from flows.output_guard import check_output
 from pipeline.captioning import build_blip_captioner
 from pipeline.ingest import DEFAULT_ROWS_PER_SHARD
 from pipeline.labelling.label_settings import LabelSettings
@@ -54,6 +55,11 @@ def _run(arguments: argparse.Namespace) -> None:
     settings = model_from_options(
         LabelSettings, option_values(arguments, LabelSettings), command="candidates"
     )
+    check_output(arguments.out, {"dataset": arguments.dataset, "captions table": arguments.captions,
+                                 "image root": arguments.image_root,
+                                 "synonyms file": settings.synonyms_file,
+                                 "ground truth": arguments.ground_truth},
+                 overwrite=arguments.overwrite)
     summary = run_candidate_stages(
         settings,
         arguments.dataset,

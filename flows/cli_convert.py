@@ -4,6 +4,7 @@ import argparse
 from pathlib import Path
 
 from conversion.convert import convert_checkpoint_file
+from flows.output_guard import check_output
 from model.config_file import load_config_file
 from model.detector_config import DetectorConfig
 
@@ -35,6 +36,8 @@ def configure(convert: argparse.ArgumentParser) -> None:
 
 
 def _run(arguments: argparse.Namespace) -> None:
+    check_output(arguments.output, {"source checkpoint": arguments.source, "config":
+                                    arguments.config}, overwrite=arguments.overwrite, option="-o")
     target = None
     if arguments.config is not None:
         target = load_config_file(arguments.config, DetectorConfig, section="model")

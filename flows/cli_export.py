@@ -17,6 +17,7 @@ from export import (
 from export.label_studio import LOCAL_FILES_PREFIX
 from flows.cli_arguments import non_negative_int
 from flows.cli_inspect import confidence_cut
+from flows.output_guard import check_output, run_inputs
 from inspection import locate_output
 
 
@@ -74,6 +75,8 @@ def configure(export: argparse.ArgumentParser) -> None:
 
 
 def _run(arguments: argparse.Namespace) -> None:
+    check_output(arguments.out, run_inputs(arguments.path), overwrite=arguments.overwrite,
+                 option="-o")
     summary = export_run(
         arguments.path,
         arguments.out,

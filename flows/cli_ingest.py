@@ -6,6 +6,7 @@ from pathlib import Path
 from flows.cli_arguments import add_output_options
 from flows.cli_benchmark_ingest import add_benchmark_formats
 from pipeline.ingest import ingest_coco_dataset, ingest_visual_genome_dataset
+from flows.output_guard import check_output
 
 
 def configure(ingest: argparse.ArgumentParser) -> None:
@@ -40,6 +41,9 @@ def configure(ingest: argparse.ArgumentParser) -> None:
 
 
 def _run_coco(arguments: argparse.Namespace) -> None:
+    check_output(arguments.out, {"instances file": arguments.instances, "captions file":
+                                 arguments.captions, "image root": arguments.image_root},
+                 overwrite=arguments.overwrite)
     summary = ingest_coco_dataset(
         arguments.instances,
         captions_json=arguments.captions,
@@ -54,6 +58,10 @@ def _run_coco(arguments: argparse.Namespace) -> None:
 
 
 def _run_visual_genome(arguments: argparse.Namespace) -> None:
+    check_output(arguments.out, {"image data file": arguments.image_data, "objects file":
+                                 arguments.objects, "relationships file": arguments.relationships,
+                                 "image root": arguments.image_root},
+                 overwrite=arguments.overwrite)
     summary = ingest_visual_genome_dataset(
         arguments.image_data,
         objects_json=arguments.objects,

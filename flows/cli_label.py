@@ -1,4 +1,4 @@
-"""``rlipv2 label``: run the labelling flow without a server (Prefect's ephemeral mode).
+"""``rlipv2 label``: run the labelling flow without a server (a temporary one, for the run).
 
 Its options are the fields of the flow's parameters (:class:`~flows.label_parameters.
 LabelParameters`), derived by :mod:`flows.cli_options`.
@@ -9,7 +9,7 @@ import argparse
 from pydantic import ValidationError
 
 from data_schemas.errors import RLIPv2InputError
-from flows.cli_options import add_options, option_values
+from flows.cli_options import add_options, one_line, option_values
 from flows.label_parameters import LabelParameters
 
 
@@ -19,24 +19,24 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "Run the labelling flow: (ingest ->) caption -> parse -> match -> tag -> scene "
         "graphs, shard by shard, writing one table directory per stage under --out. "
         "Finished shards are reused when run again with the same inputs and settings, so "
-        "a killed run resumes. Needs no server: Prefect starts a temporary one."
+        "a killed run resumes. Needs no server: it starts a temporary one."
     )
     add_options(parser, LabelParameters)
     parser.set_defaults(handler=_run, prefect_logging=True)
 
 
 def _run(arguments: argparse.Namespace) -> None:
-    from prefect.settings import get_current_settings
-
     from flows.label_flow import label
     from flows.label_inputs import check_label_inputs
     from flows.label_tasks import release_gpu_slots
+    from flows.temporary_server import flow_run_api
 
     parameters = label_parameters(arguments)
     check_label_inputs(parameters)  # one line for a wrong path, before Prefect starts
-    if get_current_settings().api.url is None:  # the run starts Prefect's temporary server
-        release_gpu_slots()
-    summary = label(parameters)
+    with flow_run_api() as temporary_server:
+        if temporary_server:
+            release_gpu_slots()
+        summary = label(parameters)
     print(f"labelled {summary['images']:,} images into {parameters.out_dir}: "
           f"{summary['relations_kept']:,} relations kept; tables and manifest.json there")
 
@@ -59,4 +59,4 @@ def label_parameters(arguments: argparse.Namespace) -> LabelParameters:
     try:
         return LabelParameters(**values)
     except ValidationError as error:
-        raise RLIPv2InputError(f"invalid label options:\n{error}") from None
+        raise RLIPv2InputError(f"invalid label options: {one_line(error)}") from None

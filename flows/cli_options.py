@@ -136,4 +136,14 @@ def model_from_options(
     try:
         return model(**values)
     except ValidationError as error:
-        raise RLIPv2InputError(f"invalid {command} options:\n{error}") from None
+        raise RLIPv2InputError(f"invalid {command} options: {one_line(error)}") from None
+
+
+def one_line(error: ValidationError) -> str:
+    """What ``error`` refuses, on one line: each option's problem and the value given."""
+    problems = []
+    for problem in error.errors():
+        where = ".".join(str(part) for part in problem["loc"])
+        given = f" (got {problem['input']!r})" if where else ""
+        problems.append(f"{where or 'options'}: {problem['msg']}{given}")
+    return "; ".join(problems)

@@ -8,6 +8,7 @@ from data_schemas.parquet_io import read_table
 from data_schemas.scene_graphs import SCENE_GRAPHS
 from flows.cli_arguments import add_config_arguments, print_training_result
 from flows.cli_evaluate import print_evaluation
+from flows.output_guard import check_output, check_output_place, config_inputs
 from model.config_file import load_config_file
 from model.pretrain import run_pretraining
 from model.pretrain_config import PretrainConfig
@@ -46,11 +47,14 @@ def configure_tiny_text_encoder(encoder: argparse.ArgumentParser) -> None:
     encoder.add_argument(
         "--scene-graphs", type=Path, nargs="+", required=True, help="scene_graphs table dirs"
     )
+    encoder.add_argument("--overwrite", action="store_true", help="replace an existing OUT")
     encoder.set_defaults(handler=_run_tiny_text_encoder)
 
 
 def _run_pretrain(arguments: argparse.Namespace) -> None:
     config = load_config_file(arguments.config, PretrainConfig, arguments.overrides)
+    check_output_place(config.output_dir, config_inputs(arguments.config, config),
+                       option="output_dir")
     result = run_pretraining(config)
     print_training_result(result)
     if arguments.then_evaluate is not None and result.is_main:
@@ -58,6 +62,9 @@ def _run_pretrain(arguments: argparse.Namespace) -> None:
 
 
 def _run_tiny_text_encoder(arguments: argparse.Namespace) -> None:
+    check_output(arguments.out, {f"scene graphs {index + 1}": directory
+                                 for index, directory in enumerate(arguments.scene_graphs)},
+                 overwrite=arguments.overwrite)
     texts = set()
     for directory in arguments.scene_graphs:
         for row in table_rows(read_table(directory, SCENE_GRAPHS)):

@@ -6,6 +6,7 @@ from pathlib import Path
 from data_schemas.atomic_files import save_png_atomic
 from flows.cli_arguments import non_negative_int, positive_int
 from flows.cli_inspect import add_dataset_argument, confidence_cut
+from flows.output_guard import check_output, run_inputs
 from inspection import render_contact_sheet, render_run_image, sample_image_ids
 from inspection.run_pictures import DEFAULT_TILE_SIZE
 
@@ -23,6 +24,7 @@ def configure(show: argparse.ArgumentParser) -> None:
     images.add_argument("--image-id", type=int, nargs="+", help="the image(s) to draw")
     images.add_argument("--random", type=positive_int, metavar="N", help="N images at random")
     show.add_argument("-o", "--out", type=Path, required=True, help="output PNG file")
+    show.add_argument("--overwrite", action="store_true", help="replace an existing -o file")
     show.add_argument("--seed", type=non_negative_int, default=0, help="seed of --random (0)")
     show.add_argument(
         "--min-confidence",
@@ -43,6 +45,9 @@ def configure(show: argparse.ArgumentParser) -> None:
 
 
 def _run(arguments: argparse.Namespace) -> None:
+    inputs = run_inputs(arguments.path, dataset_dir=arguments.dataset,
+                        image_root=arguments.image_root)
+    check_output(arguments.out, inputs, overwrite=arguments.overwrite, option="-o")
     options = {
         "min_confidence": arguments.min_confidence,
         "image_root": arguments.image_root,

@@ -7,6 +7,7 @@ from pathlib import Path
 from data_schemas.atomic_files import atomic_output
 from data_schemas.errors import RLIPv2InputError
 from flows.cli_arguments import add_synonym_table_arguments, positive_int
+from flows.output_guard import check_output
 from pipeline.matching import synonym_table
 from pipeline.matching.wordnet_nouns import DEFAULT_WORDNET_DIR, load_wordnet_nouns
 from pipeline.matching.wordnet_synonyms import (
@@ -51,8 +52,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def _run(arguments: argparse.Namespace) -> None:
-    if arguments.out.exists() and not arguments.overwrite:
-        raise RLIPv2InputError(f"{arguments.out} already exists; pass --overwrite to replace it")
+    check_output(arguments.out, {"synonyms file": arguments.synonyms, "WordNet directory":
+                                 arguments.wordnet_dir}, overwrite=arguments.overwrite)
     widenings = widen_with_wordnet(
         synonym_table(arguments.vocabulary, arguments.synonyms),
         load_wordnet_nouns(arguments.wordnet_dir),

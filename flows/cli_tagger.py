@@ -5,6 +5,7 @@ from pathlib import Path
 
 from flows.cli_arguments import add_config_arguments, positive_int, print_training_result
 from flows.cli_options import add_options, model_from_options, option_values
+from flows.output_guard import check_output, check_output_place, config_inputs
 from model.config_file import load_config_file
 from pipeline.ingest import DEFAULT_ROWS_PER_SHARD
 from pipeline.labelling.label_settings import LabelSettings
@@ -51,10 +52,16 @@ def configure_tag(tag: argparse.ArgumentParser) -> None:
 
 def _run_train(arguments: argparse.Namespace) -> None:
     config = load_config_file(arguments.config, TaggerTrainingConfig, arguments.overrides)
+    check_output_place(config.output_dir, config_inputs(arguments.config, config),
+                       option="output_dir")
     print_training_result(run_tagger_training(config))
 
 
 def _run_tag(arguments: argparse.Namespace) -> None:
+    check_output(arguments.out, {"dataset": arguments.dataset, "candidates run":
+                                 arguments.candidates, "checkpoint": arguments.checkpoint,
+                                 "image root": arguments.image_root},
+                 overwrite=arguments.overwrite)
     settings = model_from_options(
         LabelSettings, option_values(arguments, LabelSettings), command="tag"
     )

@@ -10,10 +10,10 @@ from data_schemas.errors import RLIPv2InputError
 from evaluation.benchmark_metrics import ScoringSettings, score_benchmark
 from evaluation.benchmark_tables import BenchmarkDirectory
 from evaluation.detections_io import read_detections
+from flows.output_guard import check_output_place
 from model.relation_evaluation import (
     EvaluationResult,
     EvaluationSettings,
-    check_output_dir,
     evaluate_checkpoint,
     record_metrics,
 )
@@ -74,6 +74,10 @@ def run_evaluation(parameters: EvaluateParameters) -> EvaluationResult:
         raise RLIPv2InputError(
             f"{parameters.dataset} holds {benchmark.benchmark}, not {parameters.benchmark}"
         )
+    if parameters.out is not None:  # metrics.jsonl is appended to: an existing --out is reused
+        check_output_place(parameters.out, {"dataset": parameters.dataset,
+                                            "checkpoint": parameters.checkpoint,
+                                            "detections file": parameters.detections})
     if parameters.checkpoint is not None:
         if parameters.out is None:
             raise RLIPv2InputError("a checkpoint needs --out (where the detections file goes)")
@@ -84,8 +88,6 @@ def run_evaluation(parameters: EvaluateParameters) -> EvaluationResult:
             settings=parameters.settings(),
         )
     assert parameters.detections is not None  # the validator's
-    if parameters.out is not None:
-        check_output_dir(parameters.out, parameters.dataset)
     metrics = score_benchmark(
         benchmark, read_detections(parameters.detections), parameters.settings().scoring
     )

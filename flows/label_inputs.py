@@ -5,14 +5,15 @@ Prefect traceback, and (for the follow-up pretraining config) the whole labellin
 is one line, before anything starts.
 """
 
-import torch
-
 from data_schemas.dataset_manifest import DatasetManifest
 from data_schemas.errors import RLIPv2InputError
 from data_schemas.manifest_file import ingested_image_root, read_manifest
 from flows.label_parameters import LabelParameters
+from flows.output_guard import check_output_place
 from model.config_file import load_config_file
+from model.device import resolve_device
 from model.pretrain_config import PretrainConfig
+from pipeline.labelling.run_directory import is_label_run_directory
 
 
 def check_label_inputs(parameters: LabelParameters) -> None:
@@ -21,7 +22,8 @@ def check_label_inputs(parameters: LabelParameters) -> None:
     Raises:
         RLIPv2InputError: the dataset is not ingested (and no ``ingest`` is given), a file or
             directory named (or the image root recorded at ingest) is missing, a device string
-            is not one torch knows, or the follow-up pretraining config does not load.
+            is not one torch knows, ``out_dir`` is not a label run's (or is in the way of an
+            input), or the follow-up pretraining config does not load.
     """
     if parameters.ingest is None and not isinstance(
         read_manifest(parameters.dataset_dir), DatasetManifest
@@ -48,19 +50,25 @@ def check_label_inputs(parameters: LabelParameters) -> None:
             raise RLIPv2InputError(f"{what} {directory} is not a directory")
     for what, device in (("tagger device", parameters.tagger_device),
                          ("BLIP device", parameters.blip.device)):
-        _check_device(what, device)
+        resolve_device(device, what=what)
+    _check_outputs(parameters, files | roots)
     if parameters.then_pretrain is not None:
         load_config_file(parameters.then_pretrain.config_file, PretrainConfig,
                          parameters.then_pretrain.all_overrides())
 
 
-def _check_device(what: str, device: str) -> None:
-    if device == "auto":
-        return
-    try:
-        torch.device(device)
-    except RuntimeError as error:
+def _check_outputs(parameters: LabelParameters, inputs: dict) -> None:
+    """``--out`` may be a label run's own directory (resumed), not one of the inputs; the
+    dataset, when the run ingests it, not one of the ingest's inputs."""
+    if parameters.ingest is None:
+        inputs = inputs | {"dataset": parameters.dataset_dir}
+    else:
+        check_output_place(parameters.dataset_dir, inputs, option="--dataset")
+    if parameters.then_pretrain is not None:
+        inputs = inputs | {"pretrain config": parameters.then_pretrain.config_file}
+    check_output_place(parameters.out_dir, inputs)
+    if parameters.out_dir.exists() and not is_label_run_directory(parameters.out_dir):
         raise RLIPv2InputError(
-            f"{what} {device!r} is not a device: use auto, cpu, cuda or cuda:N ({error})"
-        ) from None
-
+            f"--out {parameters.out_dir} exists and is not a label run's output (no label run "
+            "manifest.json, no work/ shard store); name a new directory or remove it"
+        )

@@ -6,23 +6,16 @@ The UI at ``http://127.0.0.1:<port>`` lists the deployments ``label/label``,
 run with the parameters filled in the form, executed by this process (no work pool needed).
 """
 
-import logging
 import os
-import subprocess
 import sys
-import time
-import urllib.error
-import urllib.request
 from contextlib import contextmanager
 from collections.abc import Iterator
 
-from data_schemas.errors import RLIPv2InputError
-
-logger = logging.getLogger(__name__)
+from flows.server_access import ServerAccess
+from flows.server_process import start_server_process, stop_server_process, wait_until_healthy
 
 LOOPBACK = "127.0.0.1"
 DEFAULT_PORT = 4200
-STARTUP_TIMEOUT_SECONDS = 180.0
 DEPLOYMENT_NAMES = (
     "label/label",
     "train-tagger/train-tagger",
@@ -37,47 +30,48 @@ def api_url(port: int) -> str:
 
 
 @contextmanager
-def running_server(port: int) -> Iterator[str]:
-    """Start ``prefect server start`` on the loopback interface; yield its API URL once healthy;
-    stop it on exit.
+def running_server(access: ServerAccess) -> Iterator[str]:
+    """Start ``prefect server start`` on the loopback interface and ``access.port``, open only
+    to ``access`` (:mod:`flows.server_access`); yield its API URL once healthy; stop it on exit.
+
+    The server ends with this process, however it ends (:mod:`flows.server_process`).
 
     Raises:
         RLIPv2InputError: the server exited or did not become healthy in time (port in use?).
     """
     # The UI finds the API through these settings, not through --host/--port.
-    environment = os.environ | {
+    port = access.port
+    environment = os.environ | access.server_environment() | {
         "PREFECT_SERVER_API_HOST": LOOPBACK,
         "PREFECT_SERVER_API_PORT": str(port),
     }
     environment.pop("PREFECT_API_URL", None)
-    server = subprocess.Popen(
+    server = start_server_process(
         [sys.executable, "-m", "prefect", "server", "start", "--host", LOOPBACK,
          "--port", str(port)],
-        env=environment,
+        environment,
     )
     try:
-        _wait_until_healthy(server, port)
+        wait_until_healthy(server, api_url(port))
         yield api_url(port)
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        stop_server_process(server)
 
 
-def serve_deployments(url: str) -> None:
+def serve_deployments(url: str, access: ServerAccess) -> None:
     """Register and serve the five flows as deployments of the server at ``url``; blocks,
     running the flow runs the UI or API create, until interrupted."""
     from prefect import serve
-    from prefect.settings import PREFECT_API_URL, temporary_settings
+    from prefect.settings import PREFECT_API_AUTH_STRING, PREFECT_API_URL, temporary_settings
 
     from flows.downstream_flows import evaluate, finetune
     from flows.label_flow import label
     from flows.training_flows import pretrain, train_tagger
 
-    os.environ["PREFECT_API_URL"] = url  # for the flow-run processes serve starts
-    with temporary_settings(updates={PREFECT_API_URL: url}):
+    # For the flow-run processes serve starts.
+    os.environ.update(access.client_environment() | {"PREFECT_API_URL": url})
+    with temporary_settings(updates={PREFECT_API_URL: url,
+                                     PREFECT_API_AUTH_STRING: access.auth_string}):
         serve(
             label.to_deployment(name="label", description=label.description),
             train_tagger.to_deployment(name="train-tagger", description=train_tagger.description),
@@ -85,23 +79,3 @@ def serve_deployments(url: str) -> None:
             finetune.to_deployment(name="finetune", description=finetune.description),
             evaluate.to_deployment(name="evaluate", description=evaluate.description),
         )
-
-
-def _wait_until_healthy(server: subprocess.Popen, port: int) -> None:
-    deadline = time.monotonic() + STARTUP_TIMEOUT_SECONDS
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise RLIPv2InputError(
-                f"the Prefect server exited with code {server.returncode}; is port {port} in use?"
-            )
-        try:
-            with urllib.request.urlopen(f"{api_url(port)}/health", timeout=2) as response:
-                if response.status == 200:
-                    logger.info("Prefect server healthy at %s", api_url(port))
-                    return
-        except (urllib.error.URLError, ConnectionError, TimeoutError):
-            pass
-        time.sleep(0.5)
-    raise RLIPv2InputError(
-        f"the Prefect server did not answer on port {port} within {STARTUP_TIMEOUT_SECONDS:.0f}s"
-    )

@@ -57,7 +57,11 @@ def load_config_file(
     try:
         return TypeAdapter(config_type).validate_python(raw)
     except ValidationError as error:
-        raise RLIPv2InputError(f"config {path} is invalid:\n{error}") from None
+        problems = "; ".join(
+            f"{'.'.join(str(part) for part in problem['loc']) or 'config'}: {problem['msg']}"
+            for problem in error.errors()
+        )
+        raise RLIPv2InputError(f"config {path} is invalid: {problems}") from None
 
 
 def config_as_dict(config: object) -> dict:

@@ -22,6 +22,7 @@ from model.data import (
     pad_images,
 )
 from model.detector_config import DetectorConfig
+from model.device import resolve_device
 from model.targets import NO_OBJECT_TEXT, LabelTexts
 from rtagger.box_pair_queries import TaggerPairs
 from rtagger.build_tagger import build_relation_tagger
@@ -173,6 +174,7 @@ def load_tagger_scorer(checkpoint: Path, *, device: str = "auto") -> RelationTag
     Raises:
         RLIPv2InputError: not a tagger checkpoint, or weights that do not fit its model.
     """
+    resolved_device = resolve_device(device, what="tagger device")
     if not checkpoint.is_file():
         raise RLIPv2InputError(f"tagger checkpoint {checkpoint} does not exist")
     payload = read_checkpoint(checkpoint)
@@ -193,14 +195,12 @@ def load_tagger_scorer(checkpoint: Path, *, device: str = "auto") -> RelationTag
         tagger.load_state_dict(weights)
     except (RuntimeError, TypeError) as error:
         raise RLIPv2InputError(f"{checkpoint} does not fit its own R-Tagger: {error}") from None
-    if device == "auto":
-        device = "cuda" if torch.cuda.is_available() else "cpu"
     with open(checkpoint, "rb") as handle:
         digest = hashlib.file_digest(handle, "sha256").hexdigest()[:12]
     return RelationTaggerScorer(
         tagger=tagger,
         transform=build_eval_transform(config.transform),
-        device=torch.device(device),
+        device=resolved_device,
         tagger_id=f"{checkpoint.name}@{digest}",
         max_pairs=config.model.num_pairs,
         entity_texts=config.tagging.entity_texts,

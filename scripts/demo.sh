@@ -13,12 +13,12 @@ bash scripts/bootstrap.sh
 export PREFECT_SERVER_ANALYTICS_ENABLED=false
 
 out="runs/demo"  # configs/tagger_demo.toml and configs/pretrain_demo.toml read from here
-.venv/bin/rlipv2 demo-data "$out/world" --images 64 --seed 0
+.venv/bin/rlipv2 demo-data "$out/world" --images 64 --seed 0 --overwrite
 .venv/bin/rlipv2 ingest vg "$out/world/vg/image_data.json" \
     --objects "$out/world/vg/objects.json" --relationships "$out/world/vg/relationships.json" \
     --image-root "$out/world/images" --dataset demo_vg --split train --out "$out/ingested/demo_vg" --overwrite
 # Offline there is no roberta-base: a small random RoBERTa stands in (configs/*_demo.toml).
-.venv/bin/rlipv2 tiny-text-encoder "$out/text_encoder" --scene-graphs "$out/ingested/demo_vg/scene_graphs"
+.venv/bin/rlipv2 tiny-text-encoder "$out/text_encoder" --scene-graphs "$out/ingested/demo_vg/scene_graphs" --overwrite
 rm -rf "$out/tagger" "$out/pretrain"
 .venv/bin/rlipv2 train-tagger --config configs/tagger_demo.toml
 

@@ -13,6 +13,7 @@ from transformers import (
 )
 
 from data_schemas.captions import DecodingSettings
+from model.device import resolve_device
 from model.pretrained_files import load_pretrained
 from pipeline.captioning.blip_config import BlipCaptionerConfig
 from pipeline.captioning.captioner import DecodingMethod
@@ -134,15 +135,6 @@ def _decoding_strategy(config: BlipCaptionerConfig) -> DecodingStrategy:
     )
 
 
-def _resolve_device(device: str) -> torch.device:
-    if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    resolved = torch.device(device)
-    if resolved.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError(f"device {device!r} was asked for, but CUDA is not available here")
-    return resolved
-
-
 def build_blip_captioner(config: BlipCaptionerConfig) -> BlipCaptioner:
     """Load the model and processor named by ``config.model`` and wrap them as a captioner.
 
@@ -152,7 +144,7 @@ def build_blip_captioner(config: BlipCaptionerConfig) -> BlipCaptioner:
     Raises:
         RLIPv2InputError: the model or its processor files cannot be loaded.
     """
-    device = _resolve_device(config.device)
+    device = resolve_device(config.device)
     dtype = torch.float16 if device.type == "cuda" else torch.float32
     processor, model = load_pretrained(
         "the BLIP captioner",

@@ -23,11 +23,16 @@ def is_integer(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
+MAX_PIXEL_SIZE = 2**31 - 1
+"""The largest width or height the images table (int32 columns) holds."""
+
+
 def as_pixel_size(value: object) -> int | None:
-    """A positive integral pixel size (``640`` or ``640.0``), else None."""
-    if is_integer(value) and value > 0:
+    """A positive integral pixel size (``640`` or ``640.0``) up to :data:`MAX_PIXEL_SIZE`,
+    else None."""
+    if is_integer(value) and 0 < value <= MAX_PIXEL_SIZE:
         return int(value)
-    if isinstance(value, float) and value.is_integer() and value > 0:
+    if isinstance(value, float) and value.is_integer() and 0 < value <= MAX_PIXEL_SIZE:
         return int(value)
     return None
 
@@ -42,7 +47,8 @@ def check_image_entry(
     if width is None or height is None:
         return Rejection(
             RejectReason.MALFORMED_RECORD,
-            f"width {item.get('width')!r} / height {item.get('height')!r} are not positive sizes",
+            f"width {item.get('width')!r} / height {item.get('height')!r} are not pixel sizes "
+            f"(integers 1 to {MAX_PIXEL_SIZE:,})",
         )
     path = relative_image_path(file_name, image_root)
     if isinstance(path, Rejection):

@@ -2,6 +2,7 @@
 
 import json
 import logging
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -9,6 +10,7 @@ from typing import Any, BinaryIO
 import ijson
 
 from data_schemas.errors import RLIPv2InputError
+from pipeline.ingest.json_limits import JsonLimitReader, JsonLimits
 from pipeline.ingest.nonfinite_literals import (
     NonFiniteLiteralQuoter,
     may_contain_non_finite_literals,
@@ -20,6 +22,8 @@ logger = logging.getLogger(__name__)
 # exact line and column; above it, the position is the end of the chunk being parsed.
 _EXACT_POSITION_MAX_BYTES = 64 * 1024 * 1024
 _CHUNK_BYTES = 1024 * 1024
+# A JSON string (skipped), or an integer literal (group 1) not part of a fraction or exponent.
+_STRING_OR_INTEGER = re.compile(rb'"(?:[^"\\]|\\.)*"|(?<![\d.eE+-])(-?\d+)(?![\d.eE])')
 
 
 class MalformedJsonError(RLIPv2InputError):
@@ -46,16 +50,19 @@ def stream_items(path: Path, prefix: str) -> Iterator[Any]:
     ``images`` array, ``"item"`` every element of a top-level array. Numbers come back as
     int or float; the non-standard literals NaN/Infinity/-Infinity come back as the strings
     "NaN"/"Infinity"/"-Infinity" (for the caller to reject the record, not the file). Memory
-    use is bounded by the largest single item, not the file size.
+    use is bounded by the largest single item, not the file size, and that by the limits of
+    :mod:`pipeline.ingest.json_limits`.
 
     Raises:
         RLIPv2InputError: the file does not exist.
         MalformedJsonError: the file is not valid JSON (with line, column and byte offset).
+        JsonLimitError: the file nests too deep or holds too large a record (with the offset).
     """
     if not path.is_file():
         raise RLIPv2InputError(f"{path} does not exist or is not a file")
     with open(path, "rb") as raw:
-        reader = _CountingReader(raw)
+        limits = JsonLimits(container_depth=len(prefix.split(".")))
+        reader = _CountingReader(JsonLimitReader(raw, limits, str(path)))
         source = NonFiniteLiteralQuoter(reader) if may_contain_non_finite_literals(raw) else reader
         try:
             yield from ijson.items(source, prefix, use_float=True)
@@ -75,12 +82,27 @@ def _describe_failure(path: Path, bytes_read: int, error: Exception) -> str:
             )
         except UnicodeDecodeError as exact:
             return f"{path}: not UTF-8 text at byte {exact.start}: {exact.reason}"
+        overflow = _first_integer_beyond_64_bits(path.read_bytes())
+        if overflow is not None:  # valid JSON, but the streaming parser holds 64-bit integers
+            line, column = _line_and_column(path, overflow)
+            return (
+                f"{path}: the integer at line {line}, column {column} (byte {overflow}) does "
+                "not fit in 64 bits"
+            )
     line, column = _line_and_column(path, bytes_read)
     reason = str(error).splitlines()[0] if str(error) else type(error).__name__
     return (
         f"{path}: malformed JSON before line {line}, column {column} (byte {bytes_read} of "
         f"{size}): {reason}"
     )
+
+
+def _first_integer_beyond_64_bits(data: bytes) -> int | None:
+    """The byte offset of the first integer literal (outside strings) beyond int64, or None."""
+    for token in _STRING_OR_INTEGER.finditer(data):
+        if token.group(1) is not None and not -(2**63) <= int(token.group(1)) < 2**63:
+            return token.start()
+    return None
 
 
 def _line_and_column(path: Path, offset: int) -> tuple[int, int]:

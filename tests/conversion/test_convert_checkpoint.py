@@ -79,7 +79,7 @@ def test_converting_again_needs_overwrite_and_never_replaces_the_input(
     assert main(convert_command(released_tagger, released_tagger, text_encoder_dir)) == 2
     errors = capsys.readouterr().err.strip().splitlines()
     assert len(errors) == 2 and all(line.startswith("rlipv2: error: ") for line in errors)
-    assert "--overwrite" in errors[0] and "replace its input" in errors[1]
+    assert "--overwrite" in errors[0] and "is the source checkpoint" in errors[1]
 
 
 class _RunsCode:

@@ -83,7 +83,8 @@ def test_a_command_may_offer_some_settings_under_its_own_spelling() -> None:
 
 
 def test_values_the_model_refuses_are_one_input_error() -> None:
-    with pytest.raises(RLIPv2InputError, match="(?s)invalid example options:\n.*threshold"):
+    with pytest.raises(RLIPv2InputError, match="^invalid example options: threshold: [^\n]* "
+                                                "\\(got 2.0\\)$"):
         model_from_options(Example, {"threshold": 2.0}, command="example")
 
 

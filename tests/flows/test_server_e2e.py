@@ -32,6 +32,7 @@ from prefect.exceptions import ObjectNotFound
 
 from demo_world import write_demo_world
 from flows.server import DEPLOYMENT_NAMES, LOOPBACK, api_url
+from flows.server_access import AUTH_STRING_VARIABLE
 from labelling_world import LabellingWorld
 from model.data import SceneGraphSource
 from pipeline.ingest import ingest_visual_genome_dataset
@@ -42,6 +43,7 @@ REPOSITORY = Path(__file__).resolve().parents[2]
 STARTUP_TIMEOUT_SECONDS = 120.0
 RUN_TIMEOUT_SECONDS = 180.0
 LOG_TIMEOUT_SECONDS = 30.0
+AUTH_STRING = "rlipv2:test-secret"
 
 pytestmark = pytest.mark.slow  # a real server process: tens of seconds per test
 
@@ -72,6 +74,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
         "PREFECT_HOME": str(tmp_path / "prefect"),
         "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
         "HF_HUB_OFFLINE": "1",
+        AUTH_STRING_VARIABLE: AUTH_STRING,
     }
     environment.pop("PREFECT_API_URL", None)
     log_file = tmp_path / "server.log"
@@ -163,7 +166,7 @@ def test_server_serves_the_ui_and_runs_pretrain_from_its_deployment(
     server: ServerProcess, pretrain_config: Path
 ) -> None:
     url = api_url(server.port)
-    with SyncPrefectClient(url) as client:
+    with SyncPrefectClient(url, auth_string=AUTH_STRING) as client:
         deployments = wait_for_deployments(client, server)
         # What "Run" in the UI sends: POST /api/deployments/{id}/create_flow_run.
         flow_run = client.create_flow_run_from_deployment(
@@ -206,7 +209,7 @@ def test_a_label_run_starts_pretraining_as_a_follow_up_deployment_run(
         "relation_threshold": 0.0,
     }
     url = api_url(server.port)
-    with SyncPrefectClient(url) as client:
+    with SyncPrefectClient(url, auth_string=AUTH_STRING) as client:
         deployments = wait_for_deployments(client, server)
         label_run = client.create_flow_run_from_deployment(
             deployments["label/label"].id,
@@ -233,3 +236,56 @@ def test_a_label_run_starts_pretraining_as_a_follow_up_deployment_run(
     assert pretrained.state.is_completed(), f"{pretrained.state!r}\n{server.log_tail()}"
     assert (tmp_path / "label" / "scene_graphs").is_dir()
     assert (tmp_path / "pretrain" / "checkpoints" / "checkpoint-000001.pt").is_file()
+
+
+def test_the_api_answers_only_the_ui_origin_with_the_auth_string_and_a_csrf_token(
+    server: ServerProcess,
+) -> None:
+    url = api_url(server.port)
+    own_origin = f"http://{LOOPBACK}:{server.port}"
+    with SyncPrefectClient(url, auth_string=AUTH_STRING) as client:
+        deployment = wait_for_deployments(client, server)["pretrain/pretrain"]
+    run_url = f"{url}/deployments/{deployment.id}/create_flow_run"
+    forged = {"parameters": {"parameters": {"config_file": "/forged/config.yaml"}}}
+    credentials = tuple(AUTH_STRING.split(":", 1))
+
+    def preflight(origin: str) -> httpx.Response:
+        return http.options(run_url, headers={
+            "Origin": origin, "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "content-type",
+        })
+
+    with httpx.Client(timeout=30) as http:
+        # A browser asks before a page of another origin may POST JSON: refused.
+        foreign = preflight("http://evil.example")
+        assert foreign.status_code == 400
+        assert "access-control-allow-origin" not in foreign.headers
+        # Sent without asking (curl, or a browser's "simple" request): no CSRF token, no run.
+        assert http.post(run_url, json=forged,
+                         headers={"Origin": "http://evil.example"}).status_code == 403
+        # Without the auth string, no CSRF token either, nor a run with a stolen token.
+        assert http.get(f"{url}/csrf-token", params={"client": "x"}).status_code == 401
+        token = http.get(f"{url}/csrf-token", params={"client": "ui"}, auth=credentials)
+        assert token.status_code == 200
+        csrf = {"Prefect-Csrf-Token": token.json()["token"], "Prefect-Csrf-Client": "ui"}
+        assert http.post(run_url, json=forged, headers=csrf).status_code == 401
+        # The auth string without a CSRF token is not enough either.
+        assert http.post(run_url, json=forged, auth=credentials,
+                         headers={"Origin": own_origin}).status_code == 403
+        # The UI's own calls: its preflight, a CSRF token, then an authenticated request.
+        own = preflight(own_origin)
+        assert own.status_code == 200
+        assert own.headers["access-control-allow-origin"] == own_origin
+        flows = http.post(f"{url}/flows/filter", json={}, auth=credentials,
+                          headers={"Origin": own_origin, **csrf})
+        assert flows.status_code == 200
+        assert flows.headers["access-control-allow-origin"] == own_origin
+        ui_settings = http.get(f"{own_origin}/ui-settings").json()
+    assert ui_settings["auth"] == "BASIC" and ui_settings["csrf_enabled"] is True
+    with SyncPrefectClient(url, auth_string=AUTH_STRING) as client:
+        runs = client.read_flow_runs(
+            deployment_filter=DeploymentFilter(id=DeploymentFilterId(any_=[deployment.id])),
+            sort=FlowRunSort.START_TIME_DESC, limit=50,
+        )
+    assert all(run.parameters["parameters"] != forged["parameters"]["parameters"]
+               for run in runs)

@@ -165,8 +165,9 @@ def test_show_command_errors_are_one_line(run: LabelRun, tmp_path: Path, capsys)
     out = tmp_path / "x.png"
     assert main(["show", str(run.label_dir), "--image-id", "4242", "-o", str(out)]) == 2
     assert "rlipv2: error: image id 4242" in capsys.readouterr().err
+    (tmp_path / "no-images").mkdir()
     assert main(["show", str(run.label_dir), "--image-id", "4", "-o", str(out),
-                 "--image-root", str(tmp_path)]) == 2
+                 "--image-root", str(tmp_path / "no-images")]) == 2
     assert "does not exist; pass --image-root" in capsys.readouterr().err
     assert not out.exists()
     assert main(["show", str(run.label_dir), "--random", "2", "-o", str(out), "--tile-size",

@@ -222,3 +222,25 @@ def test_duckdb_reads_the_output(tmp_path: Path, image_root: Path) -> None:
         "GROUP BY category_name ORDER BY category_name"
     ).fetchall()
     assert rows == [("horse", 2), ("person", 1)]
+
+
+def test_an_image_size_beyond_the_int32_column_rejects_the_image_not_the_file(
+    tmp_path: Path,
+) -> None:
+    path = write_json(tmp_path / "instances.json", instances(
+        [{"id": 1, "file_name": "a.png", "width": 2**31, "height": 48}, GOOD_IMAGES[1]], []
+    ))
+    summary = ingest_coco_dataset(path, out_dir=tmp_path / "out", dataset="c", split="s")
+    assert summary.counts.images == 1
+    assert rejects_by_kind_and_reason(tmp_path / "out") == [
+        ("image", ds.RejectReason.MALFORMED_RECORD.value, "1")
+    ]
+
+
+def test_an_integer_beyond_64_bits_is_reported_where_it_is(tmp_path: Path) -> None:
+    path = tmp_path / "instances.json"
+    path.write_text('{"categories": [{"id": 1, "name": "person", "area": 0.12345678901234567890123}],'
+                    '\n "images": [{"id": 18446744073709551616}]}')
+    with pytest.raises(MalformedJsonError, match=r"integer at line 2, column 20 \(byte 100\) does "
+                                                 r"not fit in 64 bits"):
+        ingest_coco_dataset(path, out_dir=tmp_path / "out", dataset="c", split="s")

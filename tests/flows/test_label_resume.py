@@ -117,12 +117,14 @@ def test_a_killed_label_run_resumes_to_the_tables_of_an_uninterrupted_run(
         assert duplicate_keys(table, resumed[table]) == [], table
     reference = world_plan(labelling_world, tmp_path / "reference", images_per_shard=1)
     scorer = loaded_models.tagger_scorer(  # the resumed run's tagger, already loaded
-        reference.tagger_checkpoint, reference.tagger_checksum, reference.tagger_device
+        reference.tagger_checkpoint, reference.tagger_checksum, reference.settings.tagger_device
     )
     label_in_a_loop(
         reference,
         parser=loaded_models.caption_parser(reference.parser),
-        matcher=loaded_models.phrase_matcher(reference.vocabulary, reference.synonyms_file),
+        matcher=loaded_models.phrase_matcher(
+            reference.settings.vocabulary, reference.settings.synonyms_file
+        ),
         scorer=scorer,
     )
     assert_same_rows(resumed, published_rows(reference.out_dir))

@@ -230,7 +230,10 @@ def test_a_label_run_starts_pretraining_as_a_follow_up_deployment_run(
             sort=FlowRunSort.START_TIME_DESC,  # explicit: the pinned server refuses nulls
             limit=10,
         )
-        follow_ups = [run for run in pretrain_runs if run.parameters["parameters"] == follow_up]
+        follow_ups = [  # the form's other fields (then_evaluate) keep their defaults
+            run for run in pretrain_runs
+            if run.parameters["parameters"] == {**follow_up, "then_evaluate": None}
+        ]
         assert len(follow_ups) == 1, [run.parameters for run in pretrain_runs]
         pretrained = wait_for_final_state(client, follow_ups[0].id, server)
     assert pretrained.state.is_completed(), f"{pretrained.state!r}\n{server.log_tail()}"

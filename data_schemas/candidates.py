@@ -14,12 +14,12 @@ class MatchEvidence(Record):
     ``subject_synonym``/``object_synonym`` the synonym-table entry they matched.
     """
 
-    caption_index: int = Field(ge=0)
-    triplet_index: int = Field(ge=0)
-    subject_words: str
-    subject_synonym: str
-    object_words: str
-    object_synonym: str
+    caption_index: int = Field(ge=0, description="the caption of the triplet")
+    triplet_index: int = Field(ge=0, description="the triplet within that caption")
+    subject_words: str = Field(description="the caption words that matched the subject")
+    subject_synonym: str = Field(description="the synonym-table entry they matched")
+    object_words: str = Field(description="the caption words that matched the object")
+    object_synonym: str = Field(description="the synonym-table entry they matched")
 
 
 class CandidateRecord(EntityPairRecord):
@@ -29,9 +29,11 @@ class CandidateRecord(EntityPairRecord):
     lists every caption triplet that produced it (at least one).
     """
 
-    image_id: int
-    relation: str = Field(min_length=1)
-    provenance: list[MatchEvidence] = Field(min_length=1)
+    image_id: int = Field(description="the image of both entities")
+    relation: str = Field(min_length=1, description="the relation text, as parsed")
+    provenance: list[MatchEvidence] = Field(
+        min_length=1, description="every caption triplet that produced this candidate"
+    )
 
 
 MATCH_EVIDENCE_TYPE = pa.struct(

@@ -14,23 +14,27 @@ CaptionMethod = Literal["beam", "nucleus", "human"]
 class DecodingSettings(Record):
     """How a caption was decoded; fields that do not apply to the method are None."""
 
-    num_beams: int | None = None
-    top_k: int | None = None
-    top_p: float | None = None
-    max_length: int | None = None
-    min_length: int | None = None
-    repetition_penalty: float | None = None
-    seed: int | None = None
+    num_beams: int | None = Field(default=None, description="beam width of beam search")
+    top_k: int | None = Field(default=None, description="nucleus sampling's top-k cut")
+    top_p: float | None = Field(default=None, description="nucleus sampling's probability mass")
+    max_length: int | None = Field(default=None, description="longest caption, in tokens")
+    min_length: int | None = Field(default=None, description="shortest caption, in tokens")
+    repetition_penalty: float | None = Field(
+        default=None, description="penalty on repeated tokens (1 = none)"
+    )
+    seed: int | None = Field(default=None, description="random seed of nucleus sampling")
 
 
 class CaptionRecord(Record):
     """Caption number ``caption_index`` (0-based, per image) of image ``image_id``."""
 
-    image_id: int
-    caption_index: int = Field(ge=0)
-    text: str
-    method: CaptionMethod
-    decoding: DecodingSettings
+    image_id: int = Field(description="the captioned image")
+    caption_index: int = Field(ge=0, description="0-based caption number within the image")
+    text: str = Field(description="the caption")
+    method: CaptionMethod = Field(
+        description="how it was made: BLIP beam search, BLIP nucleus sampling, or a human"
+    )
+    decoding: DecodingSettings = Field(description="BLIP's decoding settings (all null for human)")
     captioner_id: str = Field(min_length=1, description="model name/checksum or caption file")
 
 

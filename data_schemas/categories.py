@@ -19,10 +19,14 @@ def is_reserved_category_name(name: str) -> bool:
 class CategoryRecord(Record):
     """One object class; ``category_id`` is the dataset's own id (COCO's 1..90, VG's assigned)."""
 
-    dataset: str = Field(min_length=1)
-    category_id: int
-    name: str = Field(min_length=1)
-    supercategory: str | None = None
+    dataset: str = Field(min_length=1, description="dataset name given at ingest")
+    category_id: int = Field(description="the dataset's own class id (COCO's 1..90)")
+    name: str = Field(
+        min_length=1, description="class name as the dataset spells it; the text the model reads"
+    )
+    supercategory: str | None = Field(
+        default=None, description="the dataset's parent class, null where it has none"
+    )
 
 
 CATEGORIES = TableSpec(

@@ -15,10 +15,10 @@ class EntityRecord(BoxedRecord):
     annotation id, VG object id), unique within a dataset.
     """
 
-    entity_id: int
-    image_id: int
-    category_id: int
-    category_name: str = Field(min_length=1)
+    entity_id: int = Field(description="source annotation id, unique within the dataset")
+    image_id: int = Field(description="the image the box lies in")
+    category_id: int = Field(description="the box's class, a `category_id` of `categories`")
+    category_name: str = Field(min_length=1, description="the class's `name`, repeated for reading")
 
 
 ENTITIES = TableSpec(

@@ -12,12 +12,12 @@ from data_schemas.table_spec import TableSpec
 class ImageRecord(Record):
     """An image, its size, and where its file lies relative to the dataset's image root."""
 
-    image_id: int
-    dataset: str = Field(min_length=1)
-    split: str = Field(min_length=1)
+    image_id: int = Field(description="the source dataset's image id, unique within the dataset")
+    dataset: str = Field(min_length=1, description="dataset name given at ingest, e.g. 'coco'")
+    split: str = Field(min_length=1, description="split name given at ingest, e.g. 'train2017'")
     file_name: str = Field(min_length=1, description="POSIX path relative to the image root")
-    width: int = Field(gt=0)
-    height: int = Field(gt=0)
+    width: int = Field(gt=0, description="image width in pixels, as the image file has it")
+    height: int = Field(gt=0, description="image height in pixels, as the image file has it")
 
     @field_validator("file_name")
     @classmethod

@@ -19,9 +19,11 @@ CORRECT_COMBINATIONS = "correct"
 class LabelCombinationRecord(Record):
     """One (predicate, object class) combination of one setting."""
 
-    setting: str = Field(min_length=1)
-    predicate_label: int = Field(ge=0)
-    object_label: int = Field(ge=0)
+    setting: str = Field(
+        min_length=1, description="'correct' (allowed by the benchmark) or a zero-shot setting"
+    )
+    predicate_label: int = Field(ge=0, description="a predicate `label` of `label_space`")
+    object_label: int = Field(ge=0, description="an object `label` of `label_space`")
 
 
 LABEL_COMBINATIONS = TableSpec(

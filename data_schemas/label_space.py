@@ -27,10 +27,10 @@ class LabelRecord(Record):
     """One class of the vocabulary: labels of a kind run 0..n-1 without gaps, names are
     unique within their kind."""
 
-    kind: LabelKind
-    label: int = Field(ge=0)
-    name: str = Field(min_length=1)
-    source_id: int
+    kind: LabelKind = Field(description="which vocabulary: object classes or predicates")
+    label: int = Field(ge=0, description="the class's index, 0..n-1 within its kind")
+    name: str = Field(min_length=1, description="the text the model is shown for the class")
+    source_id: int = Field(description="the benchmark's own id, e.g. HICO-DET's verb id 1..117")
 
 
 LABEL_SPACE = TableSpec(

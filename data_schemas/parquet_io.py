@@ -32,10 +32,12 @@ def shard_path(directory: Path, shard_index: int) -> Path:
 def write_table_atomic(table: pa.Table, path: Path, spec: TableSpec) -> Path:
     """Write ``table`` as one Parquet file at ``path``, atomically, stamped with ``spec``.
 
-    The table must already have ``spec``'s columns; its metadata is replaced by the spec's.
+    The table must already have ``spec``'s columns; its metadata is replaced by the spec's
+    (table name, version and column descriptions).
     """
     table = table.replace_schema_metadata(spec.metadata)
     spec.check_schema(table.schema, source=f"table to be written to {path}")
+    table = table.cast(spec.schema_with_metadata())
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = new_temporary_sibling(path)
     try:

@@ -5,7 +5,7 @@ import math
 from typing import Self
 
 import pyarrow as pa
-from pydantic import BaseModel, ConfigDict, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 
 class Record(BaseModel):
@@ -18,10 +18,10 @@ class BoxedRecord(Record):
     """A record with a box: xyxy in absolute pixels of the original image (x right, y down),
     finite, with x2 > x1 and y2 > y1."""
 
-    x1: float
-    y1: float
-    x2: float
-    y2: float
+    x1: float = Field(description="left edge, pixels from the image's left border")
+    y1: float = Field(description="top edge, pixels from the image's top border")
+    x2: float = Field(description="right edge, pixels from the image's left border (> x1)")
+    y2: float = Field(description="bottom edge, pixels from the image's top border (> y1)")
 
     @model_validator(mode="after")
     def _box_is_valid(self) -> Self:
@@ -41,8 +41,10 @@ BOX_FIELDS: tuple[pa.Field, ...] = tuple(
 class EntityPairRecord(Record):
     """A record relating two distinct entities of one image."""
 
-    subject_entity_id: int
-    object_entity_id: int
+    subject_entity_id: int = Field(description="the subject's `entity_id` in the image's entities")
+    object_entity_id: int = Field(
+        description="the object's `entity_id` in the image's entities (never the subject's)"
+    )
 
     @model_validator(mode="after")
     def _distinct_entities(self) -> Self:

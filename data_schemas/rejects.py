@@ -56,13 +56,17 @@ def reserved_name_rejection(what: str) -> Rejection:
 class RejectRecord(Record):
     """One dropped input record: where it came from, what it was, and why it was dropped."""
 
-    stage: str = Field(min_length=1, description="e.g. 'ingest'")
-    source_file: str
+    stage: str = Field(min_length=1, description="the stage that dropped it, e.g. 'ingest'")
+    source_file: str = Field(description="the input file the record came from")
     record_kind: str = Field(min_length=1, description="e.g. 'image', 'annotation'")
-    record_id: str | None = None
-    image_id: int | None = None
-    reason: RejectReason
-    detail: str
+    record_id: str | None = Field(
+        default=None, description="the record's id in its file, as text; null where it has none"
+    )
+    image_id: int | None = Field(
+        default=None, description="the image it belongs to, null where unknown"
+    )
+    reason: RejectReason = Field(description="why it was dropped (stable machine-readable value)")
+    detail: str = Field(description="the same, for a person, naming the offending value")
 
 
 REJECTS = TableSpec(

@@ -20,26 +20,20 @@ Box = Annotated[list[float], Field(min_length=4, max_length=4)]
 
 
 class RelationDetectionsRecord(Record):
-    """One image's detections, as parallel lists.
-
-    Attributes:
-        image_id: the image, as the dataset's ground truth names it.
-        boxes: ``num_boxes`` boxes ``[x1, y1, x2, y2]`` in absolute pixels, ``x2 >= x1`` and
-            ``y2 >= y1``.
-        labels: ``num_boxes`` object-class indices.
-        subject_index: ``num_pairs`` rows of ``boxes``, each pair's subject.
-        object_index: ``num_pairs`` rows of ``boxes``, each pair's object.
-        verb_scores: ``num_pairs`` lists of one score per dataset verb.
-    """
+    """One image's detections, as parallel lists (``num_boxes`` boxes, ``num_pairs`` pairs)."""
 
     model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
 
-    image_id: int
-    boxes: list[Box]
-    labels: list[int]
-    subject_index: list[int]
-    object_index: list[int]
-    verb_scores: list[list[float]]
+    image_id: int = Field(description="the image, as the dataset's ground truth names it")
+    boxes: list[Box] = Field(
+        description="num_boxes boxes [x1, y1, x2, y2] in absolute pixels, x2 >= x1, y2 >= y1"
+    )
+    labels: list[int] = Field(description="num_boxes object-class labels of `label_space`")
+    subject_index: list[int] = Field(description="num_pairs rows of `boxes`: each pair's subject")
+    object_index: list[int] = Field(description="num_pairs rows of `boxes`: each pair's object")
+    verb_scores: list[list[float]] = Field(
+        description="num_pairs lists of one score in [0, 1] per predicate of `label_space`"
+    )
 
 
 RELATION_DETECTIONS = TableSpec(

@@ -14,10 +14,12 @@ class RelationRecord(EntityPairRecord):
     [0, 1] for pseudo-labels; pretraining keeps pseudo-labels at confidence >= a threshold.
     """
 
-    relationship_id: int
-    image_id: int
-    predicate: str = Field(min_length=1)
-    confidence: float | None = Field(default=None, ge=0.0, le=1.0)
+    relationship_id: int = Field(description="unique within the dataset or label run")
+    image_id: int = Field(description="the image of both entities")
+    predicate: str = Field(min_length=1, description="the relation text, e.g. 'riding'")
+    confidence: float | None = Field(
+        default=None, ge=0.0, le=1.0, description="the tagger's score in [0, 1]; null = human"
+    )
 
 
 RELATIONS = TableSpec(

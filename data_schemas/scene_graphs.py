@@ -15,26 +15,30 @@ from data_schemas.table_spec import TableSpec
 class SceneGraphObject(BoxedRecord):
     """An object of a scene graph (an entity without its image id)."""
 
-    entity_id: int
-    category_id: int
-    category_name: str = Field(min_length=1)
+    entity_id: int = Field(description="source annotation id, unique within the dataset")
+    category_id: int = Field(description="the box's class, a `category_id` of `categories`")
+    category_name: str = Field(min_length=1, description="the class's `name`")
 
 
 class SceneGraphRelationship(Record):
     """A relationship between two objects of the same scene graph."""
 
-    relationship_id: int
-    subject_entity_id: int
-    object_entity_id: int
-    predicate: str = Field(min_length=1)
-    confidence: float | None = Field(default=None, ge=0.0, le=1.0)
+    relationship_id: int = Field(description="unique within the dataset or label run")
+    subject_entity_id: int = Field(description="the subject's `entity_id` among `objects`")
+    object_entity_id: int = Field(description="the object's `entity_id` among `objects`")
+    predicate: str = Field(min_length=1, description="the relation text, e.g. 'riding'")
+    confidence: float | None = Field(
+        default=None, ge=0.0, le=1.0, description="the tagger's score in [0, 1]; null = human"
+    )
 
 
 class SceneGraphRecord(ImageRecord):
     """An image (all :class:`ImageRecord` fields) with its objects and relationships."""
 
-    objects: list[SceneGraphObject]
-    relationships: list[SceneGraphRelationship]
+    objects: list[SceneGraphObject] = Field(description="every annotated box of the image")
+    relationships: list[SceneGraphRelationship] = Field(
+        description="relations between the image's objects (pseudo-labels: those kept at save)"
+    )
 
     @model_validator(mode="after")
     def _relationships_reference_objects(self) -> "SceneGraphRecord":

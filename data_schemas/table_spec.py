@@ -2,12 +2,18 @@
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Generic, TypeVar
 
 import pyarrow as pa
 from pydantic import BaseModel
 
 from data_schemas.errors import SchemaMismatchError
+from data_schemas.field_descriptions import (
+    arrow_field_paths,
+    described_schema,
+    field_descriptions,
+)
 
 RecordT = TypeVar("RecordT", bound=BaseModel)
 
@@ -20,7 +26,8 @@ class TableSpec(Generic[RecordT]):
     """Name, version and Arrow schema of one table, and the record type of its rows.
 
     Bump ``version`` whenever ``schema`` changes; files written under another version are
-    refused on read rather than silently misread.
+    refused on read rather than silently misread. Every field of the record, nested ones too,
+    carries a description, which written files keep in their field metadata.
     """
 
     name: str
@@ -40,6 +47,18 @@ class TableSpec(Generic[RecordT]):
                 f"table {self.name!r}: record fields {sorted(record_fields)} differ from "
                 f"Arrow schema fields {sorted(schema_fields)}"
             )
+        described = set(self.column_descriptions)
+        arrow_paths = set(arrow_field_paths(self.schema))
+        if described != arrow_paths:
+            raise ValueError(
+                f"table {self.name!r}: nested record fields {sorted(described - arrow_paths)} "
+                f"and Arrow fields {sorted(arrow_paths - described)} differ"
+            )
+
+    @cached_property
+    def column_descriptions(self) -> dict[str, str]:
+        """Path of every column and nested field (``provenance[].caption_index``) -> meaning."""
+        return field_descriptions(self.record_type)
 
     @property
     def metadata(self) -> dict[bytes, bytes]:
@@ -47,7 +66,12 @@ class TableSpec(Generic[RecordT]):
         return {TABLE_NAME_KEY: self.name.encode(), SCHEMA_VERSION_KEY: str(self.version).encode()}
 
     def schema_with_metadata(self) -> pa.Schema:
-        return self.schema.with_metadata(self.metadata)
+        """The schema as written: table name and version, and each field's description."""
+        return self._written_schema
+
+    @cached_property
+    def _written_schema(self) -> pa.Schema:
+        return described_schema(self.schema, self.column_descriptions).with_metadata(self.metadata)
 
     def to_arrow(self, records: Iterable[RecordT]) -> pa.Table:
         """Validated records -> an Arrow table with this spec's schema."""

@@ -11,15 +11,22 @@ from data_schemas.table_spec import TableSpec
 class TaggedRelationRecord(EntityPairRecord):
     """A (subject entity, object entity, relation text) with the tagger's score in [0, 1].
 
-    ``provenance`` is the candidate's evidence; it is empty when the tagger assigned a text
-    of the image to a pair the text was not parsed for.
+    The tagger scores every candidate pair of an image against every relation text of that
+    image, as the paper's tagger does, and keeps for each pair the texts scoring at least the save
+    threshold (0.05 by default; at most ``top_k_per_pair`` of them when that is set): a text
+    parsed for one pair may be kept for another, so tagged rows can outnumber candidates. ``provenance`` is the candidate's evidence; it is empty when
+    the text was not parsed for the pair.
     """
 
-    image_id: int
-    relation: str = Field(min_length=1)
-    score: float = Field(ge=0.0, le=1.0)
+    image_id: int = Field(description="the image of both entities")
+    relation: str = Field(min_length=1, description="a relation text of the image")
+    score: float = Field(
+        ge=0.0, le=1.0, description="the tagger's probability that the relation holds, in [0, 1]"
+    )
     tagger_id: str = Field(min_length=1, description="checkpoint name and checksum")
-    provenance: list[MatchEvidence]
+    provenance: list[MatchEvidence] = Field(
+        description="the candidate's evidence; empty when the text was not parsed for this pair"
+    )
 
 
 TAGGED_RELATIONS = TableSpec(

@@ -14,22 +14,22 @@ class PhraseMention(Record):
     ``head``/``lemma_head`` the head noun ("horses"/"horse").
     """
 
-    span: str
-    lemma_span: str
-    head: str
-    lemma_head: str
+    span: str = Field(description="the phrase as the caption writes it, e.g. 'two brown horses'")
+    lemma_span: str = Field(description="the phrase lemmatised by spaCy, e.g. 'two brown horse'")
+    head: str = Field(description="the phrase's head noun, e.g. 'horses'")
+    lemma_head: str = Field(description="the head noun's lemma, e.g. 'horse'")
 
 
 class TripletRecord(Record):
     """Triplet ``triplet_index`` of caption ``caption_index`` of image ``image_id``."""
 
-    image_id: int
-    caption_index: int = Field(ge=0)
-    triplet_index: int = Field(ge=0)
-    subject: PhraseMention
+    image_id: int = Field(description="the captioned image")
+    caption_index: int = Field(ge=0, description="the caption it was parsed from")
+    triplet_index: int = Field(ge=0, description="0-based triplet number within the caption")
+    subject: PhraseMention = Field(description="the subject noun phrase")
     relation: str = Field(min_length=1, description="surface text, e.g. 'sitting on'")
-    relation_lemma: str
-    object: PhraseMention
+    relation_lemma: str = Field(description="the relation lemmatised by spaCy, e.g. 'sit on'")
+    object: PhraseMention = Field(description="the object noun phrase")
 
 
 _PHRASE = pa.struct(

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import nltk
-from nltk.corpus.reader.wordnet import WordNetCorpusReader
+from nltk.corpus.reader.wordnet import WordNetCorpusReader, WordNetError
 
 from data_schemas.errors import RLIPv2InputError
 
@@ -114,24 +114,37 @@ def open_wordnet(directory: Path = DEFAULT_WORDNET_DIR) -> Iterator[WordNetCorpu
     or a WordNet 3.0 database, made into one in a temporary directory for the ``with`` block.
 
     Raises:
-        RLIPv2InputError: ``directory`` is neither (see :func:`write_nltk_wordnet`).
+        RLIPv2InputError: ``directory`` is neither (see :func:`write_nltk_wordnet`), or nltk
+            finds a malformed line, on opening or in the ``with`` block.
     """
-    if is_nltk_wordnet(directory):
-        yield _reader(directory)
-        return
-    with tempfile.TemporaryDirectory(prefix="rlipv2-wordnet-") as scratch:
-        yield _reader(write_nltk_wordnet(directory, Path(scratch)))
+    try:
+        if is_nltk_wordnet(directory):
+            with _reader(directory) as reader:
+                yield reader
+            return
+        with tempfile.TemporaryDirectory(prefix="rlipv2-wordnet-") as scratch:
+            with _reader(write_nltk_wordnet(directory, Path(scratch))) as reader:
+                yield reader
+    except WordNetError as error:
+        raise RLIPv2InputError(f"WordNet at {directory}: {error}") from None
 
 
-def _reader(data_dir: Path) -> WordNetCorpusReader:
-    """The reader of ``data_dir``'s WordNet (nltk opens only files under its data path: the
-    directory joins it)."""
+@contextmanager
+def _reader(data_dir: Path) -> Iterator[WordNetCorpusReader]:
+    """The reader of ``data_dir``'s WordNet. nltk opens only files under its data path: the
+    directory is on it for the ``with`` block."""
     data_root = str(data_dir.resolve())
-    if data_root not in nltk.data.path:
+    added = data_root not in nltk.data.path
+    if added:
         nltk.data.path.append(data_root)
-    with warnings.catch_warnings():  # "multilingual functions are not available": none is used
-        warnings.simplefilter("ignore", UserWarning)
-        return _WordNet30Reader(str(Path(data_root) / CORPUS_PATH), None)
+    try:
+        with warnings.catch_warnings():  # "multilingual functions are not available": unused
+            warnings.simplefilter("ignore", UserWarning)
+            reader = _WordNet30Reader(str(Path(data_root) / CORPUS_PATH), None)
+        yield reader
+    finally:
+        if added:
+            nltk.data.path.remove(data_root)
 
 
 class _WordNet30Reader(WordNetCorpusReader):

@@ -7,6 +7,7 @@ ones use the real WordNet 3.0 where Debian's ``wordnet-base`` is installed, and 
 from collections.abc import Iterator
 from pathlib import Path
 
+import nltk
 import pytest
 from nltk.corpus.reader.wordnet import WordNetCorpusReader
 
@@ -69,7 +70,8 @@ def test_a_database_is_made_into_a_temporary_directory_for_reading(tmp_path: Pat
         corpus = Path(wordnet.root.path)
         assert corpus.parent.parent != tmp_path and (corpus / "index.sense").is_file()
         assert wordnet.synsets("kite", "n")[1].definition() == "a bird"
-    assert not corpus.exists()
+        assert str(corpus.parents[1]) in nltk.data.path  # nltk reads only under its data path
+    assert not corpus.exists() and str(corpus.parents[1]) not in nltk.data.path
 
 
 def test_a_missing_file_or_a_malformed_line_is_a_clear_error(tmp_path: Path) -> None:
@@ -80,6 +82,12 @@ def test_a_missing_file_or_a_malformed_line_is_a_clear_error(tmp_path: Path) -> 
         data.write("00000099 05 n zz broken\n")
     with pytest.raises(RLIPv2InputError, match=r"data.noun:14: not a WordNet data line"):
         write_nltk_wordnet(database, tmp_path / "out")
+    nltk_data = write_nltk_wordnet(write_wordnet(tmp_path / "wordnet"), tmp_path / "nltk_data")
+    with (nltk_data / CORPUS_PATH / "index.noun").open("a") as index:
+        index.write("unicorn n many\n")
+    with pytest.raises(RLIPv2InputError, match=r"WordNet at .*nltk_data: file .*line 1[0-9]"):
+        with open_wordnet(nltk_data):
+            pass
 
 
 def test_cli_writes_a_data_directory_that_wordnet_synonyms_reads(

@@ -99,6 +99,8 @@ def test_cli_writes_a_data_directory_that_wordnet_synonyms_reads(
     assert f"NLTK_DATA={out}" in capsys.readouterr().out and is_nltk_wordnet(out)
     assert sorted(tmp_path.iterdir()) == [out, database]  # no staging directory left
     assert main(arguments) == 2 and "pass --overwrite" in capsys.readouterr().err
+    inside = ["wordnet-data", "--wordnet-dir", str(database), "--out", str(database / "nltk")]
+    assert main(inside) == 2 and "lies inside the WordNet directory" in capsys.readouterr().err
     assert main([*arguments, "--overwrite"]) == 0
     review = tmp_path / "review.json"
     assert main(["wordnet-synonyms", "--vocabulary", "demo", "--wordnet-dir", str(out),

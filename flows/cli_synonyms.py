@@ -57,9 +57,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
 def _run(arguments: argparse.Namespace) -> None:
     check_output(arguments.out, {"synonyms file": arguments.synonyms, "WordNet directory":
                                  arguments.wordnet_dir}, overwrite=arguments.overwrite)
-    table, senses = synonym_table(arguments.vocabulary, arguments.synonyms), _sense_choices(
-        arguments.sense
-    )
+    table = synonym_table(arguments.vocabulary, arguments.synonyms)
+    senses = _sense_choices(arguments.sense)
     with open_wordnet(arguments.wordnet_dir) as wordnet:
         widenings = widen_with_wordnet(table, wordnet, depth=arguments.depth, senses=senses)
     document = widening_document(

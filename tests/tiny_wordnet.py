@@ -31,7 +31,8 @@ TINY_WORDNET = (
     Synset("field mouse", ("field_mouse", "fieldmouse")),
     Synset("device", ("mouse", "computer_mouse"), gloss="a pointing device"),
     Synset("body part", ("head",), gloss="the upper part of the body"),
-    Synset("person", ("person", "individual"), hyponyms=("adult", "chief"), instances=("einstein",)),
+    Synset("person", ("person", "individual"), hyponyms=("adult", "chief"),
+           instances=("einstein",)),
     Synset("adult", ("adult", "grownup"), hyponyms=("woman",)),
     Synset("woman", ("woman", "adult_female", "Lady_Jane")),
     Synset("chief", ("head", "chief")),  # a person who leads

@@ -39,6 +39,10 @@ SUBCOMMANDS: dict[str, Subcommand] = {
         "flows.cli_synonyms", "configure",
         "propose synonyms for a table's categories from WordNet, for review",
     ),
+    "wordnet-data": Subcommand(
+        "flows.cli_synonyms", "configure_wordnet_data",
+        "make an nltk data directory from a WordNet 3.0 database (wordnet-base)",
+    ),
     "train-tagger": Subcommand(
         "flows.cli_tagger", "configure_train_tagger",
         "train the R-Tagger by denoising on human scene graphs",

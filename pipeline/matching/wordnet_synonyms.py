@@ -21,9 +21,10 @@ from collections import Counter
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
 
+from nltk.corpus.reader.wordnet import NOUN, Synset, WordNetCorpusReader
+
 from data_schemas.errors import RLIPv2InputError
 from pipeline.matching.synonym_table import SynonymTable
-from pipeline.matching.wordnet_nouns import NounSynset, WordNetNouns
 
 DEFAULT_HYPONYM_DEPTH = 2
 """Hyponym levels searched below each category's sense (woman -> lady: 1; person -> lady: 2)."""
@@ -40,14 +41,14 @@ class CategoryWidening:
 
     category: str
     word: str | None
-    sense: NounSynset | None
-    ambiguous: tuple[tuple[int, NounSynset], ...]
+    sense: Synset | None
+    ambiguous: tuple[tuple[int, Synset], ...]
     added: tuple[str, ...]
 
 
 def widen_with_wordnet(
     table: SynonymTable,
-    wordnet: WordNetNouns,
+    wordnet: WordNetCorpusReader,
     depth: int = DEFAULT_HYPONYM_DEPTH,
     senses: Mapping[str, int] | None = None,
 ) -> list[CategoryWidening]:
@@ -104,14 +105,35 @@ def widening_document(widenings: list[CategoryWidening], dataset: str, source: s
     }
 
 
-def _describe(sense: NounSynset) -> str:
-    return f"{', '.join(sense.words)}: {sense.gloss}"
+def noun_senses(wordnet: WordNetCorpusReader, word: str) -> list[Synset]:
+    """The noun senses of ``word`` itself (any case; spaces or underscores), most frequent
+    first: nltk's ``synsets`` also gives the senses of the word's base forms ("glasses" ->
+    glass), which are left out."""
+    lemma = "_".join(word.lower().split())
+    return list(dict.fromkeys(
+        synset for synset in wordnet.synsets(lemma, NOUN)
+        if lemma in (name.lower() for name in synset.lemma_names())
+    ))
+
+
+def synset_words(synset: Synset) -> tuple[str, ...]:
+    """The words of ``synset`` in WordNet's order and case, spaces for underscores."""
+    return tuple(name.replace("_", " ") for name in synset.lemma_names())
+
+
+def gloss(synset: Synset) -> str:
+    """WordNet's gloss of ``synset``: its definition, then its examples in quotes."""
+    return "; ".join([synset.definition(), *(f'"{example}"' for example in synset.examples())])
+
+
+def _describe(sense: Synset) -> str:
+    return f"{', '.join(synset_words(sense))}: {gloss(sense)}"
 
 
 def _category_sense(
     category: str,
     words: tuple[str, ...],
-    wordnet: WordNetNouns,
+    wordnet: WordNetCorpusReader,
     depth: int,
     chosen: int | None,
 ) -> CategoryWidening:
@@ -119,7 +141,8 @@ def _category_sense(
     of ``words`` (the name first) WordNet has, else the sense of that word whose word family
     holds the most of ``words`` (ambiguous when several hold equally many)."""
     word, candidates = next(
-        ((word, senses) for word in words if (senses := wordnet.senses(word))), (None, [])
+        ((word, senses) for word in words if (senses := noun_senses(wordnet, word))),
+        (None, []),
     )
     if word is None:
         return CategoryWidening(category=category, word=None, sense=None, ambiguous=(), added=())
@@ -132,7 +155,7 @@ def _category_sense(
         sense = candidates[chosen - 1]
         return CategoryWidening(category=category, word=word, sense=sense, ambiguous=(), added=())
     synonyms = set(words)
-    held = [len(synonyms & set(_family_words(sense, wordnet, depth))) for sense in candidates]
+    held = [len(synonyms & set(_family_words(sense, depth))) for sense in candidates]
     best = [
         (number, sense)
         for number, (sense, count) in enumerate(zip(candidates, held), start=1)
@@ -145,27 +168,39 @@ def _category_sense(
     return CategoryWidening(category=category, word=word, sense=best[0][1], ambiguous=(), added=())
 
 
-def _family(sense: NounSynset, wordnet: WordNetNouns, depth: int) -> Iterator[NounSynset]:
-    """``sense`` and its hyponyms down to ``depth`` levels."""
+def _family(sense: Synset, depth: int) -> Iterator[Synset]:
+    """``sense``, then its (class, not instance) hyponyms down to ``depth`` levels, each once,
+    breadth first; a synset's hyponyms in the order of their names (nltk keeps a synset's
+    pointers in a set, whose order changes from run to run)."""
     yield sense
-    yield from wordnet.hyponym_closure(sense, depth)
+    seen = {sense}
+    level = [sense]
+    for _ in range(depth):
+        below = []
+        for parent in level:
+            for hyponym in sorted(parent.hyponyms()):
+                if hyponym not in seen:
+                    seen.add(hyponym)
+                    below.append(hyponym)
+        yield from below
+        level = below
 
 
-def _family_words(sense: NounSynset, wordnet: WordNetNouns, depth: int) -> Iterator[str]:
+def _family_words(sense: Synset, depth: int) -> Iterator[str]:
     """The lower-cased words of ``sense``'s family."""
-    for member in _family(sense, wordnet, depth):
-        for word in member.words:
+    for member in _family(sense, depth):
+        for word in synset_words(member):
             yield word.lower()
 
 
-def _sense_words(sense: NounSynset, wordnet: WordNetNouns, depth: int) -> list[str]:
+def _sense_words(sense: Synset, wordnet: WordNetCorpusReader, depth: int) -> list[str]:
     """The common-noun words of ``sense`` and of its hyponyms that mainly mean that synset."""
     words = []
-    for member in _family(sense, wordnet, depth):
-        for word in member.words:
+    for member in _family(sense, depth):
+        for word in synset_words(member):
             if not _COMMON_NOUN.fullmatch(word):
                 continue
-            main_sense = next(iter(wordnet.senses(word)), None)
-            if main_sense is not None and main_sense.offset == member.offset:
+            main_sense = next(iter(noun_senses(wordnet, word)), None)
+            if main_sense == member:
                 words.append(word)
     return list(dict.fromkeys(words))

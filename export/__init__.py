@@ -12,7 +12,9 @@ from export.label_studio import LabelStudioExport, label_studio_config, label_st
 from export.paper_json import (
     COCO_ID_START,
     OBJECTS365_ID_START,
+    PaperDataset,
     PaperJsonExport,
+    paper_dataset_of,
     paper_record,
 )
 from export.scene_graph_stream import (
@@ -29,6 +31,7 @@ __all__ = [
     "ExportCounts",
     "ExportSummary",
     "LabelStudioExport",
+    "PaperDataset",
     "PaperJsonExport",
     "SceneGraphExporter",
     "VisualGenomeExport",
@@ -38,5 +41,6 @@ __all__ = [
     "label_studio_config",
     "label_studio_task",
     "locate_scene_graphs",
+    "paper_dataset_of",
     "paper_record",
 ]

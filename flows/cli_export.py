@@ -4,17 +4,19 @@ import argparse
 from enum import StrEnum
 from pathlib import Path
 
-from data_schemas.stage_run_manifest import StageRunManifest
+from data_schemas.errors import RLIPv2InputError
 from export import (
     COCO_ID_START,
     DEFAULT_EXPORT_CONFIDENCE,
     LabelStudioExport,
+    PaperDataset,
     PaperJsonExport,
     SceneGraphExporter,
     VisualGenomeExport,
     export_run,
 )
 from export.label_studio import LOCAL_FILES_PREFIX
+from export.review_vocabulary import review_vocabulary, run_tagger_id
 from flows.cli_arguments import non_negative_int
 from flows.cli_inspect import confidence_cut
 from flows.output_guard import check_output, run_inputs
@@ -62,6 +64,19 @@ def configure(export: argparse.ArgumentParser) -> None:
         "20,000,000 for Objects365)",
     )
     export.add_argument(
+        "--paper-dataset",
+        type=PaperDataset,
+        choices=list(PaperDataset),
+        help="paper-json: the official dataset name of every record (default: from the rlipv2 "
+        "dataset name: coco* -> coco2017, o365/objects365* -> o365, vg* -> vg)",
+    )
+    export.add_argument(
+        "--image-folder",
+        help="paper-json: the data_split of each record, the image folder the official loader "
+        "opens (default: the name of the image root the dataset was ingested with, e.g. "
+        "train2017)",
+    )
+    export.add_argument(
         "--image-url-prefix",
         default=LOCAL_FILES_PREFIX,
         help=f"label-studio: prefix of each image's file_name ({LOCAL_FILES_PREFIX!r}: Label "
@@ -69,7 +84,8 @@ def configure(export: argparse.ArgumentParser) -> None:
     )
     export.add_argument(
         "--model-version",
-        help="label-studio: name of the predictions (default: the run's tagger id)",
+        help="label-studio: name of the predictions (default: the run's tagger id; 'rlipv2' "
+        "for human scene graphs)",
     )
     export.set_defaults(handler=_run)
 
@@ -89,18 +105,26 @@ def _run(arguments: argparse.Namespace) -> None:
 
 def _exporter(arguments: argparse.Namespace) -> SceneGraphExporter:
     if arguments.to is ExportFormat.PAPER_JSON:
-        return PaperJsonExport(id_start=arguments.id_start)
+        return PaperJsonExport(
+            id_start=arguments.id_start,
+            dataset=arguments.paper_dataset,
+            image_folder=arguments.image_folder or _image_folder(arguments.path),
+        )
     if arguments.to is ExportFormat.VISUAL_GENOME:
         return VisualGenomeExport()
+    run = locate_output(arguments.path).run
+    vocabulary = review_vocabulary(run)
     return LabelStudioExport(
         image_url_prefix=arguments.image_url_prefix,
-        model_version=arguments.model_version or _tagger_id(arguments.path),
+        model_version=arguments.model_version or run_tagger_id(run) or "rlipv2",
+        categories=vocabulary.categories,
+        predicates=vocabulary.predicates,
     )
 
 
-def _tagger_id(path: Path) -> str:
-    """The tagger a tagging run's manifest names; "rlipv2" for any other output."""
-    manifest = locate_output(path).run.manifest
-    if isinstance(manifest, StageRunManifest):
-        return str(manifest.settings.get("tagger_id", "rlipv2"))
-    return "rlipv2"
+def _image_folder(path: Path) -> str | None:
+    """The directory name of the image root the run's dataset was ingested with, if known."""
+    try:
+        return locate_output(path).run.image_root().name
+    except RLIPv2InputError:
+        return None

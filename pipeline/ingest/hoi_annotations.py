@@ -19,7 +19,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from PIL import Image
 from tqdm import tqdm
 
 from data_schemas.categories import CATEGORIES
@@ -28,12 +27,12 @@ from data_schemas.errors import RLIPv2InputError
 from data_schemas.images import IMAGES
 from data_schemas.rejects import Rejection, RejectReason
 from data_schemas.relations import RELATIONS
-from model.data.image_files import DECODE_ERRORS
 from pipeline.ingest.benchmark_vocabulary import BenchmarkVocabulary
 from pipeline.ingest.boxes import ClippedBox, clip_xyxy_box
 from pipeline.ingest.counts import IngestCounts
 from pipeline.ingest.entries import is_integer
 from pipeline.ingest.image_paths import relative_image_path
+from pipeline.ingest.image_size import read_image_size
 from pipeline.ingest.json_stream import stream_items
 from pipeline.ingest.rejection import RejectLog
 from data_schemas.staged_output import StagedDatasetOutput
@@ -208,15 +207,10 @@ def _check_image(
         )
     if image_id in seen_images:
         return Rejection(RejectReason.DUPLICATE_ID, f"image id {image_id} ({file_name}) appears twice")
-    try:
-        with Image.open(image_root / file_name) as opened:
-            width, height = opened.size
-    except DECODE_ERRORS as error:
-        return Rejection(
-            RejectReason.UNREADABLE_IMAGE,
-            f"cannot read the size of {image_root / file_name}: {type(error).__name__}: {error}",
-        )
-    return image_id, file_name, width, height
+    size = read_image_size(image_root, file_name)
+    if isinstance(size, Rejection):
+        return size
+    return image_id, file_name, *size
 
 
 def _ingest_boxes(

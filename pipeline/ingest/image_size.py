@@ -5,12 +5,13 @@ from pathlib import Path
 from PIL import Image
 
 from data_schemas.rejects import Rejection, RejectReason
-from model.data.image_files import DECODE_ERRORS
 
 
 def read_image_size(image_root: Path, file_name: str) -> tuple[int, int] | Rejection:
     """(width, height) of ``image_root / file_name`` from its header (the pixels are not
     decoded), or why it cannot be read."""
+    from model.data.image_files import DECODE_ERRORS  # imports torch: not for --help
+
     try:
         with Image.open(image_root / file_name) as opened:
             return opened.size

@@ -42,6 +42,28 @@ def add_scene_graph_formats(formats: argparse._SubParsersAction) -> None:
     paper.add_argument("--split", default="train", help="split name in the manifest (train)")
     add_output_options(paper)
     paper.set_defaults(handler=_run_paper_json)
+    review = formats.add_parser(
+        "label-studio",
+        help="a Label Studio JSON export of tasks reviewed after rlipv2 export --to label-studio",
+        description="Read the reviewed tasks of a Label Studio JSON export (of tasks that rlipv2 "
+        "export --to label-studio made) as human scene graphs: each task's latest annotation "
+        "that was not cancelled, with its accepted, corrected and added boxes and relations "
+        "(deleted ones are gone). Tasks nobody annotated are left out. The summary counts "
+        "what the review did to the predictions. pretrain and train-tagger read the result; "
+        "rlipv2 compare RUN OUT gives the precision and recall of the run against it.",
+    )
+    review.add_argument("export", type=Path, help="the JSON export (a list of tasks)")
+    review.add_argument("--out", type=Path, required=True, help="output dataset directory")
+    review.add_argument(
+        "--image-root",
+        type=Path,
+        help="directory the tasks' file names are relative to (the exported run's image "
+        "root); when given, missing files are rejected and training can find the images",
+    )
+    review.add_argument("--dataset", default="reviewed", help="dataset name in the manifest")
+    review.add_argument("--split", default="train", help="split name in the manifest (train)")
+    add_output_options(review)
+    review.set_defaults(handler=_run_label_studio)
 
 
 def _run_paper_json(arguments: argparse.Namespace) -> None:
@@ -57,6 +79,23 @@ def _run_paper_json(arguments: argparse.Namespace) -> None:
         out_dir=arguments.out,
         dataset=arguments.dataset,
         split=arguments.split,
+        rows_per_shard=arguments.rows_per_shard,
+        overwrite=arguments.overwrite,
+    )
+    print(summary.format())
+
+
+def _run_label_studio(arguments: argparse.Namespace) -> None:
+    from pipeline.ingest import ingest_label_studio_dataset
+
+    check_output(arguments.out, {"Label Studio export": arguments.export, "image root":
+                                 arguments.image_root}, overwrite=arguments.overwrite)
+    summary = ingest_label_studio_dataset(
+        arguments.export,
+        out_dir=arguments.out,
+        dataset=arguments.dataset,
+        split=arguments.split,
+        image_root=arguments.image_root,
         rows_per_shard=arguments.rows_per_shard,
         overwrite=arguments.overwrite,
     )

@@ -29,6 +29,7 @@ from pipeline.ingest.blip_caption_file import (
 from pipeline.ingest.caption_file import ingest_caption_file
 from pipeline.ingest.coco_format import ingest_coco_format
 from pipeline.ingest.counts import IngestCounts
+from pipeline.ingest.label_studio_review import ingest_label_studio_review
 from pipeline.ingest.rejection import RejectLog
 from pipeline.ingest.scene_graph_assembly import assemble_scene_graphs
 from pipeline.ingest.scene_graph_json import ingest_scene_graph_json
@@ -179,6 +180,30 @@ def ingest_scene_graph_json_dataset(
     sources = DatasetSources(
         annotations=scene_graphs_json, image_paths=image_paths_json, image_root=image_root
     )
+    return run_ingest(read, sources, out_dir, dataset, split, rows_per_shard, overwrite)
+
+
+def ingest_label_studio_dataset(
+    export_json: Path,
+    *,
+    out_dir: Path,
+    dataset: str,
+    split: str,
+    image_root: Path | None = None,
+    rows_per_shard: int = DEFAULT_ROWS_PER_SHARD,
+    overwrite: bool = False,
+) -> IngestSummary:
+    """Ingest a Label Studio export of reviewed tasks as human scene graphs, with the review's
+    outcomes (boxes and relations accepted, corrected, added, deleted) in the counts."""
+
+    def read(output: StagedDatasetOutput, rejects: RejectLog, counts: IngestCounts) -> None:
+        ingest_label_studio_review(
+            export_json, image_root=image_root, dataset=dataset, output=output, rejects=rejects,
+            counts=counts,
+        )
+        write_scene_graphs(output, counts)
+
+    sources = DatasetSources(annotations=export_json, image_root=image_root)
     return run_ingest(read, sources, out_dir, dataset, split, rows_per_shard, overwrite)
 
 

@@ -1,6 +1,8 @@
 """Exports of scene graphs for the tools labels are used and reviewed in: the RLIPv2 paper's
-pseudo-label JSON, Visual Genome JSON, and Label Studio tasks with predictions."""
+pseudo-label JSON, Visual Genome JSON, Label Studio tasks with predictions, COCO-style JSON with
+relations, and the HICO-DET annotation layout."""
 
+from export.coco_json import CocoJsonExport
 from export.export_run import (
     DEFAULT_EXPORT_CONFIDENCE,
     ExportCounts,
@@ -8,6 +10,7 @@ from export.export_run import (
     SceneGraphExporter,
     export_run,
 )
+from export.hoi_json import HoiJsonExport
 from export.label_studio import LabelStudioExport, label_studio_config, label_studio_task
 from export.paper_json import (
     COCO_ID_START,
@@ -26,10 +29,12 @@ from export.visual_genome_json import VisualGenomeExport
 
 __all__ = [
     "COCO_ID_START",
+    "CocoJsonExport",
     "DEFAULT_EXPORT_CONFIDENCE",
     "OBJECTS365_ID_START",
     "ExportCounts",
     "ExportSummary",
+    "HoiJsonExport",
     "LabelStudioExport",
     "PaperDataset",
     "PaperJsonExport",

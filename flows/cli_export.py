@@ -7,6 +7,8 @@ from pathlib import Path
 from data_schemas.errors import RLIPv2InputError
 from export import (
     COCO_ID_START,
+    CocoJsonExport,
+    HoiJsonExport,
     DEFAULT_EXPORT_CONFIDENCE,
     LabelStudioExport,
     PaperDataset,
@@ -17,7 +19,7 @@ from export import (
 )
 from export.label_studio import LOCAL_FILES_PREFIX
 from export.review_vocabulary import review_vocabulary, run_tagger_id
-from flows.cli_arguments import non_negative_int
+from flows.cli_arguments import non_negative_int, positive_int
 from flows.cli_inspect import confidence_cut
 from flows.output_guard import check_output, run_inputs
 from inspection import locate_output
@@ -29,6 +31,8 @@ class ExportFormat(StrEnum):
     PAPER_JSON = "paper-json"
     VISUAL_GENOME = "vg"
     LABEL_STUDIO = "label-studio"
+    COCO = "coco"
+    HICO_DET = "hico-det"
 
 
 def configure(export: argparse.ArgumentParser) -> None:
@@ -39,14 +43,18 @@ def configure(export: argparse.ArgumentParser) -> None:
         "the RLIPv2 paper's pseudo-label format, read by its official training code. vg: a "
         "directory with image_data.json, objects.json and relationships.json (rlipv2 ingest "
         "vg reads it back). label-studio: a directory with tasks.json (boxes and relations "
-        "as predictions, scores attached) and the matching config.xml."
+        "as predictions, scores attached) and the matching config.xml (rlipv2 ingest "
+        "label-studio reads the reviewed export back). coco: one COCO instances JSON with "
+        "relations. hico-det: a directory in the HICO-DET annotation layout (rlipv2 ingest "
+        "hico-det reads it back with its vocabulary.json)."
     )
     export.add_argument("path", type=Path, help="run directory with scene_graphs (or the table)")
     export.add_argument(
         "--to", type=ExportFormat, choices=list(ExportFormat), required=True, help="format"
     )
     export.add_argument(
-        "-o", "--out", type=Path, required=True, help="output file (paper-json) or directory"
+        "-o", "--out", type=Path, required=True,
+        help="output file (paper-json, coco) or directory"
     )
     export.add_argument(
         "--min-confidence",
@@ -75,6 +83,12 @@ def configure(export: argparse.ArgumentParser) -> None:
         help="paper-json: the data_split of each record, the image folder the official loader "
         "opens (default: the name of the image root the dataset was ingested with, e.g. "
         "train2017)",
+    )
+    export.add_argument(
+        "--test-every",
+        type=positive_int,
+        default=10,
+        help="hico-det: every N-th image (the first included) goes to the test split (10)",
     )
     export.add_argument(
         "--image-url-prefix",
@@ -112,6 +126,10 @@ def _exporter(arguments: argparse.Namespace) -> SceneGraphExporter:
         )
     if arguments.to is ExportFormat.VISUAL_GENOME:
         return VisualGenomeExport()
+    if arguments.to is ExportFormat.COCO:
+        return CocoJsonExport()
+    if arguments.to is ExportFormat.HICO_DET:
+        return HoiJsonExport(image_root=_image_root(arguments.path), test_every=arguments.test_every)
     run = locate_output(arguments.path).run
     vocabulary = review_vocabulary(run)
     return LabelStudioExport(
@@ -124,7 +142,13 @@ def _exporter(arguments: argparse.Namespace) -> SceneGraphExporter:
 
 def _image_folder(path: Path) -> str | None:
     """The directory name of the image root the run's dataset was ingested with, if known."""
+    image_root = _image_root(path)
+    return None if image_root is None else image_root.name
+
+
+def _image_root(path: Path) -> Path | None:
+    """The image root the run's dataset was ingested with, if known."""
     try:
-        return locate_output(path).run.image_root().name
+        return locate_output(path).run.image_root()
     except RLIPv2InputError:
         return None

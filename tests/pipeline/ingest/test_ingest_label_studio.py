@@ -13,6 +13,7 @@ import data_schemas as ds
 from export.label_studio import TASKS_FILE
 from flows.cli import main
 from label_run import LabelRun, shared_label_run
+from label_studio_review import annotated, relations_of, review
 from model.data import SceneGraphSource
 from model.data.scene_graph_annotations import read_scene_graph_annotations
 from pipeline.ingest import ingest_label_studio_dataset
@@ -21,49 +22,6 @@ from pipeline.ingest import ingest_label_studio_dataset
 @pytest.fixture(scope="module")
 def run(tmp_path_factory: pytest.TempPathFactory) -> LabelRun:
     return shared_label_run(tmp_path_factory)
-
-
-def relations_of(result: list[dict]) -> list[dict]:
-    return [item for item in result if item["type"] == "relation"]
-
-
-def annotated(task: dict, result: list[dict], **fields) -> dict:
-    """``task`` as Label Studio exports it once annotated with ``result``."""
-    prediction = task["predictions"][0]
-    annotation = {"id": task["data"]["image_id"], "result": result, "was_cancelled": False,
-                  "updated_at": "2026-12-07T10:00:00Z", "prediction": prediction} | fields
-    return {**task, "id": task["data"]["image_id"], "annotations": [annotation]}
-
-
-def review(tasks: list[dict]) -> tuple[list[dict], dict]:
-    """A reviewer's export: the first task accepted as predicted, the second corrected (a box
-    moved, a relation deleted, one relabelled, a box and a relation added), the third
-    cancelled, the rest untouched. Returns the export and what the reviewed graphs hold."""
-    with_relations = [task for task in tasks if len(relations_of(task["predictions"][0]["result"])) >= 2]
-    accepted, corrected = with_relations[:2]
-    cancelled = next(task for task in tasks if task not in (accepted, corrected))
-    exported = []
-    for task in tasks:
-        if task is accepted:
-            exported.append(annotated(task, copy.deepcopy(task["predictions"][0]["result"])))
-        elif task is corrected:
-            result = copy.deepcopy(task["predictions"][0]["result"])
-            boxes = [item for item in result if item["type"] == "rectanglelabels"]
-            boxes[0]["value"]["x"] += 0.5  # a small correction: still the same box
-            first, second = relations_of(result)[:2]
-            result.remove(first)
-            second["labels"] = ["feeding"]
-            result.append({**copy.deepcopy(boxes[0]), "id": "Xy7_new01",
-                           "value": {**boxes[0]["value"], "x": 1.0, "y": 1.0, "width": 10.0,
-                                     "height": 10.0, "rectanglelabels": ["ball"]}})
-            result.append({"type": "relation", "from_id": boxes[0]["id"], "to_id": "Xy7_new01",
-                           "direction": "right", "labels": ["Kicking"]})
-            exported.append(annotated(task, result))
-        elif task is cancelled:
-            exported.append(annotated(task, [], was_cancelled=True))
-        else:
-            exported.append({**task, "annotations": []})
-    return exported, {"accepted": accepted, "corrected": corrected}
 
 
 def test_reviewed_tasks_come_back_as_human_scene_graphs_that_training_reads(

@@ -2,10 +2,15 @@
 labels, reviewed Label Studio tasks) -> the tables labelling runs write and training reads."""
 
 import argparse
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from flows.cli_arguments import add_output_options
-from flows.output_guard import check_output
+from flows.output_guard import Inputs, check_output
+
+if TYPE_CHECKING:
+    from pipeline.ingest import IngestSummary
 
 
 def add_scene_graph_formats(formats: argparse._SubParsersAction) -> None:
@@ -69,34 +74,41 @@ def add_scene_graph_formats(formats: argparse._SubParsersAction) -> None:
 def _run_paper_json(arguments: argparse.Namespace) -> None:
     from pipeline.ingest import ingest_scene_graph_json_dataset
 
-    check_output(arguments.out, {"scene-graph file": arguments.scene_graphs, "image root":
-                                 arguments.image_root, "image paths file": arguments.image_paths},
-                 overwrite=arguments.overwrite)
-    summary = ingest_scene_graph_json_dataset(
-        arguments.scene_graphs,
-        image_root=arguments.image_root,
-        image_paths_json=arguments.image_paths,
-        out_dir=arguments.out,
-        dataset=arguments.dataset,
-        split=arguments.split,
-        rows_per_shard=arguments.rows_per_shard,
-        overwrite=arguments.overwrite,
+    _run_ingest(
+        arguments, ingest_scene_graph_json_dataset, arguments.scene_graphs,
+        {"scene-graph file": arguments.scene_graphs, "image root": arguments.image_root,
+         "image paths file": arguments.image_paths},
+        image_root=arguments.image_root, image_paths_json=arguments.image_paths,
     )
-    print(summary.format())
 
 
 def _run_label_studio(arguments: argparse.Namespace) -> None:
     from pipeline.ingest import ingest_label_studio_dataset
 
-    check_output(arguments.out, {"Label Studio export": arguments.export, "image root":
-                                 arguments.image_root}, overwrite=arguments.overwrite)
-    summary = ingest_label_studio_dataset(
-        arguments.export,
+    _run_ingest(
+        arguments, ingest_label_studio_dataset, arguments.export,
+        {"Label Studio export": arguments.export, "image root": arguments.image_root},
+        image_root=arguments.image_root,
+    )
+
+
+def _run_ingest(
+    arguments: argparse.Namespace,
+    ingest: Callable[..., "IngestSummary"],
+    source: Path,
+    inputs: Inputs,
+    **options: object,
+) -> None:
+    """Check ``--out`` against ``inputs``, ingest ``source`` with the common options and
+    ``options``, and print the summary."""
+    check_output(arguments.out, inputs, overwrite=arguments.overwrite)
+    summary = ingest(
+        source,
         out_dir=arguments.out,
         dataset=arguments.dataset,
         split=arguments.split,
-        image_root=arguments.image_root,
         rows_per_shard=arguments.rows_per_shard,
         overwrite=arguments.overwrite,
+        **options,
     )
     print(summary.format())

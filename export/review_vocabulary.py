@@ -40,7 +40,9 @@ def review_vocabulary(run: RunDirectory) -> ReviewVocabulary:
     predicates |= _unique(run, TAGGED_RELATIONS, "relation")
     predicates |= _unique(run, CANDIDATES, "relation")
     predicates |= _unique_in_scene_graphs(run, "relationships", "predicate")
-    return ReviewVocabulary(categories=tuple(sorted(categories)), predicates=tuple(sorted(predicates)))
+    return ReviewVocabulary(
+        categories=tuple(sorted(categories)), predicates=tuple(sorted(predicates))
+    )
 
 
 def run_tagger_id(run: RunDirectory) -> str | None:

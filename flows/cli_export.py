@@ -129,7 +129,9 @@ def _exporter(arguments: argparse.Namespace) -> SceneGraphExporter:
     if arguments.to is ExportFormat.COCO:
         return CocoJsonExport()
     if arguments.to is ExportFormat.HICO_DET:
-        return HoiJsonExport(image_root=_image_root(arguments.path), test_every=arguments.test_every)
+        return HoiJsonExport(
+            image_root=_image_root(arguments.path), test_every=arguments.test_every
+        )
     run = locate_output(arguments.path).run
     vocabulary = review_vocabulary(run)
     return LabelStudioExport(

@@ -135,7 +135,9 @@ class RunComparison:
                 f"{row['predicate_overlap']:>7.3f}"
             )
         for cut in self.cuts:
-            lines += ["", f"predicates at {cut.min_confidence:g} (A, B, matched, precision, recall)"]
+            lines += [
+                "", f"predicates at {cut.min_confidence:g} (A, B, matched, precision, recall)"
+            ]
             lines += [
                 f"  {item.predicate:<24} {item.relations_a:>7,} {item.relations_b:>7,} "
                 f"{item.matched:>7,} {_cell(_ratio(item.matched, item.relations_a)):>6} "
@@ -202,7 +204,9 @@ def compare_runs(
         images_b=len(ids_b),
         shared_images=len(shared),
         iou_threshold=iou_threshold,
-        cuts=tuple(_cut_agreement(cut, agreement) for cut, agreement in zip(cuts, counts, strict=True)),
+        cuts=tuple(
+            _cut_agreement(cut, agreement) for cut, agreement in zip(cuts, counts, strict=True)
+        ),
     )
 
 

@@ -170,7 +170,9 @@ class _ReviewReader:
             xywh = [float(value[key]) * size / 100.0 for key, size in
                     (("x", width), ("y", height), ("width", width), ("height", height))]
         except (KeyError, TypeError, ValueError):
-            return Rejection(RejectReason.MALFORMED_RECORD, f"box {region_id} lacks x/y/width/height")
+            return Rejection(
+                RejectReason.MALFORMED_RECORD, f"box {region_id} lacks x/y/width/height"
+            )
         box = clip_xywh_box(xywh, width, height)
         if isinstance(box, Rejection):
             return box
@@ -336,7 +338,6 @@ def _largest_id(export_json: Path) -> int:
             for item in task.get(group) or []:
                 for result in item.get("result") or [] if isinstance(item, Mapping) else []:
                     region_id = result.get("id") if isinstance(result, Mapping) else None
-                    match = _PREDICTED_REGION.match(region_id) if isinstance(region_id, str) else None
-                    if match:
+                    if isinstance(region_id, str) and (match := _PREDICTED_REGION.match(region_id)):
                         largest = max(largest, int(match[1]))
     return largest

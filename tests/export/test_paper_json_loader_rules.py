@@ -42,7 +42,9 @@ def official_relations(record: dict) -> list[tuple[int, int, str]]:
 
 
 def records_of(dataset: str, file_names: dict[int, str]) -> list[ds.SceneGraphRecord]:
-    objects = [scene_object(1, "person", (2, 4, 30, 40)), scene_object(2, "horse", (20, 20, 60, 46))]
+    objects = [
+        scene_object(1, "person", (2, 4, 30, 40)), scene_object(2, "horse", (20, 20, 60, 46))
+    ]
     relationships = [
         relationship(1, 1, 2, "riding", 0.9),
         relationship(2, 1, 2, "near", 0.1),

@@ -72,7 +72,9 @@ def test_a_relation_matches_once_and_only_with_overlapping_boxes_of_its_categori
         return GraphRelation(predicate, "person", subject_box, object_category, HORSE, confidence)
 
     reference = [relation("riding", PERSON)]
-    found = [relation("riding", NEAR_PERSON, confidence=0.4), relation("riding", PERSON, confidence=0.9)]
+    found = [
+        relation("riding", NEAR_PERSON, confidence=0.4), relation("riding", PERSON, confidence=0.9)
+    ]
     assert match_relations(found, reference, iou_threshold=0.5) == [(1, 0)]  # strongest first
     far = (90, 0, 128, 40)
     assert match_relations([relation("riding", far)], reference, iou_threshold=0.5) == []

@@ -60,7 +60,8 @@ def test_reviewed_tasks_come_back_as_human_scene_graphs_that_training_reads(
     assert all(r.confidence is None for g in graphs.values() for r in g.relationships)  # human
     corrected = graphs[corrected_id]
     ball = next(o for o in corrected.objects if o.category_name == "ball")
-    originals = {row["entity_id"] for row in pq.read_table(run.dataset_dir / "entities").to_pylist()}
+    entities = pq.read_table(run.dataset_dir / "entities").to_pylist()
+    originals = {row["entity_id"] for row in entities}
     assert ball.entity_id > max(originals)  # a new box gets a new id
     assert {o.entity_id for o in corrected.objects} - {ball.entity_id} <= originals
     predicates = {r.predicate for r in corrected.relationships}

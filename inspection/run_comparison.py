@@ -168,7 +168,8 @@ def compare_runs(
     iou_threshold: float = DEFAULT_MATCH_IOU,
 ) -> RunComparison:
     """Compare the scene graphs of ``run_a`` with those of the reference ``run_b`` (run or
-    dataset directories, scene_graphs tables or shards) on the images both have.
+    dataset directories, scene_graphs tables or shards) on the images both have. A's graphs
+    are streamed; B's relations on the shared images, at the lowest cut, are held in memory.
 
     Raises:
         RLIPv2InputError: a path has no scene graphs, the runs share no image, or

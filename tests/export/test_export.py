@@ -20,7 +20,7 @@ from export import (
 )
 from export.label_studio import CONFIG_FILE, LOCAL_FILES_PREFIX, TASKS_FILE
 from flows.cli import main
-from label_run import LabelRun, shared_label_run
+from label_run import LabelRun, coco_named_scene_graphs, shared_label_run
 from pipeline.ingest import ingest_visual_genome_dataset
 
 CUT = 0.3
@@ -65,20 +65,9 @@ def assert_boxes_close(found: dict, expected: dict) -> None:
         assert found[key][1] == pytest.approx(box, abs=1e-6)
 
 
-def coco_named_scene_graphs(run: LabelRun, out: Path) -> Path:
-    """The label run's scene graphs with COCO's file names (``<image_id as 12 digits>.jpg``)."""
-    table = pq.read_table(run.label_dir / "scene_graphs")
-    names = [f"{image_id:012d}.jpg" for image_id in table["image_id"].to_pylist()]
-    table = table.set_column(
-        table.schema.get_field_index("file_name"), table.schema.field("file_name"), [names]
-    )
-    ds.write_table_atomic(table, ds.shard_path(out, 0), ds.SCENE_GRAPHS)
-    return out
-
-
 def test_paper_json_round_trips(run: LabelRun, tmp_path: Path) -> None:
     out = tmp_path / "pseudo_labels.json"
-    scene_graphs = coco_named_scene_graphs(run, tmp_path / "coco_named" / "scene_graphs")
+    scene_graphs = coco_named_scene_graphs(run.label_dir, tmp_path / "coco_named" / "scene_graphs")
     exporter = PaperJsonExport(
         id_start=500, dataset=PaperDataset.COCO2017, image_folder="train2017"
     )
@@ -280,7 +269,7 @@ def test_export_command_defaults_to_the_pretraining_cut(
     run: LabelRun, tmp_path: Path, capsys
 ) -> None:
     out = tmp_path / "labels.json"
-    coco_named = coco_named_scene_graphs(run, tmp_path / "coco_named" / "scene_graphs")
+    coco_named = coco_named_scene_graphs(run.label_dir, tmp_path / "coco_named" / "scene_graphs")
     assert main(["export", str(coco_named), "--to", "paper-json", "-o", str(out),
                  "--paper-dataset", "coco2017", "--image-folder", "val2017"]) == 0
     assert "relationships" in capsys.readouterr().out

@@ -11,7 +11,10 @@ import pytest
 
 import data_schemas as ds
 from conftest import write_image, write_json
+from export import PaperDataset, PaperJsonExport, export_run
 from flows.cli import main
+from inspection.run_comparison import compare_runs
+from label_run import coco_named_scene_graphs, shared_label_run
 from pipeline.ingest import ingest_coco_dataset, ingest_scene_graph_json_dataset
 
 RELEASED = Path(__file__).parents[2] / "fixtures" / "released"
@@ -161,3 +164,26 @@ def test_blip_caption_files_are_read_with_their_decoding(tmp_path: Path) -> None
         ingest_coco_dataset(instances, out_dir=tmp_path / "x", dataset="c", split="train",
                             blip_captions_json=Path(unnamed))
     assert not (tmp_path / "x").exists()
+
+
+def test_a_paper_json_export_comes_back_with_every_relation_and_confidence(
+    tmp_path_factory: pytest.TempPathFactory, tmp_path: Path
+) -> None:
+    run = shared_label_run(tmp_path_factory)
+    coco_named = coco_named_scene_graphs(run.label_dir, tmp_path / "run" / "scene_graphs")
+    table = pq.read_table(coco_named)
+    for row in table.select(["file_name", "width", "height"]).to_pylist():
+        write_image(tmp_path / "COCO2017" / "train2017" / row["file_name"], row["width"],
+                    row["height"])
+    labels = tmp_path / "labels.json"
+    export_run(coco_named, labels, PaperJsonExport(image_folder="train2017",
+                                                   dataset=PaperDataset.COCO2017),
+               min_confidence=0.05)
+    ingest_scene_graph_json_dataset(
+        labels, image_root=tmp_path / "COCO2017", out_dir=tmp_path / "back", dataset="back",
+        split="train",
+    )
+    comparison = compare_runs(coco_named, tmp_path / "back", cuts=(0.05, 0.5))
+    assert comparison.shared_images == comparison.images_a == table.num_rows
+    for cut in comparison.cuts:
+        assert cut.relations_a == cut.relations_b == cut.relations_matched > 0

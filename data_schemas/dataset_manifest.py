@@ -17,11 +17,16 @@ class DatasetSources(BaseModel):
 
     instances: Path | None = None
     captions: Path | None = None
+    blip_captions: Path | None = None
+    """The paper's BLIP caption file (``model_large_caption_nucleus10.json``)."""
     image_data: Path | None = None
     objects: Path | None = None
     relationships: Path | None = None
     annotations: Path | None = None
-    """A relation benchmark's annotation file of the split (``trainval_hico.json``, ...)."""
+    """A relation benchmark's annotation file of the split (``trainval_hico.json``, ...), a
+    scene-graph JSON of the paper's, or a Label Studio export of reviewed tasks."""
+    image_paths: Path | None = None
+    """Objects365's ``image_id_to_filepath.json`` (image id -> file under the image root)."""
     image_root: Path | None = None
     """``--image-root``: the directory the images' file names are relative to."""
 

@@ -22,3 +22,7 @@ class LabelRunManifest(BaseModel):
     """The run's totals (``pipeline.labelling.LabelRunSummary``), as JSON."""
     table_shards: dict[str, int] = {}
     """Shard files of each published table."""
+    tagger_id: str | None = None
+    """The tagger that scored the run's relations (``<checkpoint>@<sha256 prefix>``, as in every
+    ``tagged_relations`` row); None for a run without the tag stage, or written before
+    rlipv2 recorded it."""

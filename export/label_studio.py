@@ -2,7 +2,9 @@
 
 ``tasks.json`` holds one task per image::
 
-    {"data": {"image": "<image_url_prefix><file_name>", "image_id": 139},
+    {"data": {"image": "<image_url_prefix><file_name>", "image_id": 139,
+              "file_name": "000000000139.jpg", "width": 640, "height": 480,
+              "dataset": "coco2017", "split": "train"},
      "predictions": [{"model_version": "...", "score": 0.41, "result": [
          {"id": "e1768547", "type": "rectanglelabels", "from_name": "label", "to_name": "image",
           "original_width": 640, "original_height": 480, "image_rotation": 0,
@@ -15,8 +17,11 @@
 Box ``x, y, width, height`` are percentages of the image's width and height (top-left corner).
 Boxes are annotations, so their score is 1.0; a relation's score is its confidence (none for a
 human relation), and the prediction's score is the mean over its relations (human ones count
-1.0; 1.0 without relations), so reviewers can sort tasks by it. ``config.xml`` declares the
-RectangleLabels and Relations (every category and predicate exported) the results use.
+1.0; 1.0 without relations), so reviewers can sort tasks by it. ``data`` carries the image's
+file, size, dataset and split, so that ``rlipv2 ingest label-studio`` can read the reviewed
+tasks back. ``config.xml`` declares the RectangleLabels and Relations the results use: every
+category and predicate of the run's vocabulary (see :mod:`export.review_vocabulary`), so a
+reviewer can relabel a relation with a predicate no exported relation has.
 """
 
 import xml.etree.ElementTree as ElementTree
@@ -42,17 +47,21 @@ class LabelStudioExport:
     """Writes ``tasks.json`` and ``config.xml`` into a directory.
 
     A task's image URL is ``image_url_prefix`` followed by the image's ``file_name``
-    (URL-quoted); ``model_version`` names the predictions (e.g. the tagger checkpoint).
+    (URL-quoted); ``model_version`` names the predictions (the tagger id of the run).
+    ``config.xml`` declares ``categories`` and ``predicates`` and every other one the exported
+    scene graphs use.
     """
 
     image_url_prefix: str = LOCAL_FILES_PREFIX
     model_version: str = "rlipv2"
+    categories: tuple[str, ...] = ()
+    predicates: tuple[str, ...] = ()
 
     def write(self, scene_graphs: Iterable[SceneGraphRecord], out: Path) -> None:
         """Write ``scene_graphs`` (cut at the export's confidence) into directory ``out``."""
         out.mkdir(parents=True)
-        categories: dict[str, None] = {}
-        predicates: dict[str, None] = {}
+        categories = set(self.categories)
+        predicates = set(self.predicates)
         with json_array_file(out / TASKS_FILE) as tasks:
             for scene_graph in scene_graphs:
                 tasks.append(
@@ -62,10 +71,8 @@ class LabelStudioExport:
                         model_version=self.model_version,
                     )
                 )
-                categories.update(dict.fromkeys(item.category_name for item in scene_graph.objects))
-                predicates.update(
-                    dict.fromkeys(item.predicate for item in scene_graph.relationships)
-                )
+                categories.update(item.category_name for item in scene_graph.objects)
+                predicates.update(item.predicate for item in scene_graph.relationships)
         (out / CONFIG_FILE).write_text(label_studio_config(sorted(categories), sorted(predicates)))
 
 
@@ -91,7 +98,15 @@ def label_studio_task(scene_graph: SceneGraphRecord, *, image_url: str, model_ve
         result.append(relation)
         scores.append(1.0 if relationship.confidence is None else relationship.confidence)
     return {
-        "data": {"image": image_url, "image_id": scene_graph.image_id},
+        "data": {
+            "image": image_url,
+            "image_id": scene_graph.image_id,
+            "file_name": scene_graph.file_name,
+            "width": scene_graph.width,
+            "height": scene_graph.height,
+            "dataset": scene_graph.dataset,
+            "split": scene_graph.split,
+        },
         "predictions": [
             {
                 "model_version": model_version,

@@ -10,7 +10,8 @@ The files ``rlipv2 ingest vg`` reads (:mod:`pipeline.ingest.visual_genome`)::
 
 Boxes are absolute xywh in pixels (top-left corner, floats). Object ids are the entity ids and
 relationship ids the scene graph's. ``confidence`` is not part of Visual Genome: it is written
-for pseudo-labels only, for reviewers, and VG readers (rlipv2's included) ignore it.
+for pseudo-labels only, and ``rlipv2 ingest vg`` reads it back, so pseudo-labels stay pseudo
+(pretraining cuts them at its threshold) and human relations stay human.
 """
 
 from collections.abc import Iterable

@@ -91,6 +91,10 @@ SUBCOMMANDS: dict[str, Subcommand] = {
         "flows.cli_export", "configure",
         "write a run's scene graphs as paper JSON, Visual Genome JSON or Label Studio tasks",
     ),
+    "compare": Subcommand(
+        "flows.cli_compare", "configure",
+        "compare two runs' scene graphs: precision and recall against a reference",
+    ),
 }
 
 

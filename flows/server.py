@@ -1,8 +1,8 @@
 """A local Prefect server (SQLite, loopback only) serving the rlipv2 flows as deployments.
 
 The UI at ``http://127.0.0.1:<port>`` lists the deployments ``label/label``,
-``train-tagger/train-tagger``, ``pretrain/pretrain``, ``finetune/finetune`` and
-``evaluate/evaluate``; "Run" on one of them starts a flow
+``train-tagger/train-tagger``, ``pretrain/pretrain``, ``finetune/finetune``,
+``evaluate/evaluate`` and ``compare/compare``; "Run" on one of them starts a flow
 run with the parameters filled in the form, executed by this process (no work pool needed).
 """
 
@@ -22,6 +22,7 @@ DEPLOYMENT_NAMES = (
     "pretrain/pretrain",
     "finetune/finetune",
     "evaluate/evaluate",
+    "compare/compare",
 )
 
 
@@ -59,11 +60,12 @@ def running_server(access: ServerAccess) -> Iterator[str]:
 
 
 def serve_deployments(url: str, access: ServerAccess) -> None:
-    """Register and serve the five flows as deployments of the server at ``url``; blocks,
+    """Register and serve the six flows as deployments of the server at ``url``; blocks,
     running the flow runs the UI or API create, until interrupted."""
     from prefect import serve
     from prefect.settings import PREFECT_API_AUTH_STRING, PREFECT_API_URL, temporary_settings
 
+    from flows.compare_flow import compare
     from flows.downstream_flows import evaluate, finetune
     from flows.label_flow import label
     from flows.training_flows import pretrain, train_tagger
@@ -78,4 +80,5 @@ def serve_deployments(url: str, access: ServerAccess) -> None:
             pretrain.to_deployment(name="pretrain", description=pretrain.description),
             finetune.to_deployment(name="finetune", description=finetune.description),
             evaluate.to_deployment(name="evaluate", description=evaluate.description),
+            compare.to_deployment(name="compare", description=compare.description),
         )

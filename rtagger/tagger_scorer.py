@@ -28,6 +28,7 @@ from rtagger.box_pair_queries import TaggerPairs
 from rtagger.build_tagger import build_relation_tagger
 from rtagger.relation_tagger import RelationTagger
 from rtagger.tagger_config import EntityTextSource, TaggerQueryConfig, TaggingConfig
+from rtagger.tagger_identity import tagger_id_of
 
 logger = logging.getLogger(__name__)
 
@@ -196,12 +197,12 @@ def load_tagger_scorer(checkpoint: Path, *, device: str = "auto") -> RelationTag
     except (RuntimeError, TypeError) as error:
         raise RLIPv2InputError(f"{checkpoint} does not fit its own R-Tagger: {error}") from None
     with open(checkpoint, "rb") as handle:
-        digest = hashlib.file_digest(handle, "sha256").hexdigest()[:12]
+        digest = hashlib.file_digest(handle, "sha256").hexdigest()
     return RelationTaggerScorer(
         tagger=tagger,
         transform=build_eval_transform(config.transform),
         device=resolved_device,
-        tagger_id=f"{checkpoint.name}@{digest}",
+        tagger_id=tagger_id_of(checkpoint.name, digest),
         max_pairs=config.model.num_pairs,
         entity_texts=config.tagging.entity_texts,
     )

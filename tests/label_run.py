@@ -152,3 +152,15 @@ def shared_label_run(tmp_path_factory: pytest.TempPathFactory) -> LabelRun:
         tagged_dir=root / "tagged",
         label_dir=label_dir,
     )
+
+
+def coco_named_scene_graphs(label_dir: Path, out: Path) -> Path:
+    """The run's scene graphs with COCO's file names (``<image_id as 12 digits>.jpg``), written
+    as the table directory ``out``."""
+    table = ds.read_table(label_dir / "scene_graphs", ds.SCENE_GRAPHS)
+    names = [f"{image_id:012d}.jpg" for image_id in table["image_id"].to_pylist()]
+    table = table.set_column(
+        table.schema.get_field_index("file_name"), table.schema.field("file_name"), [names]
+    )
+    ds.write_table_atomic(table, ds.shard_path(out, 0), ds.SCENE_GRAPHS)
+    return out

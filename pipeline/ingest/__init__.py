@@ -5,6 +5,8 @@ from pipeline.ingest.run import (
     DEFAULT_ROWS_PER_SHARD,
     IngestSummary,
     ingest_coco_dataset,
+    ingest_label_studio_dataset,
+    ingest_scene_graph_json_dataset,
     ingest_visual_genome_dataset,
 )
 
@@ -13,5 +15,7 @@ __all__ = [
     "IngestSummary",
     "MalformedJsonError",
     "ingest_coco_dataset",
+    "ingest_label_studio_dataset",
+    "ingest_scene_graph_json_dataset",
     "ingest_visual_genome_dataset",
 ]

@@ -19,7 +19,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from PIL import Image
 from tqdm import tqdm
 
 from data_schemas.categories import CATEGORIES
@@ -28,12 +27,13 @@ from data_schemas.errors import RLIPv2InputError
 from data_schemas.images import IMAGES
 from data_schemas.rejects import Rejection, RejectReason
 from data_schemas.relations import RELATIONS
-from model.data.image_files import DECODE_ERRORS
 from pipeline.ingest.benchmark_vocabulary import BenchmarkVocabulary
 from pipeline.ingest.boxes import ClippedBox, clip_xyxy_box
+from pipeline.ingest.confidence_field import entry_confidence
 from pipeline.ingest.counts import IngestCounts
 from pipeline.ingest.entries import is_integer
 from pipeline.ingest.image_paths import relative_image_path
+from pipeline.ingest.image_size import read_image_size
 from pipeline.ingest.json_stream import stream_items
 from pipeline.ingest.rejection import RejectLog
 from data_schemas.staged_output import StagedDatasetOutput
@@ -111,7 +111,8 @@ def ingest_hoi_file(
     the file's ids).
 
     Relations are human annotation (``confidence`` null) whose predicate is the vocabulary's
-    text. A box that cannot be used (not four numbers, non-finite, no area inside the image,
+    text, unless an entry carries a ``confidence`` (rlipv2's HICO-DET export of pseudo-labels).
+    A box that cannot be used (not four numbers, non-finite, no area inside the image,
     an id outside the vocabulary) is rejected with the relations that name it; boxes reaching
     past the image are clipped (counted).
     """
@@ -163,7 +164,7 @@ def ingest_hoi_file(
                     record_id=f"{file_name}#{index}", image_id=image_id,
                 )
                 continue
-            subject, object_, predicate = row
+            subject, object_, predicate, confidence = row
             output.writer(RELATIONS).append(
                 {
                     "relationship_id": ids.next_relationship,
@@ -171,7 +172,7 @@ def ingest_hoi_file(
                     "subject_entity_id": subject,
                     "object_entity_id": object_,
                     "predicate": predicate,
-                    "confidence": None,
+                    "confidence": confidence,
                 }
             )
             ids.next_relationship += 1
@@ -208,15 +209,10 @@ def _check_image(
         )
     if image_id in seen_images:
         return Rejection(RejectReason.DUPLICATE_ID, f"image id {image_id} ({file_name}) appears twice")
-    try:
-        with Image.open(image_root / file_name) as opened:
-            width, height = opened.size
-    except DECODE_ERRORS as error:
-        return Rejection(
-            RejectReason.UNREADABLE_IMAGE,
-            f"cannot read the size of {image_root / file_name}: {type(error).__name__}: {error}",
-        )
-    return image_id, file_name, width, height
+    size = read_image_size(image_root, file_name)
+    if isinstance(size, Rejection):
+        return size
+    return image_id, file_name, *size
 
 
 def _ingest_boxes(
@@ -286,8 +282,9 @@ def _check_relation(
     entity_ids: list[int | Rejection],
     predicate_labels: Mapping[int, int],
     vocabulary: BenchmarkVocabulary,
-) -> tuple[int, int, str] | Rejection:
-    """(subject entity, object entity, predicate text) of a relation, or why it is refused."""
+) -> tuple[int, int, str, float | None] | Rejection:
+    """(subject entity, object entity, predicate text, confidence) of a relation, or why it is
+    refused."""
     if not isinstance(relation, Mapping):
         return Rejection(RejectReason.MALFORMED_RECORD, "relation is not an object")
     values = [relation.get(key) for key in ("subject_id", "object_id", "category_id")]
@@ -322,4 +319,8 @@ def _check_relation(
         entities.append(entity)
     if subject_index == object_index:
         return Rejection(RejectReason.SELF_RELATION, f"annotation {subject_index} relates to itself")
-    return entities[0], entities[1], vocabulary.predicates[predicate_labels[predicate_id]].name
+    confidence = entry_confidence(relation)
+    if isinstance(confidence, Rejection):
+        return confidence
+    predicate = vocabulary.predicates[predicate_labels[predicate_id]].name
+    return entities[0], entities[1], predicate, confidence

@@ -3,7 +3,7 @@
 import json
 import logging
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -58,14 +58,24 @@ def stream_items(path: Path, prefix: str) -> Iterator[Any]:
         MalformedJsonError: the file is not valid JSON (with line, column and byte offset).
         JsonLimitError: the file nests too deep or holds too large a record (with the offset).
     """
+    yield from _stream(path, prefix, ijson.items, depth=len(prefix.split(".")))
+
+
+def stream_key_values(path: Path) -> Iterator[tuple[str, Any]]:
+    """Yield each ``(key, value)`` of the file's top-level JSON object, one at a time, as
+    :func:`stream_items` yields array elements (same errors and limits)."""
+    yield from _stream(path, "", ijson.kvitems, depth=1)
+
+
+def _stream(path: Path, prefix: str, parse: Callable, *, depth: int) -> Iterator[Any]:
     if not path.is_file():
         raise RLIPv2InputError(f"{path} does not exist or is not a file")
     with open(path, "rb") as raw:
-        limits = JsonLimits(container_depth=len(prefix.split(".")))
+        limits = JsonLimits(container_depth=depth)
         reader = _CountingReader(JsonLimitReader(raw, limits, str(path)))
         source = NonFiniteLiteralQuoter(reader) if may_contain_non_finite_literals(raw) else reader
         try:
-            yield from ijson.items(source, prefix, use_float=True)
+            yield from parse(source, prefix, use_float=True)
         except ijson.JSONError as error:
             raise MalformedJsonError(_describe_failure(path, reader.bytes_read, error)) from None
 

@@ -21,11 +21,18 @@ from data_schemas.rejects import REJECTS, RejectReason
 from data_schemas.relations import RELATIONS
 from data_schemas.scene_graphs import SCENE_GRAPHS
 from data_schemas.staged_output import StagedDatasetOutput
+from pipeline.ingest.blip_caption_file import (
+    BlipDecoding,
+    blip_decoding_of,
+    ingest_blip_caption_file,
+)
 from pipeline.ingest.caption_file import ingest_caption_file
 from pipeline.ingest.coco_format import ingest_coco_format
 from pipeline.ingest.counts import IngestCounts
+from pipeline.ingest.label_studio_review import ingest_label_studio_review
 from pipeline.ingest.rejection import RejectLog
 from pipeline.ingest.scene_graph_assembly import assemble_scene_graphs
+from pipeline.ingest.scene_graph_json import ingest_scene_graph_json
 from pipeline.ingest.visual_genome import ingest_visual_genome
 
 logger = logging.getLogger(__name__)
@@ -67,10 +74,15 @@ def ingest_coco_dataset(
     split: str,
     image_root: Path | None = None,
     captions_json: Path | None = None,
+    blip_captions_json: Path | None = None,
+    blip_decoding: BlipDecoding | None = None,
     rows_per_shard: int = DEFAULT_ROWS_PER_SHARD,
     overwrite: bool = False,
 ) -> IngestSummary:
-    """Ingest a COCO-format instances file (COCO or Objects365), with optional captions."""
+    """Ingest a COCO-format instances file (COCO or Objects365), with optional human captions
+    and the paper's BLIP captions (``blip_decoding``: by default what the file's name says)."""
+    if blip_captions_json is not None and blip_decoding is None:
+        blip_decoding = blip_decoding_of(blip_captions_json)
 
     def read(output: StagedDatasetOutput, rejects: RejectLog, counts: IngestCounts) -> None:
         images = ingest_coco_format(
@@ -86,9 +98,17 @@ def ingest_coco_dataset(
             ingest_caption_file(
                 captions_json, images=images, output=output, rejects=rejects, counts=counts
             )
+        if blip_captions_json is not None:
+            ingest_blip_caption_file(
+                blip_captions_json, method=blip_decoding, images=images, output=output,
+                rejects=rejects, counts=counts,
+            )
 
     sources = DatasetSources(
-        instances=instances_json, captions=captions_json, image_root=image_root
+        instances=instances_json,
+        captions=captions_json,
+        blip_captions=blip_captions_json,
+        image_root=image_root,
     )
     return run_ingest(read, sources, out_dir, dataset, split, rows_per_shard, overwrite)
 
@@ -127,6 +147,63 @@ def ingest_visual_genome_dataset(
         relationships=relationships_json,
         image_root=image_root,
     )
+    return run_ingest(read, sources, out_dir, dataset, split, rows_per_shard, overwrite)
+
+
+def ingest_scene_graph_json_dataset(
+    scene_graphs_json: Path,
+    *,
+    image_root: Path,
+    out_dir: Path,
+    dataset: str,
+    split: str,
+    image_paths_json: Path | None = None,
+    rows_per_shard: int = DEFAULT_ROWS_PER_SHARD,
+    overwrite: bool = False,
+) -> IngestSummary:
+    """Ingest scene graphs in the paper's JSON (released pseudo-labels, VG's
+    ``scene_graphs_after_preprocessing.json``), confidences kept; rows keep each record's
+    dataset and image folder, ``dataset`` and ``split`` name the whole in the manifest."""
+
+    def read(output: StagedDatasetOutput, rejects: RejectLog, counts: IngestCounts) -> None:
+        ingest_scene_graph_json(
+            scene_graphs_json,
+            image_root=image_root,
+            image_paths_json=image_paths_json,
+            dataset=dataset,
+            output=output,
+            rejects=rejects,
+            counts=counts,
+        )
+        write_scene_graphs(output, counts)
+
+    sources = DatasetSources(
+        annotations=scene_graphs_json, image_paths=image_paths_json, image_root=image_root
+    )
+    return run_ingest(read, sources, out_dir, dataset, split, rows_per_shard, overwrite)
+
+
+def ingest_label_studio_dataset(
+    export_json: Path,
+    *,
+    out_dir: Path,
+    dataset: str,
+    split: str,
+    image_root: Path | None = None,
+    rows_per_shard: int = DEFAULT_ROWS_PER_SHARD,
+    overwrite: bool = False,
+) -> IngestSummary:
+    """Ingest a Label Studio export of reviewed tasks as human scene graphs, with the review's
+    outcomes (boxes and relations accepted, corrected, added, deleted) in the counts."""
+
+    def read(output: StagedDatasetOutput, rejects: RejectLog, counts: IngestCounts) -> None:
+        ingest_label_studio_review(
+            export_json, image_root=image_root, dataset=dataset, output=output, rejects=rejects,
+            counts=counts,
+        )
+        write_scene_graphs(output, counts)
+
+    sources = DatasetSources(annotations=export_json, image_root=image_root)
     return run_ingest(read, sources, out_dir, dataset, split, rows_per_shard, overwrite)
 
 

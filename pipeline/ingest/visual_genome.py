@@ -6,7 +6,7 @@ embedded in relationships (VG relationships may name objects absent from ``objec
 Category ids are assigned to object names in order of first appearance.
 """
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path, PurePosixPath
 
 from tqdm import tqdm
@@ -18,6 +18,7 @@ from data_schemas.relations import RELATIONS
 from data_schemas.staged_output import StagedDatasetOutput
 from pipeline.ingest.boxes import clip_xywh_box
 from pipeline.ingest.coco_format import IngestedImages, ingest_image_entries
+from pipeline.ingest.confidence_field import entry_confidence
 from pipeline.ingest.counts import IngestCounts
 from pipeline.ingest.entries import is_integer, unpack_size
 from pipeline.ingest.id_index import IntIdIndex
@@ -25,8 +26,11 @@ from pipeline.ingest.json_stream import stream_items
 from pipeline.ingest.rejection import RejectLog
 
 
-class _VisualGenomeEntities:
-    """Object ids seen so far, the image each belongs to, and the category of each name."""
+class VisualGenomeEntities:
+    """Object ids seen so far, the image each belongs to, and the category of each name.
+
+    Objects are VG entries ``{"object_id", "x", "y", "w", "h", "names"}`` (``names`` a list, or
+    one string as in the paper's scene-graph JSON; ``name`` in some VG versions)."""
 
     def __init__(
         self,
@@ -96,6 +100,16 @@ class _VisualGenomeEntities:
         self._counts.clipped_boxes += box.was_clipped
         return object_id
 
+    def write_categories(self, output: StagedDatasetOutput, dataset: str) -> None:
+        """The ``categories`` rows: one per object name kept, numbered in order of first sight."""
+        categories = output.writer(CATEGORIES)
+        for name, category_id in self.category_ids.items():
+            categories.append(
+                {"dataset": dataset, "category_id": category_id, "name": name,
+                 "supercategory": None}
+            )
+            self._counts.categories += 1
+
 
 def ingest_visual_genome(
     image_data_json: Path,
@@ -111,7 +125,8 @@ def ingest_visual_genome(
 ) -> None:
     """Stream the VG files into ``images``, ``entities``, ``categories`` and ``relations``.
 
-    Relations are human annotation: their ``confidence`` is null.
+    Relations are human annotation, with a null ``confidence``, unless an entry carries one
+    (``rlipv2 export --to vg`` writes the confidence of pseudo-labels, which thus stay pseudo).
     """
     images = ingest_image_entries(
         stream_items(image_data_json, "item"),
@@ -125,7 +140,7 @@ def ingest_visual_genome(
         counts=counts,
         file_name_of=_visual_genome_file_name,
     )
-    entities = _VisualGenomeEntities(images, output, counts)
+    entities = VisualGenomeEntities(images, output, counts)
     if objects_json is not None:
         for item in tqdm(stream_items(objects_json, "item"), desc="objects", unit="", disable=None):
             image_id = _image_id_of(item)
@@ -143,18 +158,13 @@ def ingest_visual_genome(
                         image_id=image_id,
                     )
     _ingest_relationships(relationships_json, images, entities, output, rejects, counts)
-    categories = output.writer(CATEGORIES)
-    for name, category_id in entities.category_ids.items():
-        categories.append(
-            {"dataset": dataset, "category_id": category_id, "name": name, "supercategory": None}
-        )
-        counts.categories += 1
+    entities.write_categories(output, dataset)
 
 
 def _ingest_relationships(
     relationships_json: Path,
     images: IngestedImages,
-    entities: _VisualGenomeEntities,
+    entities: VisualGenomeEntities,
     output: StagedDatasetOutput,
     rejects: RejectLog,
     counts: IngestCounts,
@@ -166,7 +176,10 @@ def _ingest_relationships(
     ):
         image_id = _image_id_of(item)
         for entry in item.get("relationships", []) if isinstance(item, Mapping) else [None]:
-            row = _check_relationship(entry, image_id, images, entities, relationship_ids)
+            row = check_relationship(
+                entry, image_id, images, relationship_ids,
+                role_entity=lambda entry, role, image_id: entities.add(entry.get(role), image_id),
+            )
             if isinstance(row, Rejection):
                 rejects.record(
                     row,
@@ -180,13 +193,21 @@ def _ingest_relationships(
             counts.relations += 1
 
 
-def _check_relationship(
+RoleEntity = Callable[[Mapping, str, int], int | Rejection]
+"""(relationship entry, "subject" or "object", image id) -> the entity id the role names."""
+
+
+def check_relationship(
     entry: object,
     image_id: int | None,
     images: IngestedImages,
-    entities: _VisualGenomeEntities,
     relationship_ids: IntIdIndex,
+    *,
+    role_entity: RoleEntity,
 ) -> dict | Rejection:
+    """The ``relations`` row of a relationship entry of ``image_id``, or why it is refused
+    (``role_entity`` finds its subject and object; VG embeds them, the paper's JSON names
+    their ids)."""
     if image_id is None or not isinstance(entry, Mapping):
         return Rejection(RejectReason.MALFORMED_RECORD, "relationship entry without image_id")
     relationship_id = entry.get("relationship_id", entry.get("id"))
@@ -205,25 +226,31 @@ def _check_relationship(
         return Rejection(RejectReason.EMPTY_TEXT, "relationship has no predicate")
     roles = {}
     for role in ("subject", "object"):
-        entity_id = entities.add(entry.get(role), image_id)
+        entity_id = role_entity(entry, role, image_id)
         if isinstance(entity_id, Rejection):
             return Rejection(entity_id.reason, f"{role}: {entity_id.detail}")
         roles[role] = entity_id
     if roles["subject"] == roles["object"]:
         return Rejection(RejectReason.SELF_RELATION, f"object {roles['subject']} relates to itself")
+    confidence = entry_confidence(entry)
+    if isinstance(confidence, Rejection):
+        return confidence
     return {
         "relationship_id": relationship_id,
         "image_id": image_id,
         "subject_entity_id": roles["subject"],
         "object_entity_id": roles["object"],
         "predicate": predicate,
-        "confidence": None,
+        "confidence": confidence,
     }
 
 
 def _object_name(entry: Mapping) -> str | None:
     names = entry.get("names")
-    name = names[0] if isinstance(names, list) and names else entry.get("name")
+    if isinstance(names, str):
+        name = names
+    else:
+        name = names[0] if isinstance(names, list) and names else entry.get("name")
     if not isinstance(name, str):
         return None
     return " ".join(name.lower().split()) or None

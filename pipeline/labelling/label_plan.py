@@ -47,6 +47,7 @@ from pipeline.labelling.tag_stage import TagJob
 from pipeline.matching import check_vocabulary_coverage, synonym_table
 from pipeline.parsing import CaptionParserConfig, parser_software_versions
 from pipeline.tagging.relation_scorer import dataset_category_names
+from rtagger.tagger_identity import tagger_id_of
 
 WORK_DIR_NAME = "work"
 """``OUT/work/<stage>/shard-…``: the content-addressed shard outputs (the cache)."""
@@ -166,6 +167,13 @@ class LabelPlan(BaseModel):
             rejects_at_ingest=read_dataset_manifest(self.dataset_dir).rejects,
         )
 
+    @property
+    def tagger_id(self) -> str | None:
+        """The id the tag stage's scorer gives its relations (None without the tag stage)."""
+        if self.tagger_checkpoint is None or self.tagger_checksum is None:
+            return None
+        return tagger_id_of(self.tagger_checkpoint.name, self.tagger_checksum)
+
     def publish(self, stages: Mapping[str, Sequence[ShardManifest]]) -> LabelRunSummary:
         """Publish the run's tables and manifest under ``out_dir``; returns its summary.
 
@@ -187,6 +195,7 @@ class LabelPlan(BaseModel):
                 dataset=self.dataset_dir,
                 plan=json.loads(self.model_dump_json()),
                 summary=summary.as_dict(),
+                tagger_id=self.tagger_id,
             ),
         )
         return summary

@@ -34,12 +34,15 @@ MANIFESTS = [
     ),
     LabelRunManifest(dataset=Path("coco"), plan={"images_per_shard": 5}, summary={"images": 2},
                      table_shards={"captions": 1}),
+    LabelRunManifest(dataset=Path("coco"), plan={}, summary={}, tagger_id="tagger.pt@0123456789ab"),
     ShardManifest(stage="tag", shard_index=3, key="k", directory=Path("shard"),
                   tables={"tagged_relations": ShardTable(file="t.parquet", rows=4, digest="d")}),
 ]
 
 
-@pytest.mark.parametrize("manifest", MANIFESTS, ids=lambda manifest: manifest.kind)
+@pytest.mark.parametrize(
+    "manifest", MANIFESTS, ids=[f"{item.kind}-{index}" for index, item in enumerate(MANIFESTS)]
+)
 def test_every_kind_round_trips(manifest, tmp_path: Path) -> None:
     write_manifest(tmp_path, manifest)
     assert read_manifest(tmp_path) == manifest

@@ -2,6 +2,7 @@
 scene graphs (cut at the confidence), and Visual Genome JSON is ingested back by rlipv2."""
 
 import json
+import shutil
 import xml.etree.ElementTree as ElementTree
 from pathlib import Path
 from urllib.parse import unquote
@@ -12,13 +13,14 @@ import pytest
 import data_schemas as ds
 from export import (
     LabelStudioExport,
+    PaperDataset,
     PaperJsonExport,
     VisualGenomeExport,
     export_run,
 )
 from export.label_studio import CONFIG_FILE, LOCAL_FILES_PREFIX, TASKS_FILE
 from flows.cli import main
-from label_run import LabelRun, shared_label_run
+from label_run import LabelRun, coco_named_scene_graphs, shared_label_run
 from pipeline.ingest import ingest_visual_genome_dataset
 
 CUT = 0.3
@@ -65,7 +67,11 @@ def assert_boxes_close(found: dict, expected: dict) -> None:
 
 def test_paper_json_round_trips(run: LabelRun, tmp_path: Path) -> None:
     out = tmp_path / "pseudo_labels.json"
-    summary = export_run(run.label_dir, out, PaperJsonExport(id_start=500), min_confidence=CUT)
+    scene_graphs = coco_named_scene_graphs(run.label_dir, tmp_path / "coco_named" / "scene_graphs")
+    exporter = PaperJsonExport(
+        id_start=500, dataset=PaperDataset.COCO2017, image_folder="train2017"
+    )
+    summary = export_run(scene_graphs, out, exporter, min_confidence=CUT)
     records = json.loads(out.read_text())
     expected = expected_graphs(run.label_dir / "scene_graphs", CUT)
     assert [record["image_id"] for record in records] == sorted(expected)
@@ -78,7 +84,7 @@ def test_paper_json_round_trips(run: LabelRun, tmp_path: Path) -> None:
     for record in records:
         graph = expected[record["image_id"]]
         assert set(record) == {"image_id", "dataset", "data_split", "objects", "relationships"}
-        assert (record["dataset"], record["data_split"]) == ("demo", "train")
+        assert (record["dataset"], record["data_split"]) == ("coco2017", "train2017")
         # the paper renumbers objects: map its ids back to ours by position
         entity_ids = dict(zip((item["object_id"] for item in record["objects"]), graph["objects"]))
         objects = {
@@ -104,8 +110,10 @@ def test_paper_json_round_trips(run: LabelRun, tmp_path: Path) -> None:
 
 def test_human_relations_have_no_confidence_and_survive_any_cut(run: LabelRun, tmp_path) -> None:
     out = tmp_path / "vg_pseudo.json"
-    export_run(run.vg_dir, out, PaperJsonExport(), min_confidence=1.0)
+    exporter = PaperJsonExport(dataset=PaperDataset.O365, image_folder="train")
+    export_run(run.vg_dir, out, exporter, min_confidence=1.0)
     records = json.loads(out.read_text())
+    assert {(record["dataset"], record["data_split"]) for record in records} == {("o365", "train")}
     relationships = [item for record in records for item in record["relationships"]]
     rows = pq.read_table(run.vg_dir / "relations").num_rows
     assert len(relationships) == rows > 0
@@ -142,11 +150,15 @@ def test_visual_genome_json_is_ingested_back_with_the_same_relations(
         (image_id, *key) for image_id, graph in expected.items() for key in graph["relations"]
     }
     scene_graphs = pq.read_table(run.label_dir / "scene_graphs").to_pylist()
-    assert sorted(row["relationship_id"] for row in relations) == sorted(
-        item["relationship_id"]
+    exported_confidences = {
+        item["relationship_id"]: item["confidence"]
         for row in scene_graphs
         for item in row["relationships"]
         if item["confidence"] >= CUT
+    }
+    # pseudo-labels stay pseudo: their confidence comes back, so pretraining still cuts them
+    assert {row["relationship_id"]: row["confidence"] for row in relations} == pytest.approx(
+        exported_confidences
     )
     images = pq.read_table(tmp_path / "ingested" / "images").to_pylist()
     assert {row["image_id"]: (row["width"], row["height"]) for row in images} == {
@@ -245,6 +257,11 @@ def test_existing_output_needs_overwrite_and_no_scene_graphs_is_an_error(
     assert not [path for path in tmp_path.iterdir() if path.name.startswith(".")]
     with pytest.raises(ds.RLIPv2InputError, match="has no 'scene_graphs' table"):
         export_run(run.candidates_dir, tmp_path / "nothing.json", PaperJsonExport())
+    with pytest.raises(ds.RLIPv2InputError, match="'demo' has no name the official loader"):
+        export_run(run.label_dir, tmp_path / "nothing.json", PaperJsonExport())
+    with pytest.raises(ds.RLIPv2InputError, match="opens coco2017 image 1 as '000000000001.jpg'"):
+        export_run(run.label_dir, tmp_path / "nothing.json",
+                   PaperJsonExport(dataset=PaperDataset.COCO2017))
     assert not (tmp_path / "nothing.json").exists()
 
 
@@ -252,7 +269,9 @@ def test_export_command_defaults_to_the_pretraining_cut(
     run: LabelRun, tmp_path: Path, capsys
 ) -> None:
     out = tmp_path / "labels.json"
-    assert main(["export", str(run.label_dir), "--to", "paper-json", "-o", str(out)]) == 0
+    coco_named = coco_named_scene_graphs(run.label_dir, tmp_path / "coco_named" / "scene_graphs")
+    assert main(["export", str(coco_named), "--to", "paper-json", "-o", str(out),
+                 "--paper-dataset", "coco2017", "--image-folder", "val2017"]) == 0
     assert "relationships" in capsys.readouterr().out
     records = json.loads(out.read_text())
     confidences = [item["confidence"] for record in records for item in record["relationships"]]
@@ -262,10 +281,46 @@ def test_export_command_defaults_to_the_pretraining_cut(
         assert main(["export", str(run.label_dir), "--to", to, "-o", str(tmp_path / name),
                      "--min-confidence", "0.5"]) == 0
     tasks = json.loads((tmp_path / "ls" / TASKS_FILE).read_text())
-    assert tasks[0]["predictions"][0]["model_version"] == "rlipv2"  # the label run names none
+    # the label run's manifest names no tagger: the id its tagged relations carry
+    assert tasks[0]["predictions"][0]["model_version"] == "fake-hashed-scorer"
+    assert main(
+        ["export", str(run.vg_dir), "--to", "label-studio", "-o", str(tmp_path / "ls_vg")]
+    ) == 0
+    tasks = json.loads((tmp_path / "ls_vg" / TASKS_FILE).read_text())
+    assert tasks[0]["predictions"][0]["model_version"] == "rlipv2"  # human scene graphs
     assert main(["export", str(run.tagged_dir), "--to", "label-studio", "-o",
                  str(tmp_path / "ls_tagged")]) == 0
     tasks = json.loads((tmp_path / "ls_tagged" / TASKS_FILE).read_text())
     assert tasks[0]["predictions"][0]["model_version"] == "fake-hashed-scorer"
     assert main(["export", str(run.label_dir), "--to", "vg", "-o", str(tmp_path / "vg")]) == 2
     assert "already exists" in capsys.readouterr().err
+
+
+def test_label_studio_config_offers_the_whole_vocabulary_and_names_the_tagger(
+    run: LabelRun, tmp_path: Path
+) -> None:
+    label_dir = tmp_path / "label"
+    shutil.copytree(run.label_dir, label_dir)
+    manifest = json.loads((label_dir / "manifest.json").read_text())
+    manifest["tagger_id"] = "tagger.pt@0123456789ab"
+    (label_dir / "manifest.json").write_text(json.dumps(manifest))
+    out = tmp_path / "review"
+    assert main(["export", str(label_dir), "--to", "label-studio", "-o", str(out),
+                 "--min-confidence", "0.9"]) == 0
+    tasks = json.loads((out / TASKS_FILE).read_text())
+    assert {task["predictions"][0]["model_version"] for task in tasks} == {
+        "tagger.pt@0123456789ab"
+    }
+    config = ElementTree.fromstring((out / CONFIG_FILE).read_text())
+    declared_relations = {relation.get("value") for relation in config.iter("Relation")}
+    declared_labels = {label.get("value") for label in config.iter("Label")}
+    exported = {
+        result["labels"][0]
+        for task in tasks
+        for result in task["predictions"][0]["result"]
+        if result["type"] == "relation"
+    }
+    candidates = set(pq.read_table(run.label_dir / "candidates")["relation"].to_pylist())
+    assert exported < candidates <= declared_relations  # texts below the cut can be chosen
+    categories = set(pq.read_table(run.dataset_dir / "categories")["name"].to_pylist())
+    assert categories <= declared_labels

@@ -167,6 +167,7 @@ def test_label_flow_writes_valid_tables_and_a_summary_that_counts_them(
 
     manifest = json.loads((out_dir / "manifest.json").read_text())
     assert manifest["summary"] == summary
+    assert {manifest["tagger_id"]} == {row["tagger_id"] for row in rows["tagged_relations"]}
     assert manifest["table_shards"] == {
         table: NUM_SHARDS * (2 if table == "rejects" else 1) for table in PUBLISHED_TABLES
     }

@@ -98,3 +98,27 @@ def test_scene_graph_files_are_versioned(tmp_path: Path) -> None:
     metadata = pq.read_schema(tmp_path / "o" / "scene_graphs" / "shard-00000.parquet").metadata
     assert metadata[b"rlipv2.table"] == b"scene_graphs"
     assert metadata[b"rlipv2.schema_version"] == b"1"
+
+
+def test_a_confidence_is_read_back_and_a_bad_one_is_rejected(tmp_path: Path) -> None:
+    man, horse = vg_object(1, 2, 2, 20, 30, "man"), vg_object(2, 10, 20, 40, 20, "horse")
+    image_data = write_json(tmp_path / "image_data.json", [
+        {"image_id": 1, "width": 64, "height": 48, "url": "", "file_name": "a.png"},
+    ])
+    confidences = {10: 0.25, 11: None, 12: 1.5, 13: "high", 14: True, 15: float("nan")}
+    entries = []
+    for relationship_id, confidence in confidences.items():
+        entry = relationship(relationship_id, "riding", man, horse)
+        if confidence is not None:
+            entry["confidence"] = confidence
+        entries.append(entry)
+    relationships = write_json(
+        tmp_path / "relationships.json", [{"image_id": 1, "relationships": entries}]
+    )
+    summary = ingest_visual_genome_dataset(
+        image_data, relationships_json=relationships, out_dir=tmp_path / "out", dataset="vg",
+        split="train",
+    )
+    assert summary.rejects == {ds.RejectReason.MALFORMED_RECORD: 4}
+    relations = ds.RELATIONS.to_records(ds.read_table(tmp_path / "out" / "relations", ds.RELATIONS))
+    assert [(r.relationship_id, r.confidence) for r in relations] == [(10, 0.25), (11, None)]

@@ -338,6 +338,8 @@ OTHER_VALUES = {
     "save_threshold": (0.5, 0.6),
     "top_k_per_pair": (1, 2),
     "tagger_device": ("cpu", "cuda"),
+    "tagger_batch_size": (3, 4),
+    "tagger_workers": (0, 1),
 }
 """For every label option, values of which at least one differs from any job's."""
 

@@ -1,0 +1,109 @@
+"""The batched scorer interface: a scorer whose work splits into preparing one score call's
+inputs (image decoding, on the CPU, in DataLoader workers) and scoring a batch of prepared
+calls at once (the model); and the adapter that lets a one-call scorer take part."""
+
+from collections.abc import Hashable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol, runtime_checkable
+
+from data_schemas.entities import EntityRecord
+from data_schemas.images import ImageRecord
+from pipeline.tagging.relation_scorer import RelationScorer, ScoreMatrix
+
+
+@runtime_checkable
+class BatchRelationScorer(RelationScorer, Protocol):
+    """A :class:`RelationScorer` that scores several calls (of one image or of several) in one
+    model pass, with the same scores as one call at a time."""
+
+    def prepare(
+        self,
+        image: ImageRecord,
+        image_root: Path,
+        entities: Sequence[EntityRecord],
+        pairs: Sequence[tuple[int, int]],
+        relation_texts: Sequence[str],
+    ) -> Any:
+        """The CPU work of one :meth:`RelationScorer.score` call (arguments as there): run in
+        DataLoader worker processes, so it must not touch the model's device.
+
+        Raises:
+            RLIPv2InputError: this image cannot be used (as ``score`` would).
+        """
+        ...
+
+    def batch_key(self, prepared: Any) -> Hashable:
+        """Prepared calls of equal keys may share a batch without changing their scores (e.g.
+        images of one size, where padding would change what a convolution sees)."""
+        ...
+
+    def score_prepared(self, batch: Sequence[Any]) -> list[ScoreMatrix]:
+        """The scores of each prepared call of ``batch`` (all of one key), as ``score`` would
+        return them."""
+        ...
+
+
+@dataclass(frozen=True)
+class ScoreCall:
+    """The arguments of one :meth:`RelationScorer.score` call."""
+
+    image: ImageRecord
+    image_root: Path
+    entities: tuple[EntityRecord, ...]
+    pairs: tuple[tuple[int, int], ...]
+    relation_texts: tuple[str, ...]
+
+
+class OneCallScorer:
+    """A :class:`RelationScorer` without batching as a :class:`BatchRelationScorer`: preparing
+    keeps the call's arguments, and a batch is scored call by call."""
+
+    def __init__(self, scorer: RelationScorer) -> None:
+        self.scorer = scorer
+
+    @property
+    def tagger_id(self) -> str:
+        return self.scorer.tagger_id
+
+    @property
+    def max_pairs(self) -> int:
+        return self.scorer.max_pairs
+
+    def score(
+        self,
+        image: ImageRecord,
+        image_root: Path,
+        entities: Sequence[EntityRecord],
+        pairs: Sequence[tuple[int, int]],
+        relation_texts: Sequence[str],
+    ) -> ScoreMatrix:
+        return self.scorer.score(image, image_root, entities, pairs, relation_texts)
+
+    def prepare(
+        self,
+        image: ImageRecord,
+        image_root: Path,
+        entities: Sequence[EntityRecord],
+        pairs: Sequence[tuple[int, int]],
+        relation_texts: Sequence[str],
+    ) -> ScoreCall:
+        return ScoreCall(image, image_root, tuple(entities), tuple(pairs), tuple(relation_texts))
+
+    def batch_key(self, prepared: ScoreCall) -> Hashable:
+        return None
+
+    def score_prepared(self, batch: Sequence[ScoreCall]) -> list[ScoreMatrix]:
+        return [
+            self.scorer.score(
+                call.image, call.image_root, call.entities, call.pairs, call.relation_texts
+            )
+            for call in batch
+        ]
+
+
+def batch_scorer(scorer: RelationScorer) -> BatchRelationScorer:
+    """``scorer`` itself when it batches, else it wrapped in a :class:`OneCallScorer`."""
+    if isinstance(scorer, BatchRelationScorer):
+        return scorer
+    return OneCallScorer(scorer)

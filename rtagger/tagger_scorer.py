@@ -189,9 +189,10 @@ class RelationTaggerScorer:
                 tagger_batch.pairs.to(self.device),
             )
         probabilities = output.final.relation_logits.float().sigmoid().cpu()
+        # (batch, slots, texts) -> each call's (num_pairs, num_relation_texts), padding cut off
         return [
-            probabilities[position, : len(item.subject_labels), : len(item.label_texts.relation_texts)]
-            for position, item in enumerate(batch)
+            probabilities[position, : len(item.subject_labels), : len(texts.relation_texts)]
+            for position, (item, texts) in enumerate(zip(batch, tagger_batch.label_texts))
         ]
 
     def _entity_names(self, entities: Sequence[EntityRecord]) -> list[str]:

@@ -33,8 +33,9 @@ class PreparationFailure:
     @classmethod
     def of(cls, error: RLIPv2InputError) -> "PreparationFailure":
         """An :class:`ImageFileError` says its reason; any other error is an unreadable image."""
-        reason = error.reason if isinstance(error, ImageFileError) else RejectReason.UNREADABLE_IMAGE
-        return cls(reason=reason, detail=str(error))
+        if isinstance(error, ImageFileError):
+            return cls(reason=error.reason, detail=str(error))
+        return cls(reason=RejectReason.UNREADABLE_IMAGE, detail=str(error))
 
 
 _FAILED = ("failed preparation",)

@@ -117,8 +117,9 @@ def kept_relations(
     keeps at most that many texts of a pair (the highest-scoring, ties to the earlier text),
     after the threshold. Records come pair by pair (first-seen order), the texts of a pair in
     first-seen order; a record's provenance is the candidate's ``evidence`` (of
-    :func:`candidate_evidence`) when the (pair, text) was a candidate, else empty. The options are those of the labelling settings, which bound
-    them (``save_threshold`` in [0, 1], ``top_k_per_pair`` >= 1).
+    :func:`candidate_evidence`) when the (pair, text) was a candidate, else empty. The options
+    are those of the labelling settings, which bound them (``save_threshold`` in [0, 1],
+    ``top_k_per_pair`` >= 1).
     """
     pairs, texts = candidate_pairs_and_texts(candidates)
     records: list[TaggedRelationRecord] = []

@@ -78,7 +78,9 @@ def tiny_scorer(root: Path, *, mask_padding: bool) -> RelationTaggerScorer:
     )
     return RelationTaggerScorer(
         tagger=build_relation_tagger(config),
-        transform=build_eval_transform(TransformConfig(shorter_sides=(96,), eval_shorter_side=96, max_size=160, crop=None)),
+        transform=build_eval_transform(TransformConfig(
+            shorter_sides=(96,), eval_shorter_side=96, max_size=160, crop=None,
+        )),
         device=torch.device("cpu"), tagger_id="tiny@0", max_pairs=MAX_PAIRS,
     )
 

@@ -13,9 +13,19 @@ from pipeline.tagging.relation_scorer import RelationScorer, ScoreMatrix
 
 
 @runtime_checkable
-class BatchRelationScorer(RelationScorer, Protocol):
-    """A :class:`RelationScorer` that scores several calls (of one image or of several) in one
-    model pass, with the same scores as one call at a time."""
+class BatchRelationScorer(Protocol):
+    """A scorer that scores several calls (of one image or of several) in one model pass,
+    with the same scores as :meth:`RelationScorer.score` one call at a time."""
+
+    @property
+    def tagger_id(self) -> str:
+        """As :attr:`RelationScorer.tagger_id`."""
+        ...
+
+    @property
+    def max_pairs(self) -> int:
+        """As :attr:`RelationScorer.max_pairs`."""
+        ...
 
     def prepare(
         self,
@@ -69,16 +79,6 @@ class OneCallScorer:
     @property
     def max_pairs(self) -> int:
         return self.scorer.max_pairs
-
-    def score(
-        self,
-        image: ImageRecord,
-        image_root: Path,
-        entities: Sequence[EntityRecord],
-        pairs: Sequence[tuple[int, int]],
-        relation_texts: Sequence[str],
-    ) -> ScoreMatrix:
-        return self.scorer.score(image, image_root, entities, pairs, relation_texts)
 
     def prepare(
         self,

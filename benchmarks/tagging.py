@@ -2,7 +2,7 @@
 present), for a tiny tagger and a paper-size one.
 
 Images are synthetic JPEGs at COCO's commonest sizes (640x480, 640x427, 480x640: three
-canvases after the 800-pixel evaluation resize), each with 11 random boxes of 20 categories
+canvases after the evaluation resize, the paper's 800 pixels or ``--eval-side``), each with 11 random boxes of 20 categories
 and candidates over 100 of their ordered pairs with 8 relation texts. The taggers have random
 weights (scores are not the point, speed is):
 
@@ -17,7 +17,8 @@ processes, batching, the model, the kept relations), after one untimed warm-up i
 the mean number of score calls per forward pass. Goal on a GPU: >= 25 images/s for the
 paper-size tagger.
 
-    .venv/bin/python benchmarks/tagging.py                         # short: CPU, 16 + 4 images
+    .venv/bin/python benchmarks/tagging.py                         # CPU: 8 + 2 images
+    .venv/bin/python benchmarks/tagging.py --eval-side 320         # a loaded CPU: minutes
     .venv/bin/python benchmarks/tagging.py --images 64 --paper-images 16 --workers 4
 """
 
@@ -130,7 +131,9 @@ def text_encoder(root: Path, *, paper: bool) -> Path:
     return directory
 
 
-def tagger_scorer(root: Path, size: str, device: torch.device) -> RelationTaggerScorer:
+def tagger_scorer(
+    root: Path, size: str, device: torch.device, eval_side: int
+) -> RelationTaggerScorer:
     config_file = {"tiny": "tagger_demo.toml", "paper": "paper/rtagger_vg_r50.toml"}[size]
     config = load_config_file(REPOSITORY / "configs" / config_file, TaggerTrainingConfig, ())
     model: DetectorConfig = dataclasses.replace(
@@ -141,7 +144,10 @@ def tagger_scorer(root: Path, size: str, device: torch.device) -> RelationTagger
     torch.manual_seed(0)
     scorer = RelationTaggerScorer(
         tagger=build_relation_tagger(model, reference=config.queries.reference),
-        transform=build_eval_transform(TransformConfig()),
+        transform=build_eval_transform(TransformConfig(
+            shorter_sides=(eval_side,), eval_shorter_side=eval_side,
+            max_size=eval_side * 1333 // 800, crop=None,
+        )),
         device=device, tagger_id=f"{size}@random", max_pairs=model.num_pairs,
         entity_texts=config.tagging.entity_texts,
     )
@@ -182,8 +188,10 @@ def images_per_second(
     return tables.images.num_rows / (time.perf_counter() - started), scorer.calls / scorer.passes
 
 
-def run(tables: Tables, root: Path, size: str, device: torch.device, workers: int) -> None:
-    scorer = CountingScorer(tagger_scorer(root, size, device))
+def run(
+    tables: Tables, root: Path, size: str, device: torch.device, workers: int, eval_side: int
+) -> None:
+    scorer = CountingScorer(tagger_scorer(root, size, device, eval_side))
     images_per_second(tables.first(1), scorer, batch_size=1, workers=0)  # warm-up
     for batch_size in BATCH_SIZES:
         rate, fill = images_per_second(tables, scorer, batch_size=batch_size, workers=workers)
@@ -193,15 +201,17 @@ def run(tables: Tables, root: Path, size: str, device: torch.device, workers: in
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--images", type=int, default=16, help="images for the tiny tagger")
-    parser.add_argument("--paper-images", type=int, default=4,
+    parser.add_argument("--images", type=int, default=8, help="images for the tiny tagger")
+    parser.add_argument("--paper-images", type=int, default=2,
                         help="images for the paper-size tagger on the CPU (x8 on CUDA)")
     parser.add_argument("--workers", type=int, default=2, help="image-decoding processes")
     parser.add_argument("--sizes", default="tiny,paper", help="which taggers")
+    parser.add_argument("--eval-side", type=int, default=800,
+                        help="the evaluation resize's shorter side (the paper's: 800)")
     arguments = parser.parse_args(argv)
     devices = [torch.device("cpu")] + [torch.device("cuda")] * torch.cuda.is_available()
-    print(f"torch threads {torch.get_num_threads()}, workers {arguments.workers}, "
-          f"load {os.getloadavg()}")
+    print(f"torch threads {torch.get_num_threads()}, workers {arguments.workers}, shorter side "
+          f"{arguments.eval_side}, load {os.getloadavg()}")
     print("device  tagger  images  batch  images/s  calls/pass")
     with tempfile.TemporaryDirectory() as directory:
         root = Path(directory)
@@ -211,7 +221,8 @@ def main(argv: list[str] | None = None) -> int:
             for size in arguments.sizes.split(","):
                 images = arguments.images if size == "tiny" else arguments.paper_images
                 images *= 8 if device.type == "cuda" and size == "paper" else 1
-                run(tables.first(images), root, size, device, arguments.workers)
+                run(tables.first(images), root, size, device, arguments.workers,
+                    arguments.eval_side)
     return 0
 
 

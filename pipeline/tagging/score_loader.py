@@ -6,6 +6,8 @@ batches of up to ``batch_size``; a call waits at most until ``window`` calls are
 that memory stays bounded when keys rarely repeat (then batches are smaller).
 """
 
+import logging
+import multiprocessing
 from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -18,6 +20,7 @@ from model.data.image_files import ImageFileError
 from pipeline.tagging.batch_scorer import BatchRelationScorer, ScoreCall
 from pipeline.tagging.relation_scorer import ScoreMatrix
 
+logger = logging.getLogger(__name__)
 Item = TypeVar("Item")
 WINDOW_BATCHES = 4
 """Calls pending for a batch, at most, in batches (``WINDOW_BATCHES * batch_size``)."""
@@ -50,8 +53,12 @@ def scored_calls(
     workers: int,
 ) -> Iterator[tuple[int, ScoreMatrix | PreparationFailure]]:
     """``(index into calls, scores or why the image could not be used)`` for every call, in an
-    order of their batching. ``workers`` 0 prepares in this process. A call is a failure when
-    ``prepare``, or scoring it alone, raises :class:`RLIPv2InputError`."""
+    order of their batching. ``workers`` 0 prepares in this process, as does a daemonic process
+    (a Dask worker), which may not start processes. A call is a failure when ``prepare``, or
+    scoring it alone, raises :class:`RLIPv2InputError`."""
+    if workers > 0 and multiprocessing.current_process().daemon:
+        logger.info("preparing score calls in this process: a daemonic process has no workers")
+        workers = 0
     loader = DataLoader(
         _PreparedCalls(scorer, calls),
         batch_size=None,

@@ -196,7 +196,7 @@ def run(
     for batch_size in BATCH_SIZES:
         rate, fill = images_per_second(tables, scorer, batch_size=batch_size, workers=workers)
         print(f"{device.type:4s}  {size:5s}  {tables.images.num_rows:6d}  {batch_size:5d}  "
-              f"{rate:8.2f}  {fill:6.2f}  [load {os.getloadavg()[0]:.1f}]", flush=True)
+              f"{rate:8.3f}  {fill:6.2f}  [load {os.getloadavg()[0]:.1f}]", flush=True)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -130,7 +130,9 @@ def tag_images(
 
     Raises:
         RLIPv2InputError: candidates name entities the image does not have (built from another
-            dataset; ``candidates_source`` is named in the message), before anything is scored.
+            dataset; ``candidates_source`` is named in the message), before anything is scored;
+            or ``image_root`` is gone when an image cannot be read (every later image would
+            be rejected for it, and the shard kept so).
         ValueError: as :func:`tag_image`.
     """
     scorer = batch_scorer(scorer)
@@ -163,6 +165,11 @@ def tag_images(
 
     yield from finished_images()
     for index, result in scored_calls(scorer, calls, batch_size=batch_size, workers=workers):
+        if isinstance(result, PreparationFailure) and not image_root.is_dir():
+            raise RLIPv2InputError(
+                f"image root {image_root} disappeared during tagging ({result.detail}); "
+                "restore it and run again: finished shards are kept"
+            )
         results[index] = result
         yield from finished_images()
 

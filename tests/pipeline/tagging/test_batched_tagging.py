@@ -3,6 +3,7 @@ tolerance, one call at a time or in batches (images of several sizes, pair and t
 its inputs prepared in this process or by DataLoader workers."""
 
 import itertools
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -155,3 +156,32 @@ def test_key_batches_fill_batches_of_one_key_and_bound_what_waits() -> None:
     assert sorted(item for batch in batches for item in batch) == sorted(items)
     with pytest.raises(ValueError, match="batch_size <= window"):
         list(key_batches(items, lambda item: item[0], batch_size=3, window=2))
+
+
+class RootRemovingScorer(RecordingScorer):
+    """The tiny tagger, whose first batch moves the image root away (named fake: the pool's
+    directory vanishing mid-run)."""
+
+    def __init__(self, scorer: RelationTaggerScorer, image_root: Path) -> None:
+        super().__init__(scorer)
+        self.image_root = image_root
+
+    def score_prepared(self, batch):
+        if not self.batches:
+            self.image_root.rename(self.image_root.with_name("moved-away"))
+        return super().score_prepared(batch)
+
+
+def test_an_image_root_vanishing_mid_run_is_an_error_naming_it(
+    demo: DemoTables, tmp_path: Path
+) -> None:
+    image_root = tmp_path / "images"
+    shutil.copytree(demo.images_dir, image_root)
+    scorer = RootRemovingScorer(tiny_scorer(tmp_path, mask_padding=True), image_root)
+    tagging = tag_images(
+        demo.images, demo.entities, demo.candidates, scorer, image_root=image_root,
+        save_threshold=0.0, top_k_per_pair=None, counts=TaggingCounts(),
+        candidates_source=Path("candidates"), batch_size=2, workers=0,
+    )
+    with pytest.raises(ds.RLIPv2InputError, match=f"image root {image_root} disappeared"):
+        list(tagging)

@@ -97,7 +97,8 @@ class LabelSettings(BaseModel):
         8, ge=1, description="score calls per tagger forward pass (images of one size share one)"
     )
     tagger_workers: Annotated[int, Option("--tagger-workers", group=_TAGGING)] = Field(
-        2, ge=0, description="processes decoding images ahead of the tagger (0: none)"
+        0, ge=0, description="processes decoding images ahead of the tagger (0: the tagging "
+        "thread decodes them)"
     )
 
     def deciding(self, stage: str) -> dict[str, Any]:

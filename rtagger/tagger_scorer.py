@@ -19,15 +19,14 @@ from model.data import (
     PairedTransform,
     TransformConfig,
     build_eval_transform,
-    load_rgb_image,
 )
 from model.detector_config import DetectorConfig
 from model.device import resolve_device
 from model.engine import autocast_dtype
 from model.gated_cross_attention import GatedCrossAttention
-from model.targets import NO_OBJECT_TEXT, LabelTexts
 from rtagger.build_tagger import build_relation_tagger
 from rtagger.relation_tagger import RelationTagger
+from rtagger.tagger_item_preparer import TaggerItemPreparer
 from rtagger.tagger_items import TaggerItem, canvas_size, collate_tagger_items
 from rtagger.tagger_config import EntityTextSource, TaggerQueryConfig, TaggingConfig
 
@@ -122,47 +121,17 @@ class RelationTaggerScorer:
     ) -> torch.Tensor:
         """(len(pairs), len(relation_texts)) probabilities in [0, 1]."""
         return self.score_prepared(
-            [self.prepare(image, image_root, entities, pairs, relation_texts)]
+            [self.preparer()(image, image_root, entities, pairs, relation_texts)]
         )[0]
 
-    def prepare(
-        self,
-        image: ImageRecord,
-        image_root: Path,
-        entities: Sequence[EntityRecord],
-        pairs: Sequence[tuple[int, int]],
-        relation_texts: Sequence[str],
-    ) -> TaggerItem:
-        """The CPU part of :meth:`score`: the image decoded and resized, the pairs' boxes and
-        labels, the texts. Touches no device (it runs in DataLoader workers).
-
-        Raises:
-            ImageFileError: the image file cannot be used.
-        """
-        if len(pairs) > self.max_pairs:
-            raise ValueError(f"{len(pairs)} pairs for a tagger of {self.max_pairs} slots")
-        by_id = {entity.entity_id: entity for entity in entities}
-        picture = load_rgb_image(
-            image_root / image.file_name,
-            image_root=image_root,
-            expected_size=(image.width, image.height),
-        )
-        names = self._entity_names([by_id[entity_id] for pair in pairs for entity_id in pair])
-        pair_boxes = torch.tensor(
-            [[_xyxy(by_id[subject]), _xyxy(by_id[object_])] for subject, object_ in pairs],
-            dtype=torch.float32,
-        )  # (num_pairs, 2, 4) xyxy absolute
-        transformed = self.transform(picture, pair_boxes, torch.Generator())
-        index = {name: position for position, name in enumerate(names)}
-        return TaggerItem(
-            image=transformed.image,
-            subject_boxes=transformed.pair_boxes[:, 0],
-            object_boxes=transformed.pair_boxes[:, 1],
-            subject_labels=torch.tensor([index[by_id[s].category_name] for s, _ in pairs]),
-            object_labels=torch.tensor([index[by_id[o].category_name] for _, o in pairs]),
-            label_texts=LabelTexts(
-                entity_texts=(*names, NO_OBJECT_TEXT), relation_texts=tuple(relation_texts)
-            ),
+    def preparer(self) -> TaggerItemPreparer:
+        """The CPU part of :meth:`score` (image decoding and resizing, boxes, texts), without
+        the model: DataLoader workers run it."""
+        return TaggerItemPreparer(
+            transform=self.transform,
+            max_pairs=self.max_pairs,
+            entity_texts=self.entity_texts,
+            dataset_categories=self.dataset_categories,
         )
 
     def batch_key(self, prepared: TaggerItem) -> Hashable:
@@ -194,21 +163,6 @@ class RelationTaggerScorer:
             probabilities[position, : len(item.subject_labels), : len(texts.relation_texts)]
             for position, (item, texts) in enumerate(zip(batch, tagger_batch.label_texts))
         ]
-
-    def _entity_names(self, entities: Sequence[EntityRecord]) -> list[str]:
-        """The entity texts but "no objects": the pairs' categories in first-seen order, or
-        the dataset's categories (which must hold the pairs')."""
-        names = list(dict.fromkeys(entity.category_name for entity in entities))
-        if self.entity_texts is EntityTextSource.IMAGE:
-            return names
-        if self.dataset_categories is None:
-            raise ValueError(
-                "this tagger is shown every category of the dataset: call for_categories first"
-            )
-        unknown = sorted(set(names) - set(self.dataset_categories))
-        if unknown:
-            raise ValueError(f"categories {unknown} are not among the dataset's categories")
-        return list(self.dataset_categories)
 
 
 def load_tagger_scorer(checkpoint: Path, *, device: str = "auto") -> RelationTaggerScorer:
@@ -250,7 +204,3 @@ def load_tagger_scorer(checkpoint: Path, *, device: str = "auto") -> RelationTag
         max_pairs=config.model.num_pairs,
         entity_texts=config.tagging.entity_texts,
     )
-
-
-def _xyxy(entity: EntityRecord) -> list[float]:
-    return [entity.x1, entity.y1, entity.x2, entity.y2]

@@ -2,7 +2,7 @@
 inputs (image decoding, on the CPU, in DataLoader workers) and scoring a batch of prepared
 calls at once (the model); and the adapter that lets a one-call scorer take part."""
 
-from collections.abc import Hashable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
@@ -27,18 +27,12 @@ class BatchRelationScorer(Protocol):
         """As :attr:`RelationScorer.max_pairs`."""
         ...
 
-    def prepare(
-        self,
-        image: ImageRecord,
-        image_root: Path,
-        entities: Sequence[EntityRecord],
-        pairs: Sequence[tuple[int, int]],
-        relation_texts: Sequence[str],
-    ) -> Any:
-        """The CPU work of one :meth:`RelationScorer.score` call (arguments as there): run in
-        DataLoader worker processes, so it must not touch the model's device.
+    def preparer(self) -> Callable[..., Any]:
+        """The CPU work of one :meth:`RelationScorer.score` call, called with its arguments:
+        run in DataLoader workers started from a clean process, so it must be picklable, hold
+        no model and touch no device.
 
-        Raises:
+        Its call raises:
             RLIPv2InputError: this image cannot be used (as ``score`` would).
         """
         ...
@@ -80,15 +74,8 @@ class OneCallScorer:
     def max_pairs(self) -> int:
         return self.scorer.max_pairs
 
-    def prepare(
-        self,
-        image: ImageRecord,
-        image_root: Path,
-        entities: Sequence[EntityRecord],
-        pairs: Sequence[tuple[int, int]],
-        relation_texts: Sequence[str],
-    ) -> ScoreCall:
-        return ScoreCall(image, image_root, tuple(entities), tuple(pairs), tuple(relation_texts))
+    def preparer(self) -> type[ScoreCall]:
+        return ScoreCall
 
     def batch_key(self, prepared: ScoreCall) -> Hashable:
         return None

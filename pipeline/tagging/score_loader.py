@@ -1,6 +1,6 @@
 """Score calls in batches, their inputs prepared ahead by DataLoader workers.
 
-Workers run the scorer's ``prepare`` (image decoding and resizing) while the main process runs
+Workers run the scorer's ``preparer`` (image decoding and resizing) while the main process runs
 the model on the previous batch. Prepared calls are grouped by the scorer's batch key into
 batches of up to ``batch_size``; a call waits at most until ``window`` calls are pending, so
 that memory stays bounded when keys rarely repeat (then batches are smaller).
@@ -54,15 +54,18 @@ def scored_calls(
 ) -> Iterator[tuple[int, ScoreMatrix | PreparationFailure]]:
     """``(index into calls, scores or why the image could not be used)`` for every call, in an
     order of their batching. ``workers`` 0 prepares in this process, as does a daemonic process
-    (a Dask worker), which may not start processes. A call is a failure when ``prepare``, or
+    (a Dask worker), which may not start processes. A call is a failure when its preparation, or
     scoring it alone, raises :class:`RLIPv2InputError`."""
     if workers > 0 and multiprocessing.current_process().daemon:
         logger.info("preparing score calls in this process: a daemonic process has no workers")
         workers = 0
     loader = DataLoader(
-        _PreparedCalls(scorer, calls),
+        _PreparedCalls(scorer.preparer(), calls),
         batch_size=None,
         num_workers=workers,
+        # Workers start from a clean server process, not a fork of this one: a fork inherits
+        # the parent's threads and at-exit hooks (Prefect's, in a flow run) in a broken state.
+        multiprocessing_context="forkserver" if workers > 0 else None,
         collate_fn=_as_is,
         prefetch_factor=2 * batch_size if workers > 0 else None,
     )
@@ -128,8 +131,8 @@ def key_batches(
 class _PreparedCalls(Dataset):
     """Call ``index`` -> ``(index, its prepared inputs or why its image cannot be used)``."""
 
-    def __init__(self, scorer: BatchRelationScorer, calls: Sequence[ScoreCall]) -> None:
-        self.scorer = scorer
+    def __init__(self, preparer: Callable[..., Any], calls: Sequence[ScoreCall]) -> None:
+        self.preparer = preparer
         self.calls = calls
 
     def __len__(self) -> int:
@@ -138,7 +141,7 @@ class _PreparedCalls(Dataset):
     def __getitem__(self, index: int) -> tuple[int, Any]:
         call = self.calls[index]
         try:
-            prepared = self.scorer.prepare(
+            prepared = self.preparer(
                 call.image, call.image_root, call.entities, call.pairs, call.relation_texts
             )
         except RLIPv2InputError as error:

@@ -15,7 +15,11 @@ from rtagger.tagger_config import TaggerTrainingConfig
 from rtagger.tagger_scorer import load_tagger_scorer
 from rtagger.train_tagger import run_tagger_training
 
-_SETTINGS = ("save_threshold", "top_k_per_pair", "tagger_device")
+_SETTINGS = (
+    "save_threshold", "top_k_per_pair", "tagger_device", "tagger_batch_size", "tagger_workers"
+)
+_FLAGS = {"tagger_device": "--device", "tagger_batch_size": "--batch-size",
+          "tagger_workers": "--workers"}
 
 
 def configure_train_tagger(train: argparse.ArgumentParser) -> None:
@@ -44,7 +48,7 @@ def configure_tag(tag: argparse.ArgumentParser) -> None:
                      help="a train-tagger checkpoint, or a convert-checkpoint R-Tagger")
     tag.add_argument("--out", type=Path, required=True, help="output directory")
     tag.add_argument("--image-root", type=Path, help="image directory (default: from ingest)")
-    add_options(tag, LabelSettings, only=_SETTINGS, flags={"tagger_device": "--device"})
+    add_options(tag, LabelSettings, only=_SETTINGS, flags=_FLAGS)
     tag.add_argument("--rows-per-shard", type=positive_int, default=DEFAULT_ROWS_PER_SHARD)
     tag.add_argument("--overwrite", action="store_true", help="replace an existing --out")
     tag.set_defaults(handler=_run_tag)

@@ -2,8 +2,9 @@
 graphs -> published tables, with a run report, and optionally a follow-up pretraining run.
 
 ``label`` resolves the parameters into a :class:`~pipeline.labelling.label_plan.LabelPlan`
-(model checksums, code version) and submits the stage x shard tasks to the chosen task runner
-(threads, or Dask), all in its own flow run.
+(model checksums, code version) and submits the stage x shard-group tasks
+(:mod:`~pipeline.labelling.shard_groups`) to the chosen task runner (threads, or Dask), all in
+its own flow run.
 """
 
 from pathlib import Path
@@ -23,6 +24,7 @@ from flows.stage_logs import route_stage_logs
 from flows.task_runners import build_task_runner
 from flows.training_flows import start_pretraining
 from pipeline.ingest import ingest_coco_dataset
+from pipeline.labelling.shard_groups import MAX_GROUPS_PER_STAGE, shard_groups
 from pipeline.labelling import (
     CAPTION_STAGE,
     MATCH_STAGE,
@@ -66,17 +68,18 @@ def label(parameters: LabelParameters) -> dict:
 
 
 def _label_shards(plan: LabelPlan, runner: TaskRunner) -> LabelRunSummary:
-    """Run every stage on every shard, on ``runner`` (reusing finished shards), and publish
+    """Run every stage on every shard group, on ``runner`` (reusing finished shards), and publish
     the tables. The tasks are submitted to ``runner`` directly rather than through a subflow
     with that runner: a flow run costs about a second of its own (Prefect joins its
     heartbeat thread, which sleeps in 1 s steps)."""
     split_task, caption_task, parse_task, match_task, tag_task, scene_graph_task = SHARD_TASKS
     splits = split_task(plan)
+    groups = [splits[group.start : group.stop] for group in shard_groups(len(splits), MAX_GROUPS_PER_STAGE)]
     progress = RunProgress(stages=5, shards=len(splits))
     progress.done(SPLIT_STAGE, len(splits), reused=sum(s.reused for s in splits))
     futures: dict[str, list[PrefectFuture]] = {
         CAPTION_STAGE: [
-            runner.submit(caption_task, {"plan": plan, "split": shard}) for shard in splits
+            runner.submit(caption_task, {"plan": plan, "splits": group}) for group in groups
         ]
     }
     futures[PARSE_STAGE] = [
@@ -84,17 +87,20 @@ def _label_shards(plan: LabelPlan, runner: TaskRunner) -> LabelRunSummary:
         for captions in futures[CAPTION_STAGE]
     ]
     futures[MATCH_STAGE] = [
-        runner.submit(match_task, {"plan": plan, "split": shard, "triplets": triplets})
-        for shard, triplets in zip(splits, futures[PARSE_STAGE], strict=True)
+        runner.submit(match_task, {"plan": plan, "splits": group, "triplets": triplets})
+        for group, triplets in zip(groups, futures[PARSE_STAGE], strict=True)
     ]
     futures[TAG_STAGE] = [
-        runner.submit(tag_task, {"plan": plan, "split": shard, "candidates": candidates})
-        for shard, candidates in zip(splits, futures[MATCH_STAGE], strict=True)
+        runner.submit(tag_task, {"plan": plan, "splits": group, "candidates": candidates})
+        for group, candidates in zip(groups, futures[MATCH_STAGE], strict=True)
     ]
     stages = {SPLIT_STAGE: splits} | _wait(futures, progress)
+    graph_jobs = plan.scene_graph_jobs(splits, stages[TAG_STAGE])
     graph_futures = [
-        runner.submit(scene_graph_task, {"plan": plan, "job": job})
-        for job in plan.scene_graph_jobs(splits, stages[TAG_STAGE])
+        runner.submit(
+            scene_graph_task, {"plan": plan, "jobs": graph_jobs[group.start : group.stop]}
+        )
+        for group in shard_groups(len(graph_jobs), MAX_GROUPS_PER_STAGE)
     ]
     stages |= _wait({SCENE_GRAPH_STAGE: graph_futures}, progress)
     return plan.publish(stages)
@@ -103,15 +109,16 @@ def _label_shards(plan: LabelPlan, runner: TaskRunner) -> LabelRunSummary:
 def _wait(
     futures: dict[str, list[PrefectFuture]], progress: RunProgress
 ) -> dict[str, list[ShardManifest]]:
-    """The manifests of ``futures`` (per stage, in shard order), reporting progress as they
-    finish. Raises the first failure."""
+    """The manifests of ``futures`` (per stage, each future a shard group's, in shard order),
+    reporting progress as groups finish. Raises the first failure."""
     stage_of = {future: stage for stage, stage_futures in futures.items() for future in stage_futures}
-    manifests: dict[PrefectFuture, ShardManifest] = {}
+    manifests: dict[PrefectFuture, list[ShardManifest]] = {}
     for future in as_completed(list(stage_of)):
         manifests[future] = future.result()
-        progress.done(stage_of[future], 1, reused=int(manifests[future].reused))
+        progress.done(stage_of[future], len(manifests[future]),
+                      reused=sum(manifest.reused for manifest in manifests[future]))
     return {
-        stage: [manifests[future] for future in stage_futures]
+        stage: [manifest for future in stage_futures for manifest in manifests[future]]
         for stage, stage_futures in futures.items()
     }
 

@@ -1,11 +1,13 @@
-"""Prefect tasks of the labelling flow: one per stage x shard, thin wrappers of the pure
-``pipeline.labelling`` jobs.
+"""Prefect tasks of the labelling flow: one per stage x shard group (consecutive shards, see
+:mod:`pipeline.labelling.shard_groups`), thin wrappers of the pure ``pipeline.labelling`` jobs,
+run shard by shard.
 
 Whether a shard is done is the shard store's to say, and only its: a task runs its job, which
 reuses the shard's output when the store holds it (its key digests the inputs, the settings
 that decide the stage, the model checksum and the code version; never the run id) and computes
 it otherwise. Prefect caches nothing (no cache policy, no stored results); it shows a reused
-shard's task as Cached. A GPU stage takes a GPU slot and loads its model only for a shard to
+group's task as Cached when every shard of it was reused. A GPU stage takes a GPU slot and
+loads its model only for a shard to
 compute. Results are small :class:`~pipeline.labelling.ShardManifest` objects; the data stays
 in files. Retries happen on I/O errors only; GPU stages on CUDA hold a slot of a global
 concurrency limit.
@@ -106,9 +108,11 @@ _TASK_OPTIONS = dict(
 )
 
 
-def shown(manifest: ShardManifest) -> State:
-    """The task's final state: Cached for a shard the store already held, else Completed."""
-    return Completed(name="Cached" if manifest.reused else "Completed", data=manifest)
+def shown(manifests: list[ShardManifest]) -> State:
+    """The task's final state: Cached when the store already held every shard of its group,
+    else Completed."""
+    reused = all(manifest.reused for manifest in manifests)
+    return Completed(name="Cached" if reused else "Completed", data=manifests)
 
 
 @contextmanager
@@ -126,38 +130,57 @@ def split_task(plan: LabelPlan) -> list[ShardManifest]:
     return run_split_job(plan.split_job(), plan.store())
 
 
-@task(name="caption", task_run_name="caption-{split.shard_index:05d}", **_TASK_OPTIONS)
-def caption_task(plan: LabelPlan, split: ShardManifest) -> State:
+@task(name="caption", task_run_name="caption-{splits[0].shard_index:05d}", **_TASK_OPTIONS)
+def caption_task(plan: LabelPlan, splits: list[ShardManifest]) -> State:
     route_stage_logs()
+    return shown([_caption(plan, split) for split in splits])
+
+
+def _caption(plan: LabelPlan, split: ShardManifest) -> ShardManifest:
     job = plan.caption_job(split)
     if not job.needs_gpu():
-        return shown(run_caption_job(job, plan.store(), None))
+        return run_caption_job(job, plan.store(), None)
     blip = plan.settings.blip
 
     def caption() -> ShardResult:
         with on_gpu(blip.device):
             return caption_shard(job, loaded_models.blip_captioner(blip.captioner_config()))
 
-    return shown(job.run(plan.store(), caption))
+    return job.run(plan.store(), caption)
 
 
-@task(name="parse", task_run_name="parse-{captions.shard_index:05d}", **_TASK_OPTIONS)
-def parse_task(plan: LabelPlan, captions: ShardManifest) -> State:
+@task(name="parse", task_run_name="parse-{captions[0].shard_index:05d}", **_TASK_OPTIONS)
+def parse_task(plan: LabelPlan, captions: list[ShardManifest]) -> State:
     route_stage_logs()
     parser = loaded_models.caption_parser(plan.parser)
-    return shown(run_parse_job(plan.parse_job(captions), plan.store(), parser))
+    return shown(
+        [run_parse_job(plan.parse_job(shard), plan.store(), parser) for shard in captions]
+    )
 
 
-@task(name="match", task_run_name="match-{split.shard_index:05d}", **_TASK_OPTIONS)
-def match_task(plan: LabelPlan, split: ShardManifest, triplets: ShardManifest) -> State:
+@task(name="match", task_run_name="match-{splits[0].shard_index:05d}", **_TASK_OPTIONS)
+def match_task(
+    plan: LabelPlan, splits: list[ShardManifest], triplets: list[ShardManifest]
+) -> State:
     route_stage_logs()
     matcher = loaded_models.phrase_matcher(plan.settings.vocabulary, plan.settings.synonyms_file)
-    return shown(run_match_job(plan.match_job(split, triplets), plan.store(), matcher))
+    return shown([
+        run_match_job(plan.match_job(split, shard), plan.store(), matcher)
+        for split, shard in zip(splits, triplets, strict=True)
+    ])
 
 
-@task(name="tag", task_run_name="tag-{split.shard_index:05d}", **_TASK_OPTIONS)
-def tag_task(plan: LabelPlan, split: ShardManifest, candidates: ShardManifest) -> State:
+@task(name="tag", task_run_name="tag-{splits[0].shard_index:05d}", **_TASK_OPTIONS)
+def tag_task(
+    plan: LabelPlan, splits: list[ShardManifest], candidates: list[ShardManifest]
+) -> State:
     route_stage_logs()
+    return shown(
+        [_tag(plan, split, shard) for split, shard in zip(splits, candidates, strict=True)]
+    )
+
+
+def _tag(plan: LabelPlan, split: ShardManifest, candidates: ShardManifest) -> ShardManifest:
     job = plan.tag_job(split, candidates)
     device = plan.settings.tagger_device
 
@@ -166,15 +189,16 @@ def tag_task(plan: LabelPlan, split: ShardManifest, candidates: ShardManifest) -
             scorer = loaded_models.tagger_scorer(plan.tagger_checkpoint, job.tagger_checksum, device)
             return tag_shard(job, scorer)
 
-    return shown(job.run(plan.store(), tag))
+    return job.run(plan.store(), tag)
 
 
 @task(
-    name="scene-graphs", task_run_name="scene-graphs-{job.split.shard_index:05d}", **_TASK_OPTIONS
+    name="scene-graphs", task_run_name="scene-graphs-{jobs[0].split.shard_index:05d}",
+    **_TASK_OPTIONS,
 )
-def scene_graph_task(plan: LabelPlan, job: SceneGraphJob) -> State:
+def scene_graph_task(plan: LabelPlan, jobs: list[SceneGraphJob]) -> State:
     route_stage_logs()
-    return shown(run_scene_graph_job(job, plan.store()))
+    return shown([run_scene_graph_job(job, plan.store()) for job in jobs])
 
 
 SHARD_TASKS = (split_task, caption_task, parse_task, match_task, tag_task, scene_graph_task)

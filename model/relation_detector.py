@@ -1,5 +1,6 @@
 """The RLIPv2 relation detector: backbone -> ALIF encoder -> ParSeD(A) decoder -> text heads."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import torch
@@ -10,6 +11,7 @@ from model.deformable_encoder_layer import encoder_reference_points, flatten_lev
 from model.feature_resizer import FeatureResizer
 from model.fused_encoder import FusedEncoder
 from model.input_projection import InputProjection
+from model.label_text_batch import encode_label_texts
 from model.optimization import OptimizationConfig
 from model.outputs import RelationDetectionOutput, RelationPredictions
 from model.pair_queries import AnchorPairQueries, LearnedPairQueries, PairQueries
@@ -28,7 +30,8 @@ class EncodedBatch:
     Attributes:
         memory: the fused multi-scale image features.
         text_stages: (num_stages, batch, num_texts, hidden_dim) label-text features resized
-            to the decoder width; texts are the entity texts then the relation texts.
+            to the decoder width; texts are the entity texts then the relation texts (with one
+            vocabulary per image, each part padded: rows past an image's own texts are padding).
         num_entity_texts: how many of the texts are entity texts.
         relation_text_features: (num_relation_texts, text_dim) the text encoder's pooled
             features of the relation texts, before fusion.
@@ -89,8 +92,13 @@ class RelationDetector(nn.Module):
         return self.decode(self.pair_queries(images.shape[0]), encoded)
 
     def encode(
-        self, images: torch.Tensor, pixel_mask: torch.Tensor, label_texts: LabelTexts
+        self,
+        images: torch.Tensor,
+        pixel_mask: torch.Tensor,
+        label_texts: LabelTexts | Sequence[LabelTexts],
     ) -> EncodedBatch:
+        """As :meth:`forward`; ``label_texts`` is the batch's vocabulary, or one per image (its
+        texts then padded per image, see :func:`~model.label_text_batch.encode_label_texts`)."""
         levels = self.input_projection(self.backbone(images, pixel_mask), pixel_mask)
         flattened = flatten_levels(
             feature_maps=levels.feature_maps,
@@ -101,9 +109,8 @@ class RelationDetector(nn.Module):
             ],
             level_embedding=self.level_embedding,
         )
-        texts = [*label_texts.entity_texts, *label_texts.relation_texts]
-        text_features = self.text_encoder(texts)  # (num_texts, text_dim), one row per text
         batch_size = images.shape[0]
+        texts = encode_label_texts(self.text_encoder, label_texts, batch_size=batch_size)
         fused = self.fused_encoder(
             features=flattened.features,
             position=flattened.position,
@@ -113,7 +120,8 @@ class RelationDetector(nn.Module):
             spatial_shapes=flattened.spatial_shapes,
             level_start_index=flattened.level_start_index,
             padding_mask=flattened.padding_mask,
-            text_features=text_features.unsqueeze(0).expand(batch_size, *text_features.shape),
+            text_features=texts.features,
+            text_padding_mask=texts.padding_mask,
         )
         memory = VisualMemory(
             features=fused.memory,
@@ -122,12 +130,11 @@ class RelationDetector(nn.Module):
             level_start_index=flattened.level_start_index,
             valid_ratios=flattened.valid_ratios,
         )
-        num_entity_texts = len(label_texts.entity_texts)
         return EncodedBatch(
             memory=memory,
             text_stages=self.text_resizer(fused.language_stages),
-            num_entity_texts=num_entity_texts,
-            relation_text_features=text_features[num_entity_texts:],
+            num_entity_texts=texts.num_entity_texts,
+            relation_text_features=texts.relation_text_features,
         )
 
     def decode(self, queries: PairQueries, encoded: EncodedBatch) -> RelationDetectionOutput:

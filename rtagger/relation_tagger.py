@@ -1,5 +1,7 @@
 """The R-Tagger: the RLIPv2 detector whose subject/object queries come from given boxes."""
 
+from collections.abc import Sequence
+
 import torch
 from torch import nn
 
@@ -33,7 +35,7 @@ class RelationTagger(nn.Module):
         self,
         images: torch.Tensor,
         pixel_mask: torch.Tensor,
-        label_texts: LabelTexts,
+        label_texts: LabelTexts | Sequence[LabelTexts],
         pairs: TaggerPairs,
         *,
         clean_pairs: TaggerPairs | None = None,
@@ -42,7 +44,8 @@ class RelationTagger(nn.Module):
         Args:
             images: (batch, 3, height, width) normalised; pixel_mask: (batch, height, width)
                 bool, True = padding.
-            label_texts: entity texts (the pairs' labels index them) and relation texts.
+            label_texts: entity texts (the pairs' labels index them) and relation texts: the
+                batch's, or one vocabulary per image (labels then index the image's own).
             pairs: the (possibly noised) pairs to score, one per slot.
             clean_pairs: in training, the un-noised pairs: queries of the same clean entity
                 may not attend to each other. None at inference.

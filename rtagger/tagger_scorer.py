@@ -1,8 +1,9 @@
-"""The trained R-Tagger as the tagging stage's ``RelationScorer``: one image at a time."""
+"""The trained R-Tagger as the tagging stage's ``RelationScorer``: score calls prepared on the
+CPU (in DataLoader workers), then scored in batches."""
 
 import hashlib
 import logging
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,15 +19,15 @@ from model.data import (
     PairedTransform,
     TransformConfig,
     build_eval_transform,
-    load_rgb_image,
-    pad_images,
 )
 from model.detector_config import DetectorConfig
 from model.device import resolve_device
-from model.targets import NO_OBJECT_TEXT, LabelTexts
-from rtagger.box_pair_queries import TaggerPairs
+from model.engine import autocast_dtype
+from model.gated_cross_attention import GatedCrossAttention
 from rtagger.build_tagger import build_relation_tagger
 from rtagger.relation_tagger import RelationTagger
+from rtagger.tagger_item_preparer import TaggerItemPreparer
+from rtagger.tagger_items import TaggerItem, canvas_size, collate_tagger_items
 from rtagger.tagger_config import EntityTextSource, TaggerQueryConfig, TaggingConfig
 from rtagger.tagger_identity import tagger_id_of
 
@@ -60,7 +61,8 @@ class TaggerInferenceConfig:
 class RelationTaggerScorer:
     """Scores (pair, relation text) combinations of an image with a trained tagger.
 
-    The image goes through the evaluation transform (resize only); each pair's boxes become
+    The image goes through the evaluation transform (resize only) and is padded to its canvas
+    (:mod:`rtagger.tagger_items`); each pair's boxes become
     the subject/object queries, labelled with their category names, which index the entity
     texts: the categories of the image's pairs, or (``dataset_categories`` given) every category
     of the dataset; "no objects" last. The relation texts are the image's candidate texts.
@@ -86,6 +88,10 @@ class RelationTaggerScorer:
         self.max_pairs = max_pairs
         self.entity_texts = entity_texts
         self.dataset_categories = dataset_categories
+        self._masks_text_padding = not any(
+            isinstance(module, GatedCrossAttention) and not module.mask_padding
+            for module in tagger.modules()
+        )
 
     def for_categories(self, category_names: Sequence[str]) -> "RelationTaggerScorer":
         """This scorer (sharing its model) for a dataset of these categories: a tagger shown
@@ -106,7 +112,6 @@ class RelationTaggerScorer:
     def tagger_id(self) -> str:
         return self._tagger_id
 
-    @torch.no_grad()
     def score(
         self,
         image: ImageRecord,
@@ -116,55 +121,49 @@ class RelationTaggerScorer:
         relation_texts: Sequence[str],
     ) -> torch.Tensor:
         """(len(pairs), len(relation_texts)) probabilities in [0, 1]."""
-        if len(pairs) > self.max_pairs:
-            raise ValueError(f"{len(pairs)} pairs for a tagger of {self.max_pairs} slots")
-        by_id = {entity.entity_id: entity for entity in entities}
-        picture = load_rgb_image(
-            image_root / image.file_name,
-            image_root=image_root,
-            expected_size=(image.width, image.height),
-        )
-        names = self._entity_names([by_id[entity_id] for pair in pairs for entity_id in pair])
-        label_texts = LabelTexts(
-            entity_texts=(*names, NO_OBJECT_TEXT), relation_texts=tuple(relation_texts)
-        )
-        pair_boxes = torch.tensor(
-            [[_xyxy(by_id[subject]), _xyxy(by_id[object_])] for subject, object_ in pairs],
-            dtype=torch.float32,
-        )  # (num_pairs, 2, 4) xyxy absolute
-        transformed = self.transform(picture, pair_boxes, torch.Generator())
-        images, pixel_mask, _ = pad_images([transformed.image])
-        index = {name: position for position, name in enumerate(names)}
-        tagger_pairs = TaggerPairs(
-            subject_boxes=transformed.pair_boxes[None, :, 0],
-            object_boxes=transformed.pair_boxes[None, :, 1],
-            subject_labels=torch.tensor([[index[by_id[s].category_name] for s, _ in pairs]]),
-            object_labels=torch.tensor([[index[by_id[o].category_name] for _, o in pairs]]),
-            padding_mask=torch.zeros(1, len(pairs), dtype=torch.bool),
-        )
-        output = self.tagger(
-            images.to(self.device),
-            pixel_mask.to(self.device),
-            label_texts,
-            tagger_pairs.to(self.device),
-        )
-        return output.final.relation_logits[0].sigmoid().float().cpu()
+        return self.score_prepared(
+            [self.preparer()(image, image_root, entities, pairs, relation_texts)]
+        )[0]
 
+    def preparer(self) -> TaggerItemPreparer:
+        """The CPU part of :meth:`score` (image decoding and resizing, boxes, texts), without
+        the model: DataLoader workers run it."""
+        return TaggerItemPreparer(
+            transform=self.transform,
+            max_pairs=self.max_pairs,
+            entity_texts=self.entity_texts,
+            dataset_categories=self.dataset_categories,
+        )
 
-    def _entity_names(self, entities: Sequence[EntityRecord]) -> list[str]:
-        """The entity texts but "no objects": the pairs' categories in first-seen order, or
-        the dataset's categories (which must hold the pairs')."""
-        names = list(dict.fromkeys(entity.category_name for entity in entities))
-        if self.entity_texts is EntityTextSource.IMAGE:
-            return names
-        if self.dataset_categories is None:
-            raise ValueError(
-                "this tagger is shown every category of the dataset: call for_categories first"
+    def batch_key(self, prepared: TaggerItem) -> Hashable:
+        """The image's canvas (see :mod:`rtagger.tagger_items`); and its numbers of texts too
+        when the tagger's fusion ignores padding masks (as the released R-Tagger's does), since
+        padded texts would then reach the image features."""
+        canvas = canvas_size(prepared)
+        if self._masks_text_padding:
+            return canvas
+        texts = prepared.label_texts
+        return (*canvas, len(texts.entity_texts), len(texts.relation_texts))
+
+    @torch.no_grad()
+    def score_prepared(self, batch: Sequence[TaggerItem]) -> list[torch.Tensor]:
+        """The scores of each prepared call (all of one :meth:`batch_key`) in one forward pass;
+        under autocast on CUDA (bfloat16 where supported, else float16), none on the CPU."""
+        tagger_batch = collate_tagger_items(batch)
+        amp_dtype = autocast_dtype(self.device)
+        with torch.autocast(self.device.type, dtype=amp_dtype, enabled=amp_dtype is not None):
+            output = self.tagger(
+                tagger_batch.images.to(self.device),
+                tagger_batch.pixel_mask.to(self.device),
+                tagger_batch.label_texts,
+                tagger_batch.pairs.to(self.device),
             )
-        unknown = sorted(set(names) - set(self.dataset_categories))
-        if unknown:
-            raise ValueError(f"categories {unknown} are not among the dataset's categories")
-        return list(self.dataset_categories)
+        probabilities = output.final.relation_logits.float().sigmoid().cpu()
+        # (batch, slots, texts) -> each call's (num_pairs, num_relation_texts), padding cut off
+        return [
+            probabilities[position, : len(item.subject_labels), : len(texts.relation_texts)]
+            for position, (item, texts) in enumerate(zip(batch, tagger_batch.label_texts))
+        ]
 
 
 def load_tagger_scorer(checkpoint: Path, *, device: str = "auto") -> RelationTaggerScorer:
@@ -206,7 +205,3 @@ def load_tagger_scorer(checkpoint: Path, *, device: str = "auto") -> RelationTag
         max_pairs=config.model.num_pairs,
         entity_texts=config.tagging.entity_texts,
     )
-
-
-def _xyxy(entity: EntityRecord) -> list[float]:
-    return [entity.x1, entity.y1, entity.x2, entity.y2]

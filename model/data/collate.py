@@ -58,13 +58,16 @@ class PretrainBatch:
         )
 
 
-def pad_images(images: Sequence[torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """(3, height_i, width_i) images -> padded (batch, 3, H_max, W_max), pixel_mask
-    (batch, H_max, W_max) bool True = padding, and sizes (batch, 2) int64 (height, width)."""
+def pad_images(
+    images: Sequence[torch.Tensor], *, multiple: int = 1
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """(3, height_i, width_i) images -> padded (batch, 3, H, W), pixel_mask (batch, H, W) bool
+    True = padding, and sizes (batch, 2) int64 (height, width); H and W are the largest height
+    and width rounded up to a multiple of ``multiple``."""
     if not images:
         raise ValueError("cannot pad an empty list of images")
     sizes = torch.tensor([image.shape[-2:] for image in images], dtype=torch.int64)
-    max_height, max_width = sizes.max(dim=0).values.tolist()
+    max_height, max_width = (-(-sizes.max(dim=0).values // multiple) * multiple).tolist()
     padded = images[0].new_zeros(len(images), images[0].shape[0], max_height, max_width)
     pixel_mask = torch.ones(len(images), max_height, max_width, dtype=torch.bool)
     for index, image in enumerate(images):

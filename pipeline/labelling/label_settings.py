@@ -93,6 +93,13 @@ class LabelSettings(BaseModel):
     tagger_device: Annotated[str, Option("--tagger-device", group=_TAGGING)] = Field(
         "auto", description="auto, cpu, cuda, ..."
     )
+    tagger_batch_size: Annotated[int, Option("--tagger-batch-size", group=_TAGGING)] = Field(
+        8, ge=1, description="score calls per tagger forward pass (images of one size share one)"
+    )
+    tagger_workers: Annotated[int, Option("--tagger-workers", group=_TAGGING)] = Field(
+        0, ge=0, description="processes decoding images ahead of the tagger (0: the tagging "
+        "thread decodes them)"
+    )
 
     def deciding(self, stage: str) -> dict[str, Any]:
         """The values of the options that decide ``stage``'s outputs by value, by dotted name:

@@ -63,7 +63,7 @@ def tag_shard(job: TagJob, scorer: RelationScorer) -> ShardResult:
     """Tag ``job``'s shard with ``scorer``, loaded from the checkpoint of
     ``job.tagger_checksum``. How many pairs share a score call, which changes the scores (the
     tagger's queries attend to each other), is ``scorer.max_pairs``: part of the checkpoint, so
-    the checksum in the key covers it."""
+    the checksum in the key covers it. The batch size and the workers change no score."""
     settings = job.settings
     scorer = scorer_for_categories(scorer, job.category_names)
     counts = TaggingCounts()
@@ -78,6 +78,8 @@ def tag_shard(job: TagJob, scorer: RelationScorer) -> ShardResult:
         top_k_per_pair=settings.top_k_per_pair,
         counts=counts,
         candidates_source=job.candidates.directory,
+        batch_size=settings.tagger_batch_size,
+        workers=settings.tagger_workers,
     ):
         if isinstance(item, RejectRecord):
             reject_rows.append(item.model_dump(mode="json"))

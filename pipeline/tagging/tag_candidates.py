@@ -59,12 +59,8 @@ def tag_image(
     ``entities`` are all the image's entities, ``candidates`` its candidates (unique (pair, text)),
     ``image_root`` the directory ``image.file_name`` is under (passed on to the scorer).
     Pairs are scored in consecutive chunks of ``scorer.max_pairs`` (first-seen order), each call
-    against all the image's texts. ``top_k_per_pair`` keeps at most that many texts of a pair
-    (the highest-scoring, ties to the earlier text), after the threshold. Records come pair by
-    pair (first-seen order), the texts of a pair in first-seen order; a record's provenance is
-    the candidate's evidence when the (pair, text) was a candidate, else empty. An image without
-    candidates gives [] without a call to the scorer. The options are those of the labelling
-    settings, which bound them (``save_threshold`` in [0, 1], ``top_k_per_pair`` >= 1).
+    against all the image's texts (:func:`score_chunks`); the records are
+    :func:`kept_relations`'s. An image without candidates gives [] without a call to the scorer.
 
     Raises:
         ValueError: a scorer's ``max_pairs`` below 1, candidates not of this image
@@ -73,37 +69,88 @@ def tag_image(
         RLIPv2InputError: from the scorer, when it cannot use this image.
     """
     check_scorer_max_pairs(scorer)
-    max_pairs = scorer.max_pairs
-    evidence = _evidence_by_candidate(image, entities, candidates)
-    pairs, texts = candidate_pairs_and_texts(candidates)
-    records: list[TaggedRelationRecord] = []
-    for start in range(0, len(pairs), max_pairs):
-        chunk = pairs[start : start + max_pairs]
-        scores = checked_scores(
+    evidence = candidate_evidence(image, entities, candidates)
+    chunks, texts = score_chunks(candidates, scorer.max_pairs)
+    scores = [
+        checked_scores(
             scorer.score(image, image_root, entities, chunk, texts),
             num_pairs=len(chunk),
             num_texts=len(texts),
         )
-        for (subject_id, object_id), pair_scores in zip(chunk, scores, strict=True):
-            for text_index in _kept_text_indices(pair_scores, save_threshold, top_k_per_pair):
-                text = texts[text_index]
-                records.append(
-                    TaggedRelationRecord(
-                        image_id=image.image_id,
-                        subject_entity_id=subject_id,
-                        object_entity_id=object_id,
-                        relation=text,
-                        score=float(pair_scores[text_index]),
-                        tagger_id=scorer.tagger_id,
-                        provenance=evidence.get((subject_id, object_id, text), []),
-                    )
+        for chunk in chunks
+    ]
+    return kept_relations(
+        image,
+        candidates,
+        scores,
+        evidence=evidence,
+        tagger_id=scorer.tagger_id,
+        save_threshold=save_threshold,
+        top_k_per_pair=top_k_per_pair,
+    )
+
+
+def score_chunks(
+    candidates: Sequence[CandidateRecord], max_pairs: int
+) -> tuple[list[list[Pair]], list[str]]:
+    """The score calls of an image's candidates: its unique pairs in consecutive chunks of at
+    most ``max_pairs`` (first-seen order; none without candidates), and the texts every chunk
+    is scored against (all the image's, first-seen order)."""
+    pairs, texts = candidate_pairs_and_texts(candidates)
+    return [pairs[start : start + max_pairs] for start in range(0, len(pairs), max_pairs)], texts
+
+
+def kept_relations(
+    image: ImageRecord,
+    candidates: Sequence[CandidateRecord],
+    chunk_scores: Sequence[np.ndarray],
+    *,
+    evidence: dict[tuple[int, int, str], list[MatchEvidence]],
+    tagger_id: str,
+    save_threshold: float,
+    top_k_per_pair: int | None,
+) -> list[TaggedRelationRecord]:
+    """The relations kept of an image whose :func:`score_chunks` got ``chunk_scores`` (one
+    checked ``(len(chunk), len(texts))`` array per chunk).
+
+    A (pair, text) is kept iff its score is at least ``save_threshold``; ``top_k_per_pair``
+    keeps at most that many texts of a pair (the highest-scoring, ties to the earlier text),
+    after the threshold. Records come pair by pair (first-seen order), the texts of a pair in
+    first-seen order; a record's provenance is the candidate's ``evidence`` (of
+    :func:`candidate_evidence`) when the (pair, text) was a candidate, else empty. The options
+    are those of the labelling settings, which bound them (``save_threshold`` in [0, 1],
+    ``top_k_per_pair`` >= 1).
+    """
+    pairs, texts = candidate_pairs_and_texts(candidates)
+    records: list[TaggedRelationRecord] = []
+    for (subject_id, object_id), pair_scores in zip(
+        pairs, (row for scores in chunk_scores for row in scores), strict=True
+    ):
+        for text_index in _kept_text_indices(pair_scores, save_threshold, top_k_per_pair):
+            text = texts[text_index]
+            records.append(
+                TaggedRelationRecord(
+                    image_id=image.image_id,
+                    subject_entity_id=subject_id,
+                    object_entity_id=object_id,
+                    relation=text,
+                    score=float(pair_scores[text_index]),
+                    tagger_id=tagger_id,
+                    provenance=evidence.get((subject_id, object_id, text), []),
                 )
+            )
     return records
 
 
-def _evidence_by_candidate(
+def candidate_evidence(
     image: ImageRecord, entities: Sequence[EntityRecord], candidates: Sequence[CandidateRecord]
 ) -> dict[tuple[int, int, str], list[MatchEvidence]]:
+    """The provenance of each (subject, object, text) candidate of ``image``.
+
+    Raises:
+        ValueError: a candidate of another image, naming entities ``image`` does not have, or
+            given twice.
+    """
     entity_ids = {entity.entity_id for entity in entities}
     evidence: dict[tuple[int, int, str], list[MatchEvidence]] = {}
     for candidate in candidates:

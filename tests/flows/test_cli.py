@@ -211,7 +211,8 @@ def test_train_tagger_then_tag_writes_scene_graphs_that_pretraining_reads(
     checkpoint = tmp_path / "tagger" / "checkpoints" / "checkpoint-000001.pt"
     assert main(["tag", str(dataset), "--candidates", str(tmp_path / "candidates"),
                  "--checkpoint", str(checkpoint), "--out", str(tmp_path / "tagged"),
-                 "--device", "cpu", "--save-threshold", "0.0"]) == 0
+                 "--device", "cpu", "--save-threshold", "0.0", "--batch-size", "4",
+                 "--workers", "1"]) == 0
     assert "relations kept" in capsys.readouterr().out
     tagged = ds.TAGGED_RELATIONS.to_records(ds.read_table(tmp_path / "tagged" / "tagged_relations",
                                                           ds.TAGGED_RELATIONS))

@@ -22,6 +22,7 @@ from prefect.client.schemas.objects import TaskRun
 from prefect.client.schemas.sorting import FlowRunSort, TaskRunSort
 
 import data_schemas as ds
+import flows.label_flow as label_flow_module
 from flows.label_flow import label
 from flows.label_parameters import LabelParameters
 from flows.training_flows import pretrain, train_tagger
@@ -273,6 +274,25 @@ def test_a_stage_whose_shards_were_deleted_is_computed_again(first_run: LabelRun
     assert len(again.shard_dirs["tag"]) == NUM_SHARDS
     assert again.summary["reused_shards"] == 5 * NUM_SHARDS  # all but tag
     assert again.rows == first_run.rows
+
+
+def test_shards_grouped_into_fewer_tasks_give_the_same_tables(
+    first_run: LabelRun, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past ``MAX_GROUPS_PER_STAGE`` shards, a task runs a group of consecutive shards (here 2
+    tasks a stage for 3 shards); the deleted tag shards are computed in them."""
+    monkeypatch.setattr(label_flow_module, "MAX_GROUPS_PER_STAGE", 2)
+    shutil.rmtree(first_run.parameters.out_dir / "work" / "tag")
+    grouped = run_label(first_run.parameters)
+    assert len(grouped.shard_dirs["tag"]) == NUM_SHARDS
+    assert grouped.rows == first_run.rows
+    shard_tasks = ("caption", "parse", "match", "tag", "scene-graphs")
+    by_task = Counter(
+        next(name for name in ("resolve-plan", "split", *shard_tasks) if run.name.startswith(name))
+        for run in task_runs_of(grouped.flow_run_id)
+    )
+    assert by_task == {"resolve-plan": 1, "split": 1} | {name: 2 for name in shard_tasks}
+    assert shard_task_states(grouped.flow_run_id) == {"Cached": 8, "Completed": 2}  # tag
 
 
 # --- (4) Dask -------------------------------------------------------------------------------

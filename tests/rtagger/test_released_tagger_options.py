@@ -68,9 +68,9 @@ def scorer(entity_texts: EntityTextSource) -> RelationTaggerScorer:
 def test_a_tagger_shown_the_dataset_sees_every_category_in_the_dataset_order() -> None:
     image_entities = [entity(1, "horse"), entity(2, "person")]
     bound = scorer(EntityTextSource.DATASET).for_categories(["person", "bicycle", "horse"])
-    assert bound._entity_names(image_entities) == ["person", "bicycle", "horse"]
+    assert bound.preparer()._entity_names(image_entities) == ["person", "bicycle", "horse"]
     with pytest.raises(ValueError, match="not among the dataset's categories"):
-        bound._entity_names([entity(3, "zebra")])
+        bound.preparer()._entity_names([entity(3, "zebra")])
     image = scorer(EntityTextSource.IMAGE)
     assert image.for_categories(["person"]) is image
-    assert image._entity_names(image_entities) == ["horse", "person"]
+    assert image.preparer()._entity_names(image_entities) == ["horse", "person"]

@@ -24,6 +24,7 @@ from labelling_world import (
     REFERENCE_SAVE_THRESHOLD,
     VOCABULARY,
     LabellingWorld,
+    assert_same_rows,
     label_in_a_loop,
     published_rows,
     world_plan,
@@ -338,6 +339,8 @@ OTHER_VALUES = {
     "save_threshold": (0.5, 0.6),
     "top_k_per_pair": (1, 2),
     "tagger_device": ("cpu", "cuda"),
+    "tagger_batch_size": (3, 4),
+    "tagger_workers": (0, 1),
 }
 """For every label option, values of which at least one differs from any job's."""
 
@@ -474,9 +477,8 @@ def test_a_loop_over_the_shard_jobs_publishes_the_tables_of_the_whole_dataset_ru
 
     published = published_rows(tmp_path / "out")
     reference = labelling_world.reference_rows()
-    assert published.keys() == reference.keys()
-    for table in PUBLISHED_TABLES:
-        assert published[table] == reference[table], table
+    # Scores to a relative 1e-5: other shards batch the tagger's calls otherwise.
+    assert_same_rows(published, reference)
     assert len(published["tagged_relations"]) > 0
     assert min(row["score"] for row in published["tagged_relations"]) >= REFERENCE_SAVE_THRESHOLD
     kept = len(published["tagged_relations"])
@@ -561,9 +563,10 @@ def test_a_second_loop_reuses_every_shard_and_publish_replaces_a_previous_runs_t
         assert entries(out / table) == expected, table
     assert [name for name in entries(out) if name.startswith(".")] == []
     replaced = published_rows(out)
-    assert replaced["tagged_relations"] == [
-        row for row in first["tagged_relations"] if row["score"] >= 0.02
-    ]
+    assert_same_rows(  # scores to a relative 1e-5: other shards batch the tagger's calls otherwise
+        {"tagged_relations": replaced["tagged_relations"]},
+        {"tagged_relations": [row for row in first["tagged_relations"] if row["score"] >= 0.02]},
+    )
     assert 0 < len(replaced["tagged_relations"]) < len(first["tagged_relations"])
     assert relationship_ids(replaced["scene_graphs"]) == list(
         range(1, len(replaced["tagged_relations"]) + 1)

@@ -12,9 +12,11 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass
 
 from data_schemas.errors import RLIPv2InputError
+from flows.error_log import ErrorLog
 
 
 @dataclass(frozen=True)
@@ -118,14 +120,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
     elif arguments.verbose:
         _log_prefect_runs_at_debug()
+    error_log = ErrorLog(arguments.command)
     try:
-        arguments.handler(arguments)
+        with (error_log.prefect_tracebacks_diverted()
+              if arguments.prefect_logging and not arguments.verbose else nullcontext()):
+            arguments.handler(arguments)
     except RLIPv2InputError as error:
         print(f"rlipv2: error: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("rlipv2: interrupted", file=sys.stderr)
         return 130
+    except Exception as error:  # noqa: BLE001  (an unforeseen error: one line, the traceback logged)
+        print(f"rlipv2: error: {error_log.report(error, verbose=arguments.verbose)}",
+              file=sys.stderr)
+        return 1
     return 0
 
 

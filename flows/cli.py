@@ -131,7 +131,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("rlipv2: interrupted", file=sys.stderr)
         return 130
-    except Exception as error:  # noqa: BLE001  (an unforeseen error: one line, the traceback logged)
+    except Exception as error:  # noqa: BLE001  (unforeseen: one line, the traceback logged)
         print(f"rlipv2: error: {error_log.report(error, verbose=arguments.verbose)}",
               file=sys.stderr)
         return 1

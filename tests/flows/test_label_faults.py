@@ -6,17 +6,15 @@ Opt-in (``bash scripts/test.sh -m faults``): each killed run starts its own temp
 server, so a seed costs about a minute.
 """
 
-import os
 import random
 import signal
-import subprocess
-import time
 from pathlib import Path
 
 import pytest
 
 from flows import loaded_models
 from flows.cli import main
+from label_process import RLIPV2, kill_when, label_arguments, subprocess_environment
 from labelling_world import (
     NUM_IMAGES,
     PUBLISHED_TABLES,
@@ -27,37 +25,10 @@ from labelling_world import (
     published_rows,
     world_plan,
 )
-from test_label_resume import RLIPV2, STAGES, label_arguments, subprocess_environment
+from pipeline.labelling import LABEL_STAGES
 
 SEEDS = (0, 1, 2)
 KILLS_PER_SEED = 2
-POLL_SECONDS = 0.02
-START_TIMEOUT_SECONDS = 240
-
-
-def complete_shards(out_dir: Path, stage: str) -> int:
-    return len(list((out_dir / "work" / stage).glob("shard-*/manifest.json")))
-
-
-def kill_when(command: list[str], out_dir: Path, stage: str, shards: int, log: Path,
-              env: dict[str, str]) -> int:
-    """Run ``command`` in its own process group and SIGKILL the group once ``stage`` has
-    ``shards`` complete shards (or let it finish first). Returns its exit status."""
-    with open(log, "ab") as output:
-        process = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT, env=env,
-                                   start_new_session=True)
-        try:
-            deadline = time.monotonic() + START_TIMEOUT_SECONDS
-            while process.poll() is None and time.monotonic() < deadline:
-                if complete_shards(out_dir, stage) >= shards:
-                    os.killpg(process.pid, signal.SIGKILL)
-                    break
-                time.sleep(POLL_SECONDS)
-        finally:
-            if process.poll() is None:
-                os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
-    return process.returncode
 
 
 @pytest.fixture(scope="module")
@@ -89,7 +60,7 @@ def test_label_killed_at_random_points_ends_with_the_tables_of_a_clean_run(
     log = tmp_path / "killed-runs.log"
     environment = subprocess_environment(tmp_path / "prefect")
     for _ in range(KILLS_PER_SEED):
-        stage = generator.choice(STAGES)
+        stage = generator.choice(LABEL_STAGES)
         shards = generator.randint(1, NUM_IMAGES)
         status = kill_when([str(RLIPV2), *label_arguments(labelling_world, out_dir, workers=4)],
                            out_dir, stage, shards, log, environment)

@@ -11,18 +11,15 @@ import pytest
 import data_schemas as ds
 from labelling_world import (
     PUBLISHED_TABLES,
-    VOCABULARY,
     LabellingWorld,
     label_in_a_loop,
     published_rows,
+    world_models,
     world_plan,
 )
-from pipeline.labelling import ShardStore
+from pipeline.labelling import LabelPlan, ShardStore
 from pipeline.labelling.digests import file_digest
 from pipeline.labelling.shard_store import ShardResult
-from pipeline.matching import PhraseMatcher, builtin_synonym_table
-from pipeline.parsing import CaptionParserConfig, build_caption_parser
-from rtagger.tagger_scorer import load_tagger_scorer
 
 SPECS = {"images": ds.IMAGES}
 RECOMPUTING = "recomputing the shard"
@@ -91,15 +88,19 @@ def test_an_intact_shard_is_reused_without_a_warning(
 
 @pytest.fixture(scope="module")
 def models(labelling_world: LabellingWorld) -> dict:
-    return {
-        "parser": build_caption_parser(CaptionParserConfig()),
-        "matcher": PhraseMatcher(builtin_synonym_table(VOCABULARY)),
-        "scorer": load_tagger_scorer(labelling_world.tagger_checkpoint, device="cpu"),
-    }
+    """The real parser, matcher and tiny tagger, loaded once for the module."""
+    return world_models(labelling_world)
 
 
 def store_digests(out_dir: Path) -> dict[Path, str]:
     return {path: file_digest(path) for path in sorted((out_dir / "work").rglob("*.parquet"))}
+
+
+def labelled(world: LabellingWorld, models: dict, out: Path) -> tuple[LabelPlan, dict]:
+    """A finished label run of ``world`` into ``out`` (5 images a shard): its plan and rows."""
+    plan = world_plan(world, out, images_per_shard=5)
+    label_in_a_loop(plan, **models)
+    return plan, published_rows(out)
 
 
 def test_rewriting_a_published_table_in_place_leaves_the_store_and_a_rerun_republishes(
@@ -107,9 +108,8 @@ def test_rewriting_a_published_table_in_place_leaves_the_store_and_a_rerun_repub
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     out = tmp_path / "out"
-    plan = world_plan(labelling_world, out, images_per_shard=5)
-    label_in_a_loop(plan, **models)
-    first, stored = published_rows(out), store_digests(out)
+    plan, first = labelled(labelling_world, models, out)
+    stored = store_digests(out)
     edited = out / "tagged_relations" / "shard-00000.parquet"
     assert edited.stat().st_nlink == 1, "a published file must not be a link to the store"
     table = pq.read_table(edited)
@@ -128,9 +128,7 @@ def test_a_truncated_shard_in_the_store_is_repaired_by_the_next_run(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     out = tmp_path / "out"
-    plan = world_plan(labelling_world, out, images_per_shard=5)
-    label_in_a_loop(plan, **models)
-    first = published_rows(out)
+    plan, first = labelled(labelling_world, models, out)
     damaged = sorted((out / "work" / "tag").glob("shard-00001-*/tagged_relations.parquet"))
     assert len(damaged) == 1
     truncate(damaged[0])

@@ -99,7 +99,9 @@ def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
     # Commands that run Prefect flows leave logging to Prefect (run and task names in each line).
-    parser.set_defaults(prefect_logging=False)
+    # A command that runs a flow to its end (label) logs the tracebacks of failed task and flow
+    # runs to its log file, not the terminal (flows.error_log); the server keeps them there.
+    parser.set_defaults(prefect_logging=False, flow_tracebacks_to_log=False)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     named = next((word for word in argv if not word.startswith("-")), None)
     for name, subcommand in SUBCOMMANDS.items():
@@ -123,7 +125,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     error_log = ErrorLog(arguments.command)
     try:
         with (error_log.prefect_tracebacks_diverted()
-              if arguments.prefect_logging and not arguments.verbose else nullcontext()):
+              if arguments.flow_tracebacks_to_log and not arguments.verbose else nullcontext()):
             arguments.handler(arguments)
     except RLIPv2InputError as error:
         print(f"rlipv2: error: {error}", file=sys.stderr)

@@ -2,8 +2,8 @@
 
 A command that fails with an error rlipv2 did not foresee (a full disk, a bug, a library's own
 exception) ends with ``rlipv2: error: <the error> (traceback in FILE)``; ``-v`` prints the
-traceback as well. Under Prefect, each failed task and flow run logs its traceback too: those
-records go to the same file instead of the terminal (``-v`` keeps them there as well).
+traceback as well. In ``label``, each failed task and flow run logs its traceback too: those
+records go to the same file instead of the terminal (with ``-v`` they stay on the terminal).
 
 The file is ``$XDG_STATE_HOME/rlipv2/logs/<command>-<UTC time>-<pid>.log`` (``XDG_STATE_HOME``
 defaults to ``~/.local/state``), created only when there is something to write.
@@ -49,7 +49,11 @@ class ErrorLog:
         root = logging.getLogger()
         consoles = [handler for handler in root.handlers
                     if isinstance(handler, PrefectConsoleHandler)]
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError:  # nowhere to divert them to: the terminal keeps the tracebacks
+            yield
+            return
         to_file = logging.FileHandler(self.path, delay=True, encoding="utf-8")
         to_file.setLevel(logging.ERROR)
         to_file.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))

@@ -92,14 +92,18 @@ def label_with_ingest(tmp_path: Path, instances: Path) -> list[str]:
      '"annotations": [], "categories": [{"id": 1, "name": "person"}]}', "has no images"),
 ], ids=["malformed-instances", "no-images"])
 def test_an_input_error_inside_the_label_flow_is_one_line(
-    tmp_path: Path, capfd: pytest.CaptureFixture[str], instances: str, message: str,
+    tmp_path: Path, capfd: pytest.CaptureFixture[str], error_logs: Path, instances: str,
+    message: str,
 ) -> None:
     path = tmp_path / "instances.json"
     path.write_text(instances)
     (tmp_path / "images").mkdir()
+    earlier = set(error_logs.glob("label-*.log"))
     assert main(label_with_ingest(tmp_path, path)) == 2
     stderr = capfd.readouterr().err
     assert "Traceback" not in stderr, stderr
     [line] = error_lines(stderr)
     assert message in line
     assert not (tmp_path / "labels" / "manifest.json").exists()
+    [log] = set(error_logs.glob("label-*.log")) - earlier  # Prefect's tracebacks went there
+    assert "Traceback" in log.read_text() and message in log.read_text()

@@ -29,6 +29,15 @@ def atomic_output(path: Path, mode: str = "w") -> Iterator[IO[Any]]:
         temporary.unlink(missing_ok=True)
 
 
+def fsync_directory(directory: Path) -> None:
+    """Flush ``directory``'s entries (the renames into it) to disk."""
+    descriptor = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+
+
 def write_json_atomic(path: Path, payload: object) -> None:
     """``payload`` as compact JSON, keys in the order the dictionaries were built."""
     with atomic_output(path) as handle:

@@ -3,6 +3,8 @@
 A table on disk is a directory of shards ``shard-00000.parquet``, ``shard-00001.parquet``, ...
 Each shard is written to a hidden temporary file in the same directory and renamed into place,
 so a reader never sees a half-written shard (temporary names do not match ``shard-*.parquet``).
+Every data page carries a CRC-32 checksum, verified whenever rlipv2 reads it back: a flipped
+bit is an error naming the file, never a silently changed value.
 """
 
 import logging
@@ -41,7 +43,7 @@ def write_table_atomic(table: pa.Table, path: Path, spec: TableSpec) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = new_temporary_sibling(path)
     try:
-        pq.write_table(table, temporary, compression="zstd")
+        pq.write_table(table, temporary, compression="zstd", write_page_checksum=True)
         with open(temporary, "rb") as handle:
             os.fsync(handle.fileno())
         os.replace(temporary, path)
@@ -75,18 +77,32 @@ def read_table(path: Path, spec: TableSpec) -> pa.Table:
     """Read one Parquet file, or every shard of a table directory, checking ``spec``.
 
     Raises:
-        RLIPv2InputError: the path does not exist or holds no shard.
+        RLIPv2InputError: the path does not exist or holds no shard, or a file is corrupt (a
+            page fails its checksum).
         SchemaMismatchError: a file is another table, another schema version or shape.
     """
     tables = []
     for file in table_files(path, spec):
         try:
             schema = pq.read_schema(file)
-        except pa.ArrowInvalid as error:
+        except (pa.ArrowException, OSError) as error:
             raise RLIPv2InputError(f"{file} is not a readable Parquet file: {error}") from error
         spec.check_schema(schema, source=str(file))
-        tables.append(pq.read_table(file, schema=spec.schema_with_metadata()))
+        tables.append(read_parquet_file(file, schema=spec.schema_with_metadata()))
     return pa.concat_tables(tables) if len(tables) > 1 else tables[0]
+
+
+def read_parquet_file(file: Path, **options: object) -> pa.Table:
+    """``pq.read_table(file, **options)``, every page checked against its checksum.
+
+    Raises:
+        RLIPv2InputError: naming the file, which is corrupt (a page fails its checksum or does
+            not decode).
+    """
+    try:
+        return pq.read_table(file, page_checksum_verification=True, **options)
+    except (pa.ArrowException, OSError) as error:
+        raise RLIPv2InputError(f"{file} is corrupt: {error}") from error
 
 
 def iter_table_batches(
@@ -104,7 +120,8 @@ def iter_table_batches(
     """
     for file in table_files(path, spec):
         try:
-            parquet = pq.ParquetFile(file, pre_buffer=False)
+            parquet = pq.ParquetFile(file, pre_buffer=False,
+                                     page_checksum_verification=True)
         except (pa.ArrowException, OSError) as error:
             raise RLIPv2InputError(f"{file} is not a readable Parquet file: {error}") from error
         spec.check_schema(parquet.schema_arrow, source=str(file))

@@ -20,8 +20,10 @@ class ShardTable(BaseModel):
     file: str
     """File name inside the shard directory."""
     rows: int
+    size: int
+    """Bytes of the file when it was stored."""
     digest: str
-    """SHA-256 of the file (``pipeline.labelling.digests.file_digest``)."""
+    """SHA-256 of the file when it was stored (``pipeline.labelling.digests.file_digest``)."""
 
 
 class ShardManifest(BaseModel):
@@ -30,7 +32,8 @@ class ShardManifest(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     kind: Literal["shard"] = "shard"
-    manifest_version: Literal[1] = 1
+    manifest_version: Literal[2] = 2
+    """2: each table records its size."""
     stage: str
     shard_index: int
     key: str

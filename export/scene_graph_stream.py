@@ -36,7 +36,9 @@ def locate_scene_graphs(path: Path) -> TableFiles:
 def iter_scene_graphs(table: TableFiles) -> Iterator[SceneGraphRecord]:
     """Every scene graph of ``table`` (validated), shard by shard, a batch of rows at a time."""
     for file in table.files:
-        for batch in pq.ParquetFile(file).iter_batches(batch_size=_BATCH_ROWS):
+        for batch in pq.ParquetFile(file, page_checksum_verification=True).iter_batches(
+            batch_size=_BATCH_ROWS
+        ):
             for row in batch.to_pylist():
                 yield SceneGraphRecord.model_validate(row)
 

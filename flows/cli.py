@@ -12,9 +12,11 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass
 
 from data_schemas.errors import RLIPv2InputError
+from flows.error_log import ErrorLog
 
 
 @dataclass(frozen=True)
@@ -105,7 +107,9 @@ def build_parser(argv: Sequence[str] = ()) -> argparse.ArgumentParser:
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
     # Commands that run Prefect flows leave logging to Prefect (run and task names in each line).
-    parser.set_defaults(prefect_logging=False)
+    # A command that runs a flow to its end (label) logs the tracebacks of failed task and flow
+    # runs to its log file, not the terminal (flows.error_log); the server keeps them there.
+    parser.set_defaults(prefect_logging=False, flow_tracebacks_to_log=False)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     named = next((word for word in argv if not word.startswith("-")), None)
     for name, subcommand in SUBCOMMANDS.items():
@@ -126,14 +130,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
     elif arguments.verbose:
         _log_prefect_runs_at_debug()
+    error_log = ErrorLog(arguments.command)
     try:
-        arguments.handler(arguments)
+        with (error_log.prefect_tracebacks_diverted()
+              if arguments.flow_tracebacks_to_log and not arguments.verbose else nullcontext()):
+            arguments.handler(arguments)
     except RLIPv2InputError as error:
         print(f"rlipv2: error: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("rlipv2: interrupted", file=sys.stderr)
         return 130
+    except Exception as error:  # noqa: BLE001  (unforeseen: one line, the traceback logged)
+        print(f"rlipv2: error: {error_log.report(error, verbose=arguments.verbose)}",
+              file=sys.stderr)
+        return 1
     return 0
 
 

@@ -22,7 +22,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "a killed run resumes. Needs no server: it starts a temporary one."
     )
     add_options(parser, LabelParameters)
-    parser.set_defaults(handler=_run, prefect_logging=True)
+    parser.set_defaults(handler=_run, prefect_logging=True, flow_tracebacks_to_log=True)
 
 
 def _run(arguments: argparse.Namespace) -> None:

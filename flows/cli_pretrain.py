@@ -53,8 +53,8 @@ def configure_tiny_text_encoder(encoder: argparse.ArgumentParser) -> None:
 
 def _run_pretrain(arguments: argparse.Namespace) -> None:
     config = load_config_file(arguments.config, PretrainConfig, arguments.overrides)
-    check_output_place(config.output_dir, config_inputs(arguments.config, config),
-                       option="output_dir")
+    check_output_place(config.output_dir, config_inputs(arguments.config, config)
+                       | {"benchmark": arguments.then_evaluate}, option="output_dir")
     result = run_pretraining(config)
     print_training_result(result)
     if arguments.then_evaluate is not None and result.is_main:

@@ -7,31 +7,31 @@ is one line, before anything starts.
 
 from data_schemas.dataset_manifest import DatasetManifest
 from data_schemas.errors import RLIPv2InputError
+from data_schemas.images import IMAGES
 from data_schemas.manifest_file import ingested_image_root, read_manifest
 from flows.label_parameters import LabelParameters
 from flows.output_guard import check_output_place
+from model.checkpoint import read_checkpoint
 from model.config_file import load_config_file
 from model.device import resolve_device
 from model.pretrain_config import PretrainConfig
 from pipeline.labelling.run_directory import is_label_run_directory
+from pipeline.matching import synonym_table
 
 
 def check_label_inputs(parameters: LabelParameters) -> None:
     """Raise for the first input of ``parameters`` that cannot work.
 
     Raises:
-        RLIPv2InputError: the dataset is not ingested (and no ``ingest`` is given), a file or
-            directory named (or the image root recorded at ingest) is missing, a device string
-            is not one torch knows, ``out_dir`` is not a label run's (or is in the way of an
-            input), or the follow-up pretraining config does not load.
+        RLIPv2InputError: the dataset is not ingested (and no ``ingest`` is given) or has no
+            images, a file or directory named (or the image root recorded at ingest) is
+            missing, the tagger checkpoint does not load as weights (a pickle that would run
+            code, a truncated file), the synonyms file is not one, a device string is not one
+            torch knows, ``out_dir`` is not a label run's (or is in the way of an input), or
+            the follow-up pretraining config does not load.
     """
-    if parameters.ingest is None and not isinstance(
-        read_manifest(parameters.dataset_dir), DatasetManifest
-    ):
-        raise RLIPv2InputError(
-            f"{parameters.dataset_dir} is not an ingested dataset (no dataset manifest.json); "
-            "run rlipv2 ingest first, or give `ingest` parameters"
-        )
+    if parameters.ingest is None:
+        _check_dataset(parameters)
     files = {"tagger checkpoint": parameters.tagger_checkpoint,
              "synonyms file": parameters.synonyms_file}
     if parameters.ingest is not None:
@@ -55,6 +55,24 @@ def check_label_inputs(parameters: LabelParameters) -> None:
     if parameters.then_pretrain is not None:
         load_config_file(parameters.then_pretrain.config_file, PretrainConfig,
                          parameters.then_pretrain.all_overrides())
+    # What the files hold, last (a checkpoint is read whole): found now, not by a task.
+    synonym_table(parameters.vocabulary, parameters.synonyms_file)
+    read_checkpoint(parameters.tagger_checkpoint)
+
+
+def _check_dataset(parameters: LabelParameters) -> None:
+    manifest = read_manifest(parameters.dataset_dir)
+    if not isinstance(manifest, DatasetManifest):
+        raise RLIPv2InputError(
+            f"{parameters.dataset_dir} is not an ingested dataset (no dataset manifest.json); "
+            "run rlipv2 ingest first, or give `ingest` parameters"
+        )
+    images = manifest.tables.get(IMAGES.name)
+    if images is not None and images.rows == 0:
+        raise RLIPv2InputError(
+            f"{parameters.dataset_dir} has no images (its ingest kept none: see its rejects "
+            "table); nothing to label"
+        )
 
 
 def _check_outputs(parameters: LabelParameters, inputs: dict) -> None:

@@ -14,7 +14,7 @@ import pyarrow.parquet as pq
 
 from data_schemas import ALL_TABLES
 from data_schemas.errors import RLIPv2InputError
-from data_schemas.parquet_io import SHARD_GLOB, list_shards
+from data_schemas.parquet_io import SHARD_GLOB, list_shards, read_parquet_file
 from data_schemas.table_spec import SCHEMA_VERSION_KEY, TABLE_NAME_KEY, TableSpec
 
 TABLES_BY_NAME: dict[str, TableSpec] = {spec.name: spec for spec in ALL_TABLES}
@@ -44,7 +44,7 @@ class TableFiles:
     def _read(self, *, columns: Sequence[str] | None, filters: list | None) -> pa.Table:
         schema = self.spec.schema_with_metadata()
         tables = [
-            pq.read_table(file, schema=schema, columns=columns, filters=filters)
+            read_parquet_file(file, schema=schema, columns=columns, filters=filters)
             for file in self.files
         ]
         return pa.concat_tables(tables)

@@ -66,13 +66,13 @@ def evaluate_checkpoint(
 ) -> EvaluationResult:
     """Run the checkpoint's detector on every test image of the benchmark, write
     ``output_dir/detections.parquet``, score it, and append the metrics to
-    ``output_dir/metrics.jsonl``.
+    ``output_dir/metrics.jsonl``. The caller has checked that it may write ``output_dir``
+    (``flows.output_guard``: not inside the benchmark or the checkpoint).
 
     Raises:
         RLIPv2InputError: an unusable checkpoint or benchmark, a fine-tuned checkpoint whose
             label texts are not the benchmark's, or a missing test image.
     """
-    check_output_dir(output_dir, benchmark_dir)
     benchmark = BenchmarkDirectory(benchmark_dir)
     checkpoint = read_detector_checkpoint(checkpoint_path)
     labels = benchmark.label_space()
@@ -133,14 +133,6 @@ def evaluate_pretrained(output_dir: Path, benchmark_dir: Path) -> EvaluationResu
     return evaluate_latest_checkpoint(
         output_dir, benchmark_dir, EvaluationSettings(filter_subjects=True)
     )
-
-
-def check_output_dir(output_dir: Path, benchmark_dir: Path) -> None:
-    """Refuse an output directory inside the benchmark directory (an input)."""
-    if output_dir.resolve().is_relative_to(benchmark_dir.resolve()):
-        raise RLIPv2InputError(
-            f"the output {output_dir} must not be inside the benchmark {benchmark_dir}"
-        )
 
 
 def record_metrics(output_dir: Path, metrics: BenchmarkMetrics, *, source: dict) -> Path:

@@ -26,6 +26,16 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.slow)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def error_logs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The failed commands' log files (``flows.error_log``) go to a temporary state home, for
+    this process and the commands it starts, never to the user's."""
+    state_home = tmp_path_factory.mktemp("state")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("XDG_STATE_HOME", str(state_home))
+        yield state_home / "rlipv2" / "logs"
+
+
 def write_json(path: Path, payload: object) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(payload))

@@ -35,7 +35,7 @@ from pipeline.labelling import (
 )
 from pipeline.labelling.shard_loop import StageModels, run_shards
 from pipeline.labelling.stage_run import run_candidate_stages, run_tag_stages
-from pipeline.matching import PhraseMatcher, build_phrase_matcher
+from pipeline.matching import PhraseMatcher, build_phrase_matcher, builtin_synonym_table
 from pipeline.parsing import CaptionParser, CaptionParserConfig, build_caption_parser
 from pipeline.tagging import RelationScorer
 from rtagger.tagger_config import TaggerTrainingConfig
@@ -193,6 +193,16 @@ def world_plan(
         settings, dataset_dir=world.dataset_dir, out_dir=out_dir, image_root=world.images_dir,
         tagger_checkpoint=world.tagger_checkpoint,
     )
+
+
+def world_models(world: LabellingWorld) -> dict:
+    """The real parser, matcher and tiny tagger of ``world``, as :func:`label_in_a_loop`
+    takes them."""
+    return {
+        "parser": build_caption_parser(CaptionParserConfig()),
+        "matcher": PhraseMatcher(builtin_synonym_table(VOCABULARY)),
+        "scorer": load_tagger_scorer(world.tagger_checkpoint, device="cpu"),
+    }
 
 
 def label_in_a_loop(

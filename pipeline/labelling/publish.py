@@ -1,10 +1,14 @@
 """Publish a labelling run: its shard files as the run's tables, then its manifest.
 
-``OUT/<table>/shard-00000.parquet, ...`` are hard links to the shard outputs (copies where the
-file system has no hard links), one per shard in shard order. Each table directory is built
-beside its final place and swapped in with two renames, so a reader never sees a mix of two
-runs' shards (for an instant between the renames, the table is absent); ``manifest.json`` is
-written last.
+``OUT/<table>/shard-00000.parquet, ...`` are copies of the shard outputs, one per shard in shard
+order: never links, so that editing a published file cannot reach the shard store (whose files
+a rerun reuses).
+
+Everything that takes disk space is written first, beside its final place: every table
+directory and the manifest. Only then are they renamed into place, tables first and
+``manifest.json`` last (the previous run's manifest is removed before the first table is
+replaced). So a full disk or a crash while copying leaves the previous tables and manifest as
+they were, and a reader never sees a manifest beside tables it does not describe.
 """
 
 import logging
@@ -13,8 +17,9 @@ import shutil
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from data_schemas.atomic_files import fsync_directory
 from data_schemas.label_run_manifest import LabelRunManifest
-from data_schemas.manifest_file import write_manifest
+from data_schemas.manifest_file import MANIFEST_NAME, write_manifest
 from data_schemas.parquet_io import shard_path
 from data_schemas.table_spec import TableSpec
 from data_schemas.temporary_siblings import move_into_place, new_temporary_sibling
@@ -28,27 +33,33 @@ def publish_run(
     """Publish ``tables`` (spec -> its shard files, in order) and ``manifest`` under
     ``out_dir``."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    for spec, files in tables.items():
-        _publish_table(out_dir / spec.name, files)
-    table_shards = {spec.name: len(files) for spec, files in tables.items()}
-    write_manifest(out_dir, manifest.model_copy(update={"table_shards": table_shards}))
+    staged_tables: dict[Path, Path] = {}  # a table's directory -> its staged copy
+    manifest_dir = new_temporary_sibling(out_dir / MANIFEST_NAME, "staging")
+    try:
+        for spec, files in tables.items():
+            staging = staged_tables[out_dir / spec.name] = new_temporary_sibling(
+                out_dir / spec.name, "staging"
+            )
+            staging.mkdir()
+            for index, file in enumerate(files):
+                _durable_copy(file, shard_path(staging, index))
+        manifest_dir.mkdir()
+        table_shards = {spec.name: len(files) for spec, files in tables.items()}
+        write_manifest(manifest_dir, manifest.model_copy(update={"table_shards": table_shards}))
+        (out_dir / MANIFEST_NAME).unlink(missing_ok=True)
+        for table_dir, staging in staged_tables.items():
+            move_into_place(staging, table_dir)
+        os.replace(manifest_dir / MANIFEST_NAME, out_dir / MANIFEST_NAME)
+        fsync_directory(out_dir)
+    finally:
+        for staging in [*staged_tables.values(), manifest_dir]:
+            shutil.rmtree(staging, ignore_errors=True)
     logger.info("published %s", out_dir)
     return out_dir
 
 
-def _publish_table(table_dir: Path, files: Sequence[Path]) -> None:
-    staging = new_temporary_sibling(table_dir, "staging")
-    staging.mkdir()
-    try:
-        for index, file in enumerate(files):
-            _link_or_copy(file, shard_path(staging, index))
-        move_into_place(staging, table_dir)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-
-
-def _link_or_copy(source: Path, target: Path) -> None:
-    try:
-        os.link(source, target)
-    except OSError:
-        shutil.copy2(source, target)
+def _durable_copy(source: Path, target: Path) -> None:
+    """Copy ``source`` to ``target`` and flush it to disk (before the manifest is written)."""
+    shutil.copyfile(source, target)
+    with open(target, "rb") as handle:
+        os.fsync(handle.fileno())

@@ -6,6 +6,10 @@ It is written under a hidden temporary name and renamed into place once complete
 directory that exists is complete: a killed run leaves at most a temporary directory, which
 the next run removes (:mod:`data_schemas.temporary_siblings`), and the next run reuses every
 complete one whose key still matches.
+
+A reused shard is verified first: each table file must have the size and SHA-256 its manifest
+recorded when it was stored. One that does not (edited, truncated, or its manifest unreadable)
+is logged, removed and computed again, so a damaged store repairs itself.
 """
 
 import logging
@@ -18,6 +22,8 @@ from pathlib import Path
 
 import pyarrow as pa
 
+from data_schemas.atomic_files import fsync_directory
+from data_schemas.errors import RLIPv2InputError
 from data_schemas.manifest_file import MANIFEST_NAME, read_manifest, write_manifest
 from data_schemas.parquet_io import write_table_atomic
 from data_schemas.shard_manifest import ShardManifest, ShardTable
@@ -47,14 +53,23 @@ class ShardStore:
         return self.root / stage / f"shard-{shard_index:05d}-{key}"
 
     def load(self, stage: str, shard_index: int, key: str) -> ShardManifest | None:
-        """The complete output of ``stage`` for this shard and key, or None."""
-        loaded = read_manifest(self.directory(stage, shard_index, key))
-        if not isinstance(loaded, ShardManifest):
+        """The complete, intact output of ``stage`` for this shard and key, or None (a damaged
+        one is removed)."""
+        directory = self.directory(stage, shard_index, key)
+        try:
+            loaded = read_manifest(directory)
+        except RLIPv2InputError as error:
+            loaded, damage = None, str(error)
+        else:
+            if loaded is None:
+                return None
+            damage = _damage(directory, loaded)
+        if damage is not None:
+            logger.warning("%s: %s; recomputing the shard", directory, damage)
+            shutil.rmtree(directory)
             return None
         # The directory where it is now (the run directory may have been moved since).
-        return loaded.model_copy(
-            update={"reused": True, "directory": self.directory(stage, shard_index, key)}
-        )
+        return loaded.model_copy(update={"reused": True, "directory": directory})
 
     def compute(
         self,
@@ -84,7 +99,7 @@ class ShardStore:
             for name, table in result.tables.items():
                 path = write_table_atomic(table, temporary / f"{name}.parquet", specs[name])
                 tables[name] = ShardTable(file=path.name, rows=table.num_rows,
-                                          digest=file_digest(path))
+                                          size=path.stat().st_size, digest=file_digest(path))
             manifest = ShardManifest(
                 stage=stage,
                 shard_index=shard_index,
@@ -102,6 +117,24 @@ class ShardStore:
         return manifest
 
 
+def _damage(directory: Path, manifest: object) -> str | None:
+    """What is wrong with the stored shard ``directory`` whose manifest is ``manifest``, or None
+    when each of its tables has the size and digest recorded when it was stored (the size is
+    checked first: a stat, where the digest reads the file)."""
+    if not isinstance(manifest, ShardManifest):
+        return "its manifest.json is not a shard's"
+    for name, table in manifest.tables.items():
+        path = directory / table.file
+        if not path.is_file():
+            return f"table {name} ({table.file}) is missing"
+        size = path.stat().st_size
+        if size != table.size:
+            return f"{table.file} has {size:,} bytes, {table.size:,} when stored"
+        if file_digest(path) != table.digest:
+            return f"{table.file} has changed since it was stored (SHA-256 differs)"
+    return None
+
+
 def _publish_directory(temporary: Path, final: Path) -> None:
     """Rename ``temporary`` to ``final``; if another worker got there first, keep theirs (the
     key is the same, so the content is too)."""
@@ -114,12 +147,4 @@ def _publish_directory(temporary: Path, final: Path) -> None:
             raise
         logger.debug("%s was written concurrently; keeping the first", final)
     else:
-        _fsync_directory(final.parent)
-
-
-def _fsync_directory(directory: Path) -> None:
-    descriptor = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)
+        fsync_directory(final.parent)

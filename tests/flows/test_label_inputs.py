@@ -1,13 +1,16 @@
 """A label run's inputs are checked before any stage runs: one clear error per mistake."""
 
+import os
 from pathlib import Path
 
 import pytest
+import torch
 from pydantic import ValidationError
 
 from data_schemas import RLIPv2InputError
 from data_schemas.dataset_manifest import DatasetManifest, DatasetSources
 from data_schemas.manifest_file import write_manifest
+from data_schemas.table_counts import TableCount
 from flows.cli import main
 from flows.label_inputs import check_label_inputs
 from flows.label_parameters import LabelParameters
@@ -27,7 +30,7 @@ def valid(tmp_path: Path) -> LabelParameters:
     dataset = tmp_path / "dataset"
     dataset.mkdir()
     write_manifest(dataset, ingested_manifest())
-    (tmp_path / "tagger.pt").write_bytes(b"a checkpoint")
+    torch.save({"model": {}}, tmp_path / "tagger.pt")  # read as weights only; loaded by a task
     (tmp_path / "images").mkdir()
     return LabelParameters(dataset_dir=dataset, out_dir=tmp_path / "out",
                            tagger_checkpoint=tmp_path / "tagger.pt", image_root=tmp_path / "images")
@@ -58,6 +61,49 @@ def test_each_bad_input_is_one_clear_error(
               else value for name, value in change.items()}
     with pytest.raises(RLIPv2InputError, match=message):
         check_label_inputs(valid.model_copy(update=change))
+
+
+class RunsCode:
+    """Pickles as a call of ``os.system``: loading it with plain ``pickle`` would run it."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self) -> tuple:
+        return os.system, (f"touch {self.marker}",)
+
+
+def test_a_checkpoint_that_would_run_code_is_refused_without_running_it(
+    valid: LabelParameters, tmp_path: Path
+) -> None:
+    marker = tmp_path / "code-ran"
+    torch.save({"model": {}, "payload": RunsCode(marker)}, valid.tagger_checkpoint)
+    with pytest.raises(RLIPv2InputError, match="objects other than tensors"):
+        check_label_inputs(valid)
+    assert not marker.exists()
+
+
+@pytest.mark.parametrize(
+    ("synonyms", "message"),
+    [('{"person": ["man", ', "is not valid JSON: line 1"),
+     ('["person", "man"]', "expected")],
+)
+def test_a_bad_synonyms_file_is_refused(
+    valid: LabelParameters, tmp_path: Path, synonyms: str, message: str
+) -> None:
+    path = tmp_path / "synonyms.json"
+    path.write_text(synonyms)
+    with pytest.raises(RLIPv2InputError, match=message):
+        check_label_inputs(valid.model_copy(update={"synonyms_file": path}))
+
+
+def test_a_dataset_without_images_is_refused(valid: LabelParameters) -> None:
+    empty = ingested_manifest().model_copy(
+        update={"tables": {"images": TableCount(schema_version=1, rows=0, shards=1)}}
+    )
+    write_manifest(valid.dataset_dir, empty)
+    with pytest.raises(RLIPv2InputError, match="has no images"):
+        check_label_inputs(valid)
 
 
 def test_the_output_may_not_be_or_hold_the_dataset(valid: LabelParameters) -> None:

@@ -207,6 +207,9 @@ def test_training_output_dirs_may_not_lie_inside_their_data(
         refused([command, "--config", str(config), "--set",
                  f'output_dir="{world.images / "run"}"'], capsys,
                 "output_dir", "lies inside the data.sources[0].image_root")
+    refused(["pretrain", "--config", str(config), "--then-evaluate", str(tmp_path),
+             "--set", f'output_dir="{tmp_path / "run"}"'], capsys,
+            "output_dir", "lies inside the benchmark")
 
 
 def test_tiny_text_encoder_convert_and_synonyms_refuse_their_inputs(
@@ -252,6 +255,13 @@ def test_benchmark_ingest_evaluate_and_finetune_refuse_their_inputs(
     detections.write_text("[]")
     refused(["evaluate", "hico-det", "--dataset", str(out), "--detections", str(detections),
              "--out", str(out / "scores")], capsys, "--out", "the dataset")
+    checkpoint = tmp_path / "checkpoints" / "checkpoint-0001.pt"  # refused before it is read
+    checkpoint.parent.mkdir()
+    checkpoint.write_bytes(b"")
+    for place, what in ((out / "scores", "lies inside the dataset"),
+                        (checkpoint.parent, "holds the checkpoint")):
+        refused(["evaluate", "hico-det", "--dataset", str(out), "--checkpoint", str(checkpoint),
+                 "--out", str(place)], capsys, "--out", what)
     config = tmp_path / "finetune.toml"
     config.write_text(f'output_dir = "{out / "run"}"\ninit_from = "{detections}"\n'
                       f'[data]\nbenchmark_dir = "{out}"\n')

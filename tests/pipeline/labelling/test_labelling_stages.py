@@ -22,11 +22,11 @@ from labelling_world import (
     NUM_IMAGES,
     PUBLISHED_TABLES,
     REFERENCE_SAVE_THRESHOLD,
-    VOCABULARY,
     LabellingWorld,
     assert_same_rows,
     label_in_a_loop,
     published_rows,
+    world_models,
     world_plan,
 )
 from pipeline.labelling import (
@@ -46,9 +46,6 @@ from pipeline.labelling import (
 )
 from pipeline.labelling.shard_store import ShardResult
 from pipeline.labelling.stage_run import run_tag_stages
-from pipeline.matching import PhraseMatcher, builtin_synonym_table
-from pipeline.parsing import CaptionParserConfig, build_caption_parser
-from rtagger.tagger_scorer import load_tagger_scorer
 
 
 def rows(path: Path) -> list[dict]:
@@ -63,11 +60,7 @@ def by_json(items: list[dict]) -> list[dict]:
 @pytest.fixture(scope="module")
 def models(labelling_world: LabellingWorld) -> dict:
     """The real parser, matcher and tiny tagger, loaded once for the module."""
-    return {
-        "parser": build_caption_parser(CaptionParserConfig()),
-        "matcher": PhraseMatcher(builtin_synonym_table(VOCABULARY)),
-        "scorer": load_tagger_scorer(labelling_world.tagger_checkpoint, device="cpu"),
-    }
+    return world_models(labelling_world)
 
 
 def split_job(

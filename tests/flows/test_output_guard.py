@@ -108,6 +108,23 @@ def test_ingest_refuses_an_out_holding_or_being_its_inputs(
     assert digest(copy) == before
 
 
+def test_scene_graph_ingests_refuse_an_out_holding_their_inputs(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    export = tmp_path / "review" / "export.json"
+    export.parent.mkdir()
+    export.write_text("[]")
+    refused(["ingest", "label-studio", str(export), "--out", str(export.parent), "--overwrite"],
+            capsys, "holds the Label Studio export")
+    images = tmp_path / "COCO2017"
+    images.mkdir()
+    released = tmp_path / "released.json"
+    released.write_text("[]")
+    refused(["ingest", "paper-json", str(released), "--image-root", str(images), "--out",
+             str(images / "dataset")], capsys, "lies inside the image root")
+    assert export.read_text() == "[]" and released.read_text() == "[]"
+
+
 def test_ingest_refuses_the_current_directory(
     world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],

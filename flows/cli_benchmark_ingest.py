@@ -33,7 +33,7 @@ def add_benchmark_formats(formats: argparse._SubParsersAction) -> None:
             type=Path,
             help="object and predicate vocabulary JSON (default: "
             + ("built from ROOT/annotations" if benchmark == "open-images" else "rlipv2's own")
-            + "; format in the README)",
+            + "; format in docs/finetuning.md)",
         )
         add_output_options(parser)
         parser.set_defaults(handler=_run_benchmark, benchmark=benchmark)

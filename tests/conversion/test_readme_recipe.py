@@ -1,17 +1,14 @@
-"""The README's three commands from the released R-Tagger to COCO scene graphs are commands
+"""The three commands of docs/pretraining.md from the released R-Tagger to COCO scene graphs are commands
 rlipv2 accepts as written (the files they name are the user's: only the arguments are run)."""
 
 import re
 import shlex
-from pathlib import Path
 
+from doc_pages import page_text
 from flows.cli import build_parser
 
-README = Path(__file__).resolve().parents[2] / "README.md"
-
-
 def recipe_commands() -> list[list[str]]:
-    readme = README.read_text()
+    readme = page_text("docs/pretraining.md")
     start = readme.index("The released R-Tagger, in three commands")
     block = re.search(r"```bash\n(.*?)```", readme[start:], flags=re.DOTALL)[1]
     lines = block.replace("\\\n", " ").splitlines()

@@ -1,4 +1,4 @@
-"""The README's three commands from a released HICO-DET checkpoint to its mAP, run as written
+"""The three commands of docs/finetuning.md from a released HICO-DET checkpoint to its mAP, run as written
 on CPU: a small official ParSeDA model (the parity fixture's weights, saved as the official code
 saves a checkpoint) stands for the released file, a two-image HICO-DET for the dataset, and the
 fixture's tokenizer directory for ``roberta-base``."""
@@ -12,24 +12,19 @@ import numpy as np
 import pytest
 import tomllib
 
+from doc_pages import REPOSITORY, code_blocks, page_text
 from hoi_benchmark_files import write_hoi_layout
 from model.config_file import load_config_file
 from model.finetune_config import FinetuneConfig
 from official_files import fixture_args, fixture_state_dict, save_fixture_text_encoder, save_official_checkpoint
 
-REPOSITORY = Path(__file__).resolve().parents[2]
-SECTION = "## Fine-tuning and evaluating on HICO-DET, V-COCO and Open Images"
-SUBSECTION = "### From a released HICO-DET checkpoint to its mAP"
+PAGE = "docs/finetuning.md"
+SUBSECTION = "## From a released HICO-DET checkpoint to its mAP"
 FIXTURE = "parseda_r50_small"
 
 
-def section_blocks(language: str, heading: str) -> list[str]:
-    readme = (REPOSITORY / "README.md").read_text()
-    start = readme.index(f"\n{heading}\n")
-    end = readme.find("\n## ", start + len(heading) + 2)
-    return re.findall(
-        rf"^```{language}\n(.*?)^```$", readme[start:end], flags=re.DOTALL | re.MULTILINE
-    )
+def section_blocks(language: str, heading: str | None) -> list[str]:
+    return [code for _, code in code_blocks(page_text(PAGE, heading), language)]
 
 
 @pytest.mark.slow
@@ -61,7 +56,7 @@ def test_the_three_commands_print_the_map_of_a_converted_checkpoint(tmp_path: Pa
 
 
 def test_the_finetune_config_of_the_readme_reads(tmp_path: Path) -> None:
-    (config,) = section_blocks("toml", SECTION)
+    (config,) = section_blocks("toml", None)
     path = tmp_path / "finetune.toml"
     path.write_text(config)
     finetune = load_config_file(path, FinetuneConfig, [])

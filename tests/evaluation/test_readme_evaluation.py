@@ -1,24 +1,13 @@
-"""The README's "Evaluating relation detections" Python snippets run as written."""
+"""The Python snippets of docs/evaluation.md run as written."""
 
-import re
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
-REPOSITORY = Path(__file__).resolve().parents[2]
-SECTION = "## Evaluating relation detections"
+from doc_pages import REPOSITORY, code_blocks, page_text
 
-
-def section_snippets() -> list[str]:
-    readme = (REPOSITORY / "README.md").read_text()
-    start = readme.index(f"\n{SECTION}\n")
-    end = readme.find("\n## ", start + len(SECTION) + 2)
-    return re.findall(r"^```python\n(.*?)^```$", readme[start:end], flags=re.DOTALL | re.MULTILINE)
-
-
-SNIPPETS = section_snippets()
+SNIPPETS = [code for _, code in code_blocks(page_text("docs/evaluation.md"), "python")]
 
 
 def test_section_has_a_snippet() -> None:

@@ -1,32 +1,21 @@
-"""The README's "Inspecting outputs" snippets run as written, against a small label run laid out
+"""The snippets of docs/inspecting.md run as written, against a small label run laid out
 where ``bash scripts/demo.sh`` puts it (``runs/demo/label``), from a directory holding it and
 the repository's ``.venv``."""
 
-import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from doc_pages import REPOSITORY, code_blocks, page_text
 from label_run import shared_label_run
 
-REPOSITORY = Path(__file__).resolve().parents[2]
-SECTION = "## Inspecting outputs"
 RUN_DIR = Path("runs/demo/label")
 SNIPPET_TIMEOUT_S = 120
 
 
-def section_snippets() -> list[tuple[str, str]]:
-    """(language, code) of every ```bash and ```python block of the section, in order."""
-    readme = (REPOSITORY / "README.md").read_text()
-    start = readme.index(f"\n{SECTION}\n")
-    end = readme.find("\n## ", start + len(SECTION) + 2)
-    section = readme[start : end if end != -1 else len(readme)]
-    return re.findall(r"^```(bash|python)\n(.*?)^```$", section, flags=re.DOTALL | re.MULTILINE)
-
-
-SNIPPETS = section_snippets()
+SNIPPETS = code_blocks(page_text("docs/inspecting.md"), "bash|python")
 
 
 @pytest.fixture(scope="module")

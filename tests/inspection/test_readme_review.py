@@ -1,27 +1,20 @@
-"""The README's "Reviewing in Label Studio and comparing runs" snippet runs as written against a
+"""The snippet of docs/review.md runs as written against a
 small label run laid out where ``bash scripts/demo.sh`` puts it, with a reviewer's Label Studio
 export where the snippet says it is saved."""
 
 import json
-import re
 import subprocess
-from pathlib import Path
 
 from export import LabelStudioExport, export_run
 from export.label_studio import TASKS_FILE
+from doc_pages import REPOSITORY, code_blocks, page_text
 from label_run import shared_label_run
 from label_studio_review import review
 
-REPOSITORY = Path(__file__).resolve().parents[2]
-SECTION = "## Reviewing in Label Studio and comparing runs"
 
 
 def test_review_snippet_runs(tmp_path_factory) -> None:
-    readme = (REPOSITORY / "README.md").read_text()
-    start = readme.index(f"\n{SECTION}\n")
-    end = readme.find("\n## ", start + len(SECTION) + 2)
-    [snippet] = re.findall(r"^```bash\n(.*?)^```$", readme[start:end if end != -1 else None],
-                           flags=re.DOTALL | re.MULTILINE)
+    [(_, snippet)] = code_blocks(page_text("docs/review.md"), "bash")
     run = shared_label_run(tmp_path_factory)
     workdir = tmp_path_factory.mktemp("readme_review")
     demo = workdir / "runs" / "demo"

@@ -10,9 +10,6 @@ from data_schemas.errors import RLIPv2InputError
 from data_schemas.manifest_file import ingested_image_root, read_manifest
 from flows.label_parameters import LabelParameters
 from flows.output_guard import check_output_place
-from model.config_file import load_config_file
-from model.device import resolve_device
-from model.pretrain_config import PretrainConfig
 from pipeline.labelling.run_directory import is_label_run_directory
 
 
@@ -48,11 +45,16 @@ def check_label_inputs(parameters: LabelParameters) -> None:
     for what, directory in roots.items():
         if directory is not None and not directory.is_dir():
             raise RLIPv2InputError(f"{what} {directory} is not a directory")
+    from model.device import resolve_device  # torch: after the cheap checks
+
     for what, device in (("tagger device", parameters.tagger_device),
                          ("BLIP device", parameters.blip.device)):
         resolve_device(device, what=what)
     _check_outputs(parameters, files | roots)
     if parameters.then_pretrain is not None:
+        from model.config_file import load_config_file
+        from model.pretrain_config import PretrainConfig
+
         load_config_file(parameters.then_pretrain.config_file, PretrainConfig,
                          parameters.then_pretrain.all_overrides())
 

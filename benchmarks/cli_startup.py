@@ -26,6 +26,7 @@ def input_errors(missing: Path) -> dict[str, list[str]]:
     out = str(missing.parent / "out")
     return {
         "demo-data": [out, "--images", "0"],
+        "demo-quality": [str(missing), "--world", str(missing)],
         "ingest": ["vg", f"{missing}/image_data.json", "--objects", f"{missing}/objects.json",
                    "--relationships", f"{missing}/relationships.json", "--image-root",
                    str(missing), "--dataset", "vg", "--split", "train", "--out", out],

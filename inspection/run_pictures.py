@@ -6,14 +6,14 @@ given), entities and relations in the run's tables (see :mod:`inspection.image_d
 
 import math
 import random
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont
 
 from data_schemas.errors import RLIPv2InputError
 from data_schemas.images import IMAGES
-from data_schemas.relation_confidence import check_relation_threshold
+from data_schemas.relation_confidence import check_relation_threshold, keeps_relationship
 from data_schemas.scene_graphs import SCENE_GRAPHS
 from inspection.image_detail import image_detail_in_run
 from inspection.located_output import locate_output
@@ -102,10 +102,15 @@ def render_contact_sheet(
 
 
 def sample_image_ids(
-    run_dir: Path, count: int, *, seed: int, dataset_dir: Path | None = None
+    run_dir: Path,
+    count: int,
+    *,
+    seed: int,
+    dataset_dir: Path | None = None,
+    among: Collection[int] | None = None,
 ) -> list[int]:
-    """``count`` image ids drawn at random (by ``seed``) from the run's scene graphs (else its
-    images), ascending; all of them when there are fewer.
+    """``count`` image ids drawn at random (by ``seed``) from ``among`` when given, else from
+    the run's scene graphs (else its images), ascending; all of them when there are fewer.
 
     Raises:
         RLIPv2InputError: the run has neither a scene_graphs nor an images table.
@@ -113,10 +118,36 @@ def sample_image_ids(
     """
     if count < 1:
         raise ValueError(f"count must be >= 1, got {count}")
-    run = locate_output(run_dir, dataset_dir=dataset_dir).run
-    table = run.find(SCENE_GRAPHS) or run.require(IMAGES, purpose="choosing images at random")
-    image_ids = sorted(set(table.read(["image_id"])["image_id"].to_pylist()))
+    if among is None:
+        run = locate_output(run_dir, dataset_dir=dataset_dir).run
+        table = run.find(SCENE_GRAPHS) or run.require(IMAGES, purpose="choosing images at random")
+        among = table.read(["image_id"])["image_id"].to_pylist()
+    image_ids = sorted(set(among))
     return sorted(random.Random(seed).sample(image_ids, min(count, len(image_ids))))
+
+
+def image_ids_with_relations(
+    run_dir: Path, min_confidence: float, *, dataset_dir: Path | None = None
+) -> list[int]:
+    """The ids of the run's scene graphs that keep a relation at ``min_confidence``, ascending
+    (none when the run has no scene graphs).
+
+    Raises:
+        RLIPv2InputError: ``run_dir`` is not a pipeline output.
+    """
+    check_relation_threshold(min_confidence)
+    table = locate_output(run_dir, dataset_dir=dataset_dir).run.find(SCENE_GRAPHS)
+    if table is None:
+        return []
+    rows = table.read(["image_id", "relationships"]).to_pylist()
+    return sorted(
+        row["image_id"]
+        for row in rows
+        if any(
+            keeps_relationship(relation["confidence"], min_confidence)
+            for relation in row["relationships"]
+        )
+    )
 
 
 def _render(

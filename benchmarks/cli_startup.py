@@ -31,7 +31,7 @@ def input_errors(missing: Path) -> dict[str, list[str]]:
                    "--relationships", f"{missing}/relationships.json", "--image-root",
                    str(missing), "--dataset", "vg", "--split", "train", "--out", out],
         "candidates": [str(missing), "--out", out],
-        "wordnet-synonyms": [str(missing), "--out", f"{out}.json"],
+        "wordnet-synonyms": ["--out", f"{out}.json", "--wordnet-dir", str(missing)],
         "train-tagger": ["--config", f"{missing}/tagger.toml"],
         "tag": [str(missing), "--candidates", str(missing), "--checkpoint",
                 f"{missing}/checkpoint.pt", "--out", out],
@@ -50,12 +50,19 @@ def input_errors(missing: Path) -> dict[str, list[str]]:
     }
 
 
+BASELINES = {"python -c pass": ["-c", "pass"], "python -c 'import torch'": ["-c", "import torch"]}
+"""Measured first, in the same run: the floor (an interpreter's start) and what is avoided."""
+
+
 def timed_run(arguments: list[str]) -> tuple[float, int, str]:
     """(wall seconds, exit status, first stderr line) of ``python -m flows.cli ARGUMENTS``."""
+    return timed_python(["-m", "flows.cli", *arguments])
+
+
+def timed_python(arguments: list[str]) -> tuple[float, int, str]:
+    """(wall seconds, exit status, first stderr line) of ``python ARGUMENTS``."""
     started = time.perf_counter()
-    done = subprocess.run(
-        [sys.executable, "-m", "flows.cli", *arguments], capture_output=True, text=True
-    )
+    done = subprocess.run([sys.executable, *arguments], capture_output=True, text=True)
     seconds = time.perf_counter() - started
     return seconds, done.returncode, (done.stderr.strip().splitlines() or [""])[0]
 
@@ -69,6 +76,9 @@ def main() -> None:
         missing_cases = sorted(set(SUBCOMMANDS) - set(errors))
         if missing_cases:
             raise SystemExit(f"no input-error case for: {', '.join(missing_cases)}")
+        for name, arguments in BASELINES.items():
+            seconds = min(timed_python(arguments)[0] for _ in range(repeat))
+            print(f"{'baseline':<20} {seconds:6.2f}s  {name}")
         slow = 0
         for command in SUBCOMMANDS:
             for case, arguments in (("--help", [command, "--help"]),

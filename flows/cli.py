@@ -30,6 +30,10 @@ class Subcommand:
 
 SUBCOMMANDS: dict[str, Subcommand] = {
     "demo-data": Subcommand("flows.cli_demo", "configure", "write the synthetic demo world"),
+    "demo-quality": Subcommand(
+        "flows.cli_demo", "configure_quality",
+        "score a labelling run of the demo world against its ground truth",
+    ),
     "ingest": Subcommand(
         "flows.cli_ingest", "configure", "read dataset files into Parquet tables"
     ),

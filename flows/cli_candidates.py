@@ -4,19 +4,14 @@ import argparse
 from pathlib import Path
 
 from data_schemas.candidates import CANDIDATES
+from data_schemas.manifest_file import read_dataset_manifest
 from data_schemas.parquet_io import read_table
 from data_schemas.relations import RELATIONS
 from flows.cli_arguments import positive_int
 from flows.cli_options import add_options, model_from_options, option_values
 from flows.output_guard import check_output
-from pipeline.captioning import build_blip_captioner
 from pipeline.ingest import DEFAULT_ROWS_PER_SHARD
 from pipeline.labelling.label_settings import LabelSettings
-from pipeline.labelling.stage_run import run_candidate_stages
-from pipeline.labelling.stage_run_report import candidate_run_report
-from pipeline.matching import build_phrase_matcher
-from pipeline.matching.candidate_recall import measure_candidate_recall
-from pipeline.parsing import CaptionParserConfig, build_caption_parser
 
 _SETTINGS = (
     "captioner", "blip.model", "blip.num_captions", "blip.batch_size", "blip.seed", "blip.device",
@@ -60,6 +55,14 @@ def _run(arguments: argparse.Namespace) -> None:
                                  "synonyms file": settings.synonyms_file,
                                  "ground truth": arguments.ground_truth},
                  overwrite=arguments.overwrite)
+    read_dataset_manifest(arguments.dataset)  # before the models load
+    from pipeline.captioning import build_blip_captioner
+    from pipeline.labelling.stage_run import run_candidate_stages
+    from pipeline.labelling.stage_run_report import candidate_run_report
+    from pipeline.matching import build_phrase_matcher
+    from pipeline.matching.candidate_recall import measure_candidate_recall
+    from pipeline.parsing import CaptionParserConfig, build_caption_parser
+
     summary = run_candidate_stages(
         settings,
         arguments.dataset,

@@ -3,10 +3,9 @@
 import argparse
 from pathlib import Path
 
-from conversion.convert import convert_checkpoint_file
+from data_schemas.errors import RLIPv2InputError
 from flows.output_guard import check_output
-from model.config_file import load_config_file
-from model.detector_config import DetectorConfig
+from model.config_file import read_config_file
 
 
 def configure(convert: argparse.ArgumentParser) -> None:
@@ -38,6 +37,14 @@ def configure(convert: argparse.ArgumentParser) -> None:
 def _run(arguments: argparse.Namespace) -> None:
     check_output(arguments.output, {"source checkpoint": arguments.source, "config":
                                     arguments.config}, overwrite=arguments.overwrite, option="-o")
+    if not arguments.source.is_file():  # before torch loads
+        raise RLIPv2InputError(f"{arguments.source} does not exist")
+    if arguments.config is not None:
+        read_config_file(arguments.config, section="model")
+    from conversion.convert import convert_checkpoint_file
+    from model.config_file import load_config_file
+    from model.detector_config import DetectorConfig
+
     target = None
     if arguments.config is not None:
         target = load_config_file(arguments.config, DetectorConfig, section="model")

@@ -3,14 +3,16 @@ benchmark's test split with the paper's protocol."""
 
 import argparse
 from pathlib import Path
-from typing import get_args
+from typing import TYPE_CHECKING, get_args
 
 from pydantic import ValidationError
 
 from data_schemas.errors import RLIPv2InputError
 from flows.cli_arguments import positive_int
 from flows.evaluation_parameters import Benchmark, EvaluateParameters, run_evaluation
-from model.relation_evaluation import EvaluationResult
+
+if TYPE_CHECKING:  # imported where used: --help reads this module
+    from model.relation_evaluation import EvaluationResult
 
 BENCHMARKS = get_args(Benchmark)
 
@@ -73,7 +75,7 @@ def _run_evaluate(arguments: argparse.Namespace) -> None:
     print_evaluation(run_evaluation(parameters))
 
 
-def print_evaluation(result: EvaluationResult) -> None:
+def print_evaluation(result: "EvaluationResult") -> None:
     """The metrics as percentages, then where the detections and metrics went."""
     print("\n".join(result.metrics.report_lines()))
     if result.metrics_file is not None:

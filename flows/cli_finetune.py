@@ -5,9 +5,7 @@ import argparse
 from flows.cli_arguments import add_config_arguments, print_training_result
 from flows.cli_evaluate import print_evaluation
 from flows.output_guard import check_output_place, config_inputs
-from model.config_file import load_config_file
-from model.finetune import evaluate_finetuned, run_finetuning
-from model.finetune_config import FinetuneConfig
+from model.config_file import load_config_file, read_config_file
 
 
 def configure_finetune(finetune: argparse.ArgumentParser) -> None:
@@ -30,6 +28,10 @@ def configure_finetune(finetune: argparse.ArgumentParser) -> None:
 
 
 def _run_finetune(arguments: argparse.Namespace) -> None:
+    read_config_file(arguments.config, arguments.overrides)  # its errors before torch loads
+    from model.finetune import evaluate_finetuned, run_finetuning
+    from model.finetune_config import FinetuneConfig
+
     config = load_config_file(arguments.config, FinetuneConfig, arguments.overrides)
     check_output_place(config.output_dir, config_inputs(arguments.config, config),
                        option="output_dir")

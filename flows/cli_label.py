@@ -26,13 +26,14 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def _run(arguments: argparse.Namespace) -> None:
-    from flows.label_flow import label
     from flows.label_inputs import check_label_inputs
-    from flows.label_tasks import release_gpu_slots
-    from flows.temporary_server import flow_run_api
 
     parameters = label_parameters(arguments)
     check_label_inputs(parameters)  # one line for a wrong path, before Prefect starts
+    from flows.label_flow import label
+    from flows.label_tasks import release_gpu_slots
+    from flows.temporary_server import flow_run_api
+
     with flow_run_api() as temporary_server:
         if temporary_server:
             release_gpu_slots()

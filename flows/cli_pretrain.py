@@ -9,11 +9,7 @@ from data_schemas.scene_graphs import SCENE_GRAPHS
 from flows.cli_arguments import add_config_arguments, print_training_result
 from flows.cli_evaluate import print_evaluation
 from flows.output_guard import check_output, check_output_place, config_inputs
-from model.config_file import load_config_file
-from model.pretrain import run_pretraining
-from model.pretrain_config import PretrainConfig
-from model.random_text_encoder import save_random_text_encoder
-from model.relation_evaluation import evaluate_pretrained
+from model.config_file import load_config_file, read_config_file
 
 
 def configure_pretrain(pretrain: argparse.ArgumentParser) -> None:
@@ -52,6 +48,11 @@ def configure_tiny_text_encoder(encoder: argparse.ArgumentParser) -> None:
 
 
 def _run_pretrain(arguments: argparse.Namespace) -> None:
+    read_config_file(arguments.config, arguments.overrides)  # its errors before torch loads
+    from model.pretrain import run_pretraining
+    from model.pretrain_config import PretrainConfig
+    from model.relation_evaluation import evaluate_pretrained
+
     config = load_config_file(arguments.config, PretrainConfig, arguments.overrides)
     check_output_place(config.output_dir, config_inputs(arguments.config, config)
                        | {"benchmark": arguments.then_evaluate}, option="output_dir")
@@ -70,5 +71,7 @@ def _run_tiny_text_encoder(arguments: argparse.Namespace) -> None:
         for row in table_rows(read_table(directory, SCENE_GRAPHS)):
             texts.update(item["category_name"] for item in row["objects"])
             texts.update(item["predicate"] for item in row["relationships"])
+    from model.random_text_encoder import save_random_text_encoder  # torch: after the checks
+
     save_random_text_encoder(arguments.out, sorted(texts) + ["no objects"])
     print(f"random text encoder ({len(texts)} label texts) written to {arguments.out}")

@@ -3,17 +3,13 @@
 import argparse
 from pathlib import Path
 
+from data_schemas.errors import RLIPv2InputError
 from flows.cli_arguments import add_config_arguments, positive_int, print_training_result
 from flows.cli_options import add_options, model_from_options, option_values
 from flows.output_guard import check_output, check_output_place, config_inputs
-from model.config_file import load_config_file
+from model.config_file import load_config_file, read_config_file
 from pipeline.ingest import DEFAULT_ROWS_PER_SHARD
 from pipeline.labelling.label_settings import LabelSettings
-from pipeline.labelling.stage_run import run_tag_stages
-from pipeline.labelling.stage_run_report import tag_run_report
-from rtagger.tagger_config import TaggerTrainingConfig
-from rtagger.tagger_scorer import load_tagger_scorer
-from rtagger.train_tagger import run_tagger_training
 
 _SETTINGS = (
     "save_threshold", "top_k_per_pair", "tagger_device", "tagger_batch_size", "tagger_workers"
@@ -55,6 +51,10 @@ def configure_tag(tag: argparse.ArgumentParser) -> None:
 
 
 def _run_train(arguments: argparse.Namespace) -> None:
+    read_config_file(arguments.config, arguments.overrides)  # its errors before torch loads
+    from rtagger.tagger_config import TaggerTrainingConfig
+    from rtagger.train_tagger import run_tagger_training
+
     config = load_config_file(arguments.config, TaggerTrainingConfig, arguments.overrides)
     check_output_place(config.output_dir, config_inputs(arguments.config, config),
                        option="output_dir")
@@ -69,6 +69,12 @@ def _run_tag(arguments: argparse.Namespace) -> None:
     settings = model_from_options(
         LabelSettings, option_values(arguments, LabelSettings), command="tag"
     )
+    if not arguments.checkpoint.is_file():  # before torch loads
+        raise RLIPv2InputError(f"tagger checkpoint {arguments.checkpoint} does not exist")
+    from pipeline.labelling.stage_run import run_tag_stages
+    from pipeline.labelling.stage_run_report import tag_run_report
+    from rtagger.tagger_scorer import load_tagger_scorer
+
     summary = run_tag_stages(
         settings,
         arguments.dataset,

@@ -7,8 +7,7 @@ from flows.evaluation_parameters import EvaluateParameters, run_evaluation
 from flows.evaluation_report import publish_evaluation
 from flows.finetune_parameters import FinetuneParameters
 from flows.stage_logs import route_stage_logs
-from flows.training_flows import report_training
-from model.config_file import load_config_file
+from flows.training_flows import form_config, report_training
 from model.finetune import evaluate_finetuned, run_finetuning
 from model.finetune_config import FinetuneConfig
 
@@ -16,7 +15,7 @@ from model.finetune_config import FinetuneConfig
 @flow(name="finetune", description="Fine-tune RLIPv2 on HICO-DET, V-COCO or Open Images.")
 def finetune(parameters: FinetuneParameters) -> dict:
     route_stage_logs()
-    config = load_config_file(parameters.config_file, FinetuneConfig, parameters.overrides)
+    config = form_config(parameters.config_file, FinetuneConfig, parameters.overrides)
     result = run_finetuning(config)
     report = report_training(result)
     if parameters.then_evaluate and result.is_main:

@@ -2,21 +2,15 @@
 and the evaluation job both run: score a checkpoint or a detections file on a benchmark."""
 
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from data_schemas.errors import RLIPv2InputError
-from evaluation.benchmark_metrics import ScoringSettings, score_benchmark
-from evaluation.benchmark_tables import BenchmarkDirectory
-from evaluation.detections_io import read_detections
 from flows.output_guard import check_output_place
-from model.relation_evaluation import (
-    EvaluationResult,
-    EvaluationSettings,
-    evaluate_checkpoint,
-    record_metrics,
-)
+
+if TYPE_CHECKING:  # imported where used: the command line's --help reads this module
+    from model.relation_evaluation import EvaluationResult, EvaluationSettings
 
 Benchmark = Literal["hico-det", "v-coco", "open-images"]
 
@@ -53,7 +47,10 @@ class EvaluateParameters(BaseModel):
             raise ValueError("give either a checkpoint or a detections file")
         return self
 
-    def settings(self) -> EvaluationSettings:
+    def settings(self) -> "EvaluationSettings":
+        from evaluation.benchmark_metrics import ScoringSettings
+        from model.relation_evaluation import EvaluationSettings
+
         return EvaluationSettings(
             scoring=ScoringSettings(pair_nms=self.pair_nms, zero_shot=self.zero_shot),
             filter_subjects=self.person_subjects_only,
@@ -62,13 +59,15 @@ class EvaluateParameters(BaseModel):
         )
 
 
-def run_evaluation(parameters: EvaluateParameters) -> EvaluationResult:
+def run_evaluation(parameters: EvaluateParameters) -> "EvaluationResult":
     """Score ``parameters``' checkpoint or detections file.
 
     Raises:
         RLIPv2InputError: the dataset holds another benchmark, a checkpoint without ``out``,
             ``out`` inside the dataset, or anything the scoring refuses.
     """
+    from evaluation.benchmark_tables import BenchmarkDirectory
+
     benchmark = BenchmarkDirectory(parameters.dataset)
     if benchmark.benchmark != parameters.benchmark:
         raise RLIPv2InputError(
@@ -78,6 +77,10 @@ def run_evaluation(parameters: EvaluateParameters) -> EvaluationResult:
         check_output_place(parameters.out, {"dataset": parameters.dataset,
                                             "checkpoint": parameters.checkpoint,
                                             "detections file": parameters.detections})
+    from evaluation.benchmark_metrics import score_benchmark  # torch: after the cheap checks
+    from evaluation.detections_io import read_detections
+    from model.relation_evaluation import EvaluationResult, evaluate_checkpoint, record_metrics
+
     if parameters.checkpoint is not None:
         if parameters.out is None:
             raise RLIPv2InputError("a checkpoint needs --out (where the detections file goes)")

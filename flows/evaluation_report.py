@@ -2,16 +2,15 @@
 metrics (``evaluation-metrics``) and a picture of the per-class APs (``evaluation-class-ap``),
 also saved as ``OUT/report/class-ap.png``."""
 
-import base64
-import io
 import math
 from pathlib import Path
 
 from prefect import get_run_logger
-from prefect.artifacts import create_markdown_artifact, create_table_artifact
+from prefect.artifacts import create_table_artifact
 
 from evaluation.benchmark_metrics import BenchmarkMetrics
 from evaluation.class_ap_chart import render_class_ap_chart
+from flows.picture_artifact import publish_picture
 from model.relation_evaluation import EvaluationResult
 from data_schemas.atomic_files import save_png_atomic
 
@@ -47,11 +46,9 @@ def publish_evaluation_report(metrics: BenchmarkMetrics, output_dir: Path | None
     chart = render_class_ap_chart(metrics.class_ap)
     if output_dir is not None:
         save_png_atomic(chart, output_dir / CHART_FILE)
-    encoded = io.BytesIO()
-    chart.save(encoded, format="PNG")
-    data_url = "data:image/png;base64," + base64.b64encode(encoded.getvalue()).decode()
-    create_markdown_artifact(
-        markdown=f"# AP per class ({len(metrics.class_ap)} classes)\n\n![class AP]({data_url})\n",
+    publish_picture(
+        chart,
         key=CLASS_AP_ARTIFACT_KEY,
+        heading=f"AP per class ({len(metrics.class_ap)} classes)",
         description=f"{metrics.benchmark}: AP of each annotated class",
     )

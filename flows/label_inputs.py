@@ -11,12 +11,7 @@ from data_schemas.images import IMAGES
 from data_schemas.manifest_file import ingested_image_root, read_manifest
 from flows.label_parameters import LabelParameters
 from flows.output_guard import check_output_place
-from model.checkpoint import read_checkpoint
-from model.config_file import load_config_file
-from model.device import resolve_device
-from model.pretrain_config import PretrainConfig
 from pipeline.labelling.run_directory import is_label_run_directory
-from pipeline.matching import synonym_table
 
 
 def check_label_inputs(parameters: LabelParameters) -> None:
@@ -48,14 +43,22 @@ def check_label_inputs(parameters: LabelParameters) -> None:
     for what, directory in roots.items():
         if directory is not None and not directory.is_dir():
             raise RLIPv2InputError(f"{what} {directory} is not a directory")
+    from model.device import resolve_device  # torch: after the cheap checks
+
     for what, device in (("tagger device", parameters.tagger_device),
                          ("BLIP device", parameters.blip.device)):
         resolve_device(device, what=what)
     _check_outputs(parameters, files | roots)
     if parameters.then_pretrain is not None:
+        from model.config_file import load_config_file
+        from model.pretrain_config import PretrainConfig
+
         load_config_file(parameters.then_pretrain.config_file, PretrainConfig,
                          parameters.then_pretrain.all_overrides())
     # What the files hold, last (a checkpoint is read whole): found now, not by a task.
+    from model.checkpoint import read_checkpoint
+    from pipeline.matching import synonym_table
+
     synonym_table(parameters.vocabulary, parameters.synonyms_file)
     read_checkpoint(parameters.tagger_checkpoint)
 

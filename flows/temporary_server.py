@@ -21,6 +21,7 @@ from flows.server_process import start_server_process, stop_server_process, wait
 def flow_run_api() -> Iterator[bool]:
     """Point Prefect at ``PREFECT_API_URL``, or at a temporary server started here and stopped
     on exit; yields whether the server is a temporary one."""
+    from prefect.logging.handlers import APILogWorker
     from prefect.settings import PREFECT_API_URL, get_current_settings, temporary_settings
 
     if get_current_settings().api.url is not None:
@@ -33,6 +34,7 @@ def flow_run_api() -> Iterator[bool]:
         "PREFECT_UI_ENABLED": "0",
         "PREFECT__SERVER_EPHEMERAL": "1",  # what Prefect's own temporary server sets
         "PREFECT__SERVER_FINAL": "1",
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",  # no telemetry notice, no calls out
     }
     server = start_server_process(
         [sys.executable, "-m", "uvicorn", "--factory", "prefect.server.api.server:create_app",
@@ -42,7 +44,10 @@ def flow_run_api() -> Iterator[bool]:
     try:
         wait_until_healthy(server, api_url(port))
         with temporary_settings(updates={PREFECT_API_URL: api_url(port)}):
-            yield True
+            try:
+                yield True
+            finally:  # the run's last log lines, while the server is still there to take them
+                APILogWorker.drain_all(timeout=5)
     finally:
         stop_server_process(server)
 

@@ -1,13 +1,18 @@
 """The ``train-tagger`` and ``pretrain`` flows, and starting pretraining after labelling."""
 
+from collections.abc import Sequence
+from pathlib import Path
+
 from prefect import flow, get_run_logger
 from prefect.deployments import run_deployment
 from prefect.runtime import deployment
 
+from data_schemas.errors import RLIPv2InputError
 from flows.evaluation_report import publish_evaluation
 from flows.stage_logs import route_stage_logs
 from flows.training_parameters import PretrainParameters, TrainTaggerParameters
-from model.config_file import load_config_file
+from flows.training_report import TrainingArtifacts
+from model.config_file import ConfigT, load_config_file
 from model.pretrain import run_pretraining
 from model.pretrain_config import PretrainConfig
 from model.relation_evaluation import evaluate_pretrained
@@ -22,15 +27,19 @@ PRETRAIN_DEPLOYMENT = "pretrain/pretrain"
 @flow(name="train-tagger", description="Train the R-Tagger by denoising on human scene graphs.")
 def train_tagger(parameters: TrainTaggerParameters) -> dict:
     route_stage_logs()
-    config = load_config_file(parameters.config_file, TaggerTrainingConfig, parameters.overrides)
-    return report_training(run_tagger_training(config))
+    config = form_config(parameters.config_file, TaggerTrainingConfig, parameters.overrides)
+    artifacts = TrainingArtifacts(
+        "train-tagger", config.output_dir, epochs=config.optimization.epochs
+    )
+    return report_training(run_tagger_training(config, on_epoch=artifacts))
 
 
 @flow(name="pretrain", description="Pretrain RLIPv2 on human and pseudo-labelled scene graphs.")
 def pretrain(parameters: PretrainParameters) -> dict:
     route_stage_logs()
-    config = load_config_file(parameters.config_file, PretrainConfig, parameters.all_overrides())
-    result = run_pretraining(config)
+    config = form_config(parameters.config_file, PretrainConfig, parameters.all_overrides())
+    artifacts = TrainingArtifacts("pretrain", config.output_dir, epochs=config.optimization.epochs)
+    result = run_pretraining(config, on_epoch=artifacts)
     report = report_training(result)
     if parameters.then_evaluate is not None and result.is_main:
         evaluation = evaluate_pretrained(config.output_dir, parameters.then_evaluate)
@@ -54,11 +63,26 @@ def start_pretraining(parameters: PretrainParameters) -> None:
     get_run_logger().info("started pretraining run %s (%s)", follow_up.name, follow_up.id)
 
 
+def form_config(path: Path, config_type: type[ConfigT], overrides: Sequence[str]) -> ConfigT:
+    """:func:`~model.config_file.load_config_file` for a flow run, whose relative paths are the
+    server's: its error says so.
+
+    Raises:
+        RLIPv2InputError: the config or an override does not load.
+    """
+    try:
+        return load_config_file(path, config_type, overrides)
+    except RLIPv2InputError as error:
+        raise RLIPv2InputError(
+            f"{error} (a form's relative paths are relative to the server's working directory, "
+            f"{Path.cwd()})"
+        ) from None
+
+
 def report_training(result: TrainingResult) -> dict:
-    """The training result as a small JSON-able dict (the flow run's result), logged per epoch."""
-    logger = get_run_logger()
-    for line in result.report_lines():
-        logger.info("%s", line)
+    """The training result as a small JSON-able dict (the flow run's result). The epochs
+    were logged as they ended; this logs where training stands."""
+    get_run_logger().info("%s", result.report_lines()[-1])
     return {
         "epoch": result.state.epoch,
         "checkpoint_dir": str(result.checkpoint_dir),

@@ -6,7 +6,7 @@ given), entities and relations in the run's tables (see :mod:`inspection.image_d
 
 import math
 import random
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -14,7 +14,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from data_schemas.errors import RLIPv2InputError
 from data_schemas.images import IMAGES
-from data_schemas.relation_confidence import check_relation_threshold
+from data_schemas.relation_confidence import check_relation_threshold, keeps_relationship
 from data_schemas.scene_graphs import SCENE_GRAPHS
 from inspection.image_detail import image_detail_in_run
 from inspection.located_output import locate_output
@@ -103,10 +103,15 @@ def render_contact_sheet(
 
 
 def sample_image_ids(
-    run_dir: Path, count: int, *, seed: int, dataset_dir: Path | None = None
+    run_dir: Path,
+    count: int,
+    *,
+    seed: int,
+    dataset_dir: Path | None = None,
+    among: Collection[int] | None = None,
 ) -> list[int]:
-    """``count`` image ids drawn at random (by ``seed``) from the run's scene graphs (else its
-    images), ascending; all of them when there are fewer.
+    """``count`` image ids drawn at random (by ``seed``) from ``among`` when given, else from
+    the run's scene graphs (else its images), ascending; all of them when there are fewer.
 
     Raises:
         RLIPv2InputError: the run has neither a scene_graphs nor an images table.
@@ -114,13 +119,40 @@ def sample_image_ids(
     """
     if count < 1:
         raise ValueError(f"count must be >= 1, got {count}")
-    run = locate_output(run_dir, dataset_dir=dataset_dir).run
-    table = run.find(SCENE_GRAPHS) or run.require(IMAGES, purpose="choosing images at random")
-    # Sorted unique ids as one numpy array, not a Python int per image (1.7M for Objects365);
-    # drawing positions draws what sampling the ids themselves would.
-    image_ids = np.unique(table.read(["image_id"])["image_id"].to_numpy())
+    if among is None:
+        run = locate_output(run_dir, dataset_dir=dataset_dir).run
+        table = run.find(SCENE_GRAPHS) or run.require(IMAGES, purpose="choosing images at random")
+        # Sorted unique ids as one numpy array, not a Python int per image (1.7M for
+        # Objects365); drawing positions draws what sampling the ids themselves would.
+        image_ids = np.unique(table.read(["image_id"])["image_id"].to_numpy())
+    else:
+        image_ids = np.unique(np.fromiter(among, dtype=np.int64))
     drawn = random.Random(seed).sample(range(len(image_ids)), min(count, len(image_ids)))
     return sorted(image_ids[drawn].tolist())
+
+
+def image_ids_with_relations(
+    run_dir: Path, min_confidence: float, *, dataset_dir: Path | None = None
+) -> list[int]:
+    """The ids of the run's scene graphs that keep a relation at ``min_confidence``, ascending
+    (none when the run has no scene graphs).
+
+    Raises:
+        RLIPv2InputError: ``run_dir`` is not a pipeline output.
+    """
+    check_relation_threshold(min_confidence)
+    table = locate_output(run_dir, dataset_dir=dataset_dir).run.find(SCENE_GRAPHS)
+    if table is None:
+        return []
+    rows = table.read(["image_id", "relationships"]).to_pylist()
+    return sorted(
+        row["image_id"]
+        for row in rows
+        if any(
+            keeps_relationship(relation["confidence"], min_confidence)
+            for relation in row["relationships"]
+        )
+    )
 
 
 def _render(

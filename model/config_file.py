@@ -35,6 +35,31 @@ def load_config_file(
         RLIPv2InputError: unreadable file, bad override, a key the config does not have (a
             misspelt key would otherwise be ignored), or a value the config refuses.
     """
+    raw = read_config_file(path, overrides, section=section)
+    unknown = _unknown_keys(raw, config_type, prefix=f"{section}." if section else "")
+    if unknown:
+        raise RLIPv2InputError(f"config {path} (with its overrides) has unknown keys: "
+                               f"{'; '.join(unknown)}")
+    try:
+        return TypeAdapter(config_type).validate_python(raw)
+    except ValidationError as error:
+        problems = "; ".join(
+            f"{'.'.join(str(part) for part in problem['loc']) or 'config'}: {problem['msg']}"
+            for problem in error.errors()
+        )
+        raise RLIPv2InputError(f"config {path} is invalid: {problems}") from None
+
+
+def read_config_file(
+    path: Path, overrides: Sequence[str] = (), *, section: str | None = None
+) -> dict:
+    """The TOML table of :func:`load_config_file` before it is checked against a config type:
+    overrides applied, relative paths resolved. It needs no config class, so a command can
+    report a missing or malformed file before importing the model code.
+
+    Raises:
+        RLIPv2InputError: unreadable file, invalid TOML, a bad override or a missing section.
+    """
     try:
         raw = tomllib.loads(path.read_text())
     except FileNotFoundError:
@@ -50,18 +75,7 @@ def load_config_file(
         if not isinstance(raw.get(section), dict):
             raise RLIPv2InputError(f"config {path} has no [{section}] table")
         raw = raw[section]
-    unknown = _unknown_keys(raw, config_type, prefix=f"{section}." if section else "")
-    if unknown:
-        raise RLIPv2InputError(f"config {path} (with its overrides) has unknown keys: "
-                               f"{'; '.join(unknown)}")
-    try:
-        return TypeAdapter(config_type).validate_python(raw)
-    except ValidationError as error:
-        problems = "; ".join(
-            f"{'.'.join(str(part) for part in problem['loc']) or 'config'}: {problem['msg']}"
-            for problem in error.errors()
-        )
-        raise RLIPv2InputError(f"config {path} is invalid: {problems}") from None
+    return raw
 
 
 def config_as_dict(config: object) -> dict:

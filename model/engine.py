@@ -25,6 +25,8 @@ class EpochStats:
     """Mean losses of the optimizer steps of one epoch (non-finite steps excluded)."""
 
     steps: int
+    samples: int
+    """Images in the optimizer steps."""
     skipped_non_finite: int
     mean_loss: float
     mean_terms: dict[str, float]
@@ -59,7 +61,7 @@ def train_one_epoch(
     model.train()
     amp_dtype = autocast_dtype(device)
     started = time.perf_counter()
-    steps = skipped = 0
+    steps = skipped = samples = 0
     loss_sum = 0.0
     term_sums: defaultdict[str, float] = defaultdict(float)
     for batch in batches:
@@ -80,11 +82,13 @@ def train_one_epoch(
         scaler.step(optimizer)
         scaler.update()
         steps += 1
+        samples += batch.batch_size
         loss_sum += losses.total.item()
         for name, value in losses.terms.items():
             term_sums[name] += value.item()
     return EpochStats(
         steps=steps,
+        samples=samples,
         skipped_non_finite=skipped,
         mean_loss=loss_sum / steps if steps else math.nan,
         mean_terms={name: total / steps for name, total in term_sums.items()} if steps else {},

@@ -49,6 +49,23 @@ class TrainingResult:
 
 
 @dataclass(frozen=True)
+class EpochReport:
+    """One finished epoch, as :func:`train_epochs` hands it to ``TrainingPlan.on_epoch``."""
+
+    epoch: int
+    """The epoch just trained, counted from 1."""
+    epochs: int
+    """How many epochs the run trains in all."""
+    step: int
+    """Optimizer steps taken so far, this epoch's included."""
+    stats: EpochStats
+    learning_rates: dict[str, float]
+    """Each parameter group's learning rate during this epoch, by the group's name."""
+    checkpoint: Path
+    """The checkpoint written after this epoch."""
+
+
+@dataclass(frozen=True)
 class TrainingPlan:
     """What to train, on what, for how long, and where its checkpoints go."""
 
@@ -64,6 +81,8 @@ class TrainingPlan:
     seed: int
     """Seeds each epoch's shuffling and torch's global generator (dropout), with the epoch and
     rank, so that a resumed run trains as the uninterrupted run would have."""
+    on_epoch: Callable[[EpochReport], None] | None = None
+    """Called in rank 0 after each epoch's checkpoint (progress and metrics for a UI)."""
 
 
 def train_epochs(
@@ -122,6 +141,10 @@ def train_epochs(
             scaler=scaler,
             max_steps=plan.max_steps_per_epoch,
         )
+        learning_rates = {
+            group.get("name", str(index)): group["lr"]
+            for index, group in enumerate(optimizer.param_groups)
+        }
         scheduler.step()
         state = TrainingState(epoch=epoch + 1, step=state.step + epoch_stats.steps)
         stats.append(epoch_stats)
@@ -133,7 +156,7 @@ def train_epochs(
             epoch_stats.seconds,
         )
         if context.is_main:
-            save_checkpoint(
+            checkpoint = save_checkpoint(
                 directory,
                 model=model,
                 optimizer=optimizer,
@@ -145,6 +168,17 @@ def train_epochs(
             with open(plan.output_dir / "metrics.jsonl", "a") as metrics:
                 record = {"epoch": state.epoch, "step": state.step, **asdict(epoch_stats)}
                 metrics.write(json.dumps(record) + "\n")
+            if plan.on_epoch is not None:
+                plan.on_epoch(
+                    EpochReport(
+                        epoch=state.epoch,
+                        epochs=plan.optimization.epochs,
+                        step=state.step,
+                        stats=epoch_stats,
+                        learning_rates=learning_rates,
+                        checkpoint=checkpoint,
+                    )
+                )
     return TrainingResult(
         state=state, epochs=tuple(stats), checkpoint_dir=directory, is_main=context.is_main
     )

@@ -16,7 +16,7 @@ from model.data import PretrainDataConfig, TrainingData, build_training_loader
 from model.distributed import ProcessContext
 from model.engine import LossOfBatch
 from model.optimization import OptimizationConfig
-from model.training_loop import TrainingPlan, TrainingResult, train_epochs
+from model.training_loop import EpochReport, TrainingPlan, TrainingResult, train_epochs
 
 
 class TrainingSchedule(Protocol):
@@ -45,9 +45,11 @@ def run_training(
     seed: int,
     build_model: Callable[[], nn.Module],
     make_loss: Callable[[nn.Module, nn.Module, int], LossOfBatch],
+    on_epoch: Callable[[EpochReport], None] | None = None,
 ) -> TrainingResult:
     """Train ``config.optimization.epochs`` epochs of the model ``build_model`` makes, each batch's
-    loss from ``make_loss(model, criterion, epoch)``, resuming from ``<output_dir>/checkpoints``.
+    loss from ``make_loss(model, criterion, epoch)``, resuming from ``<output_dir>/checkpoints``;
+    ``on_epoch`` hears of each finished epoch (rank 0).
 
     Torch is seeded with ``seed`` before the data is read and the model built, in that order, so
     that the model's initial weights follow the seed. The model has ``parameter_groups``.
@@ -69,6 +71,7 @@ def run_training(
         build_model=build_model,
         make_loss=make_loss,
         config_record=config_as_dict(config),
+        on_epoch=on_epoch,
     )
 
 
@@ -81,6 +84,7 @@ def train_on(
     build_model: Callable[[], nn.Module],
     make_loss: Callable[[nn.Module, nn.Module, int], LossOfBatch],
     config_record: dict,
+    on_epoch: Callable[[EpochReport], None] | None = None,
 ) -> TrainingResult:
     """The training part of :func:`run_training`, on data read already (fine-tuning reads its
     own); ``config_record`` is what the checkpoints record as the run's config."""
@@ -96,5 +100,6 @@ def train_on(
         config_record=config_record,
         data_rejects=data.rejects,
         seed=seed,
+        on_epoch=on_epoch,
     )
     return train_epochs(plan, lambda trained, epoch: make_loss(trained, criterion, epoch), context)

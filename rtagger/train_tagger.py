@@ -1,5 +1,7 @@
 """R-Tagger training by denoising: noised pairs in, clean boxes, labels and relations out."""
 
+from collections.abc import Callable
+
 import torch
 from torch import nn
 
@@ -9,7 +11,7 @@ from model.data.seeding import mixed_seed
 from model.distributed import ProcessContext, end_process, start_process
 from model.engine import LossOfBatch
 from model.initial_weights import load_initial_weights, read_initial_weights
-from model.training_loop import TrainingResult
+from model.training_loop import EpochReport, TrainingResult
 from model.training_run import run_training
 from rtagger.box_pair_queries import TaggerPairs
 from rtagger.build_tagger import build_relation_tagger
@@ -18,11 +20,14 @@ from rtagger.tagger_config import DenoisingConfig, TaggerTrainingConfig
 from rtagger.training_pairs import build_slot_targets
 
 
-def run_tagger_training(config: TaggerTrainingConfig) -> TrainingResult:
-    """Train the tagger on human scene graphs, resuming from ``<output_dir>/checkpoints``."""
+def run_tagger_training(
+    config: TaggerTrainingConfig, *, on_epoch: Callable[[EpochReport], None] | None = None
+) -> TrainingResult:
+    """Train the tagger on human scene graphs, resuming from ``<output_dir>/checkpoints``;
+    ``on_epoch`` hears of each finished epoch (rank 0)."""
     context = start_process(config.device)
     try:
-        return _train(config, context)
+        return _train(config, context, on_epoch)
     finally:
         end_process(context)
 
@@ -70,7 +75,11 @@ def tagger_loss(
     return criterion(output, targets, matches=list(slots.matches))
 
 
-def _train(config: TaggerTrainingConfig, context: ProcessContext) -> TrainingResult:
+def _train(
+    config: TaggerTrainingConfig,
+    context: ProcessContext,
+    on_epoch: Callable[[EpochReport], None] | None,
+) -> TrainingResult:
     def build_tagger() -> nn.Module:
         tagger = build_relation_tagger(config.model, reference=config.queries.reference)
         if config.init_from is not None:  # a resumed run's checkpoint wins over it
@@ -100,4 +109,5 @@ def _train(config: TaggerTrainingConfig, context: ProcessContext) -> TrainingRes
         seed=config.seed,
         build_model=build_tagger,
         make_loss=make_loss,
+        on_epoch=on_epoch,
     )

@@ -32,5 +32,9 @@ fi
     --dataset-name demo "${captioner[@]}" --vocabulary demo --images-per-shard 16 \
     --tagger-checkpoint "$out/tagger/checkpoints/checkpoint-000003.pt" --out "$out/label" \
     --then-pretrain configs/pretrain_demo.toml
-echo "demo: scene graphs and the other tables under $out/label (rlipv2 inspect $out/label);" \
-    "checkpoints under $out/{tagger,pretrain}"
+# How good are the pseudo-labels? The demo world knows the true relations.
+.venv/bin/rlipv2 demo-quality "$out/label" --world "$out/world"
+echo "demo: scene graphs and the other tables under $out/label, checkpoints under" \
+    "$out/{tagger,pretrain}"
+echo "next: open $out/label/report/contact-sheet.png (images with relations at the 0.2 cut)," \
+    "then run: .venv/bin/rlipv2 inspect $out/label"

@@ -2,8 +2,6 @@
 
 from dataclasses import dataclass
 
-import torch
-
 DEFAULT_BLIP_MODEL = "Salesforce/blip-image-captioning-large"
 
 
@@ -59,6 +57,8 @@ class BlipCaptionerConfig:
         if not 0 <= self.seed < 2**63:
             raise ValueError(f"seed must be in [0, 2**63), got {self.seed}")
         if self.device != "auto":
+            import torch  # here, not at the top: the command line's --help reads this module
+
             try:
                 torch.device(self.device)
             except RuntimeError as error:

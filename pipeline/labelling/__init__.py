@@ -6,65 +6,35 @@ Pure functions over files; the Prefect flow (``flows/``) and the benchmark's pla
 the same ``run_*_job`` functions.
 """
 
+from data_schemas.lazy_exports import lazy_exports
 from data_schemas.shard_manifest import ShardManifest
-from pipeline.labelling.caption_stage import CaptionJob, run_caption_job
-from pipeline.labelling.digests import code_version, directory_digest, file_digest, json_digest
-from pipeline.labelling.label_plan import LabelPlan, resolve_label_plan
-from pipeline.labelling.label_settings import BlipSettings, CaptionSource, LabelSettings
-from pipeline.labelling.label_summary import LabelRunSummary, summarize_label_run
-from pipeline.labelling.match_stage import MatchJob, run_match_job
-from pipeline.labelling.parse_stage import ParseJob, run_parse_job
-from pipeline.labelling.publish import publish_run
-from pipeline.labelling.scene_graph_stage import SceneGraphJob, run_scene_graph_job
-from pipeline.labelling.shard_store import ShardStore
-from pipeline.labelling.split_stage import SplitJob, run_split_job
-from pipeline.labelling.stages import (
-    CANDIDATE_STAGES,
-    CAPTION_STAGE,
-    LABEL_STAGES,
-    MATCH_STAGE,
-    PARSE_STAGE,
-    SCENE_GRAPH_STAGE,
-    SPLIT_STAGE,
-    TAG_STAGE,
-    TAG_STAGES,
-)
-from pipeline.labelling.tag_stage import TagJob, run_tag_job
 
-__all__ = [
-    "CANDIDATE_STAGES",
-    "CAPTION_STAGE",
-    "LABEL_STAGES",
-    "MATCH_STAGE",
-    "PARSE_STAGE",
-    "SCENE_GRAPH_STAGE",
-    "SPLIT_STAGE",
-    "TAG_STAGE",
-    "TAG_STAGES",
-    "BlipSettings",
-    "CaptionJob",
-    "CaptionSource",
-    "LabelPlan",
-    "LabelRunSummary",
-    "LabelSettings",
-    "MatchJob",
-    "ParseJob",
-    "SceneGraphJob",
-    "ShardManifest",
-    "ShardStore",
-    "SplitJob",
-    "TagJob",
-    "code_version",
-    "directory_digest",
-    "file_digest",
-    "json_digest",
-    "publish_run",
-    "resolve_label_plan",
-    "run_caption_job",
-    "run_match_job",
-    "run_parse_job",
-    "run_scene_graph_job",
-    "run_split_job",
-    "run_tag_job",
-    "summarize_label_run",
-]
+__getattr__, __all__ = lazy_exports(
+    __name__,
+    {
+        "caption_stage": ("CaptionJob", "run_caption_job"),
+        "digests": ("code_version", "directory_digest", "file_digest", "json_digest"),
+        "label_plan": ("LabelPlan", "resolve_label_plan"),
+        "label_settings": ("BlipSettings", "CaptionSource", "LabelSettings"),
+        "label_summary": ("LabelRunSummary", "summarize_label_run"),
+        "match_stage": ("MatchJob", "run_match_job"),
+        "parse_stage": ("ParseJob", "run_parse_job"),
+        "publish": ("publish_run",),
+        "scene_graph_stage": ("SceneGraphJob", "run_scene_graph_job"),
+        "shard_store": ("ShardStore",),
+        "split_stage": ("SplitJob", "run_split_job"),
+        "stages": (
+            "CANDIDATE_STAGES",
+            "CAPTION_STAGE",
+            "LABEL_STAGES",
+            "MATCH_STAGE",
+            "PARSE_STAGE",
+            "SCENE_GRAPH_STAGE",
+            "SPLIT_STAGE",
+            "TAG_STAGE",
+            "TAG_STAGES",
+        ),
+        "tag_stage": ("TagJob", "run_tag_job"),
+    },
+)
+__all__ += ["ShardManifest"]

@@ -14,7 +14,7 @@ from data_schemas.images import IMAGES, ImageRecord
 from data_schemas.rejects import REJECTS, RejectRecord
 from data_schemas.shard_manifest import ShardManifest
 from data_schemas.table_spec import TableSpec
-from pipeline.captioning import caption_images
+from pipeline.captioning.caption_images import caption_images
 from pipeline.captioning.captioner import Captioner
 from pipeline.labelling.image_files import image_files_digest
 from pipeline.labelling.rejects_histogram import rejects_by_reason

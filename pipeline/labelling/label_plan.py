@@ -42,15 +42,13 @@ from pipeline.labelling.stages import (
     PARSE_STAGE,
     SCENE_GRAPH_STAGE,
     TAG_STAGE,
+    WORK_DIR_NAME,
 )
 from pipeline.labelling.tag_stage import TagJob
 from pipeline.matching import check_vocabulary_coverage, synonym_table
 from pipeline.parsing import CaptionParserConfig, parser_software_versions
 from pipeline.tagging.relation_scorer import dataset_category_names
 from rtagger.tagger_identity import tagger_id_of
-
-WORK_DIR_NAME = "work"
-"""``OUT/work/<stage>/shard-…``: the content-addressed shard outputs (the cache)."""
 
 # Which stage's shard files make up each published table, in table order.
 _PUBLISHED: dict[TableSpec, tuple[str, ...]] = {

@@ -12,8 +12,7 @@ from pathlib import Path
 from data_schemas.errors import RLIPv2InputError
 from data_schemas.label_run_manifest import LabelRunManifest
 from data_schemas.manifest_file import MANIFEST_NAME, read_manifest
-from pipeline.labelling.label_plan import WORK_DIR_NAME
-from pipeline.labelling.stages import SPLIT_STAGE
+from pipeline.labelling.stages import SPLIT_STAGE, WORK_DIR_NAME
 
 
 def is_label_run_directory(directory: Path) -> bool:

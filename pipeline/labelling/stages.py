@@ -10,6 +10,9 @@ PARSE_STAGE = "parse"
 MATCH_STAGE = "match"
 SCENE_GRAPH_STAGE = "scene_graphs"
 
+WORK_DIR_NAME = "work"
+"""``OUT/work/<stage>/shard-…``: the content-addressed shard outputs (the cache)."""
+
 LABEL_STAGES = (SPLIT_STAGE, CAPTION_STAGE, PARSE_STAGE, MATCH_STAGE, TAG_STAGE, SCENE_GRAPH_STAGE)
 """The stages of ``rlipv2 label``."""
 CANDIDATE_STAGES = (SPLIT_STAGE, CAPTION_STAGE, PARSE_STAGE, MATCH_STAGE)

@@ -2,17 +2,19 @@
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, TypeAlias, runtime_checkable
 
 import numpy as np
-import torch
 
 from data_schemas.categories import CATEGORIES
 from data_schemas.entities import EntityRecord
 from data_schemas.images import ImageRecord
 from data_schemas.parquet_io import read_table
 
-ScoreMatrix = torch.Tensor | np.ndarray
+if TYPE_CHECKING:  # torch is not imported at run time: the command line's --help reads this
+    import torch
+
+ScoreMatrix: TypeAlias = "torch.Tensor | np.ndarray"
 """Scores of shape ``(num_pairs, num_texts)``, probabilities in [0, 1]."""
 
 
@@ -84,8 +86,8 @@ def checked_scores(scores: ScoreMatrix, *, num_pairs: int, num_texts: int) -> np
     Raises:
         ValueError: the shape differs, or a score is not a number in [0, 1].
     """
-    if isinstance(scores, torch.Tensor):
-        scores = scores.detach().to(device="cpu", dtype=torch.float64).numpy()
+    if hasattr(scores, "detach"):  # a torch tensor
+        scores = scores.detach().cpu().double().numpy()
     array = np.asarray(scores, dtype=np.float64)
     if array.shape != (num_pairs, num_texts):
         raise ValueError(

@@ -12,8 +12,6 @@ from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from torch.utils.data import DataLoader, Dataset
-
 from data_schemas.errors import RLIPv2InputError
 from data_schemas.rejects import RejectReason
 from model.data.image_files import ImageFileError
@@ -51,7 +49,7 @@ def scored_calls(
     *,
     batch_size: int,
     workers: int,
-) -> Iterator[tuple[int, ScoreMatrix | PreparationFailure]]:
+) -> Iterator[tuple[int, "ScoreMatrix | PreparationFailure"]]:
     """``(index into calls, scores or why the image could not be used)`` for every call, in an
     order of their batching. ``workers`` 0 prepares in this process, as does a daemonic process
     (a Dask worker), which may not start processes. A call is a failure when its preparation, or
@@ -59,6 +57,8 @@ def scored_calls(
     if workers > 0 and multiprocessing.current_process().daemon:
         logger.info("preparing score calls in this process: a daemonic process has no workers")
         workers = 0
+    from torch.utils.data import DataLoader  # torch only when scoring: --help stays light
+
     loader = DataLoader(
         _PreparedCalls(scorer.preparer(), calls),
         batch_size=None,
@@ -85,7 +85,7 @@ def scored_calls(
 
 def _scored_batch(
     scorer: BatchRelationScorer, batch: list[tuple[int, Any]]
-) -> list[tuple[int, ScoreMatrix | PreparationFailure]]:
+) -> list[tuple[int, "ScoreMatrix | PreparationFailure"]]:
     """The scores of a batch of prepared calls; when scoring raises
     :class:`RLIPv2InputError` (a scorer that reads its input only then), the calls are scored
     one by one, and the call that raises is a failure."""
@@ -128,8 +128,9 @@ def key_batches(
     yield from pending.values()
 
 
-class _PreparedCalls(Dataset):
-    """Call ``index`` -> ``(index, its prepared inputs or why its image cannot be used)``."""
+class _PreparedCalls:
+    """Call ``index`` -> ``(index, its prepared inputs or why its image cannot be used)``: a
+    map-style dataset of a DataLoader."""
 
     def __init__(self, preparer: Callable[..., Any], calls: Sequence[ScoreCall]) -> None:
         self.preparer = preparer

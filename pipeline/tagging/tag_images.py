@@ -215,7 +215,7 @@ def _plan_calls(
 
 def _tagged_or_rejected(
     plan: _PlannedImage,
-    results: list[ScoreMatrix | PreparationFailure],
+    results: list["ScoreMatrix | PreparationFailure"],
     calls: list[ScoreCall],
     *,
     tagger_id: str,

@@ -204,6 +204,16 @@ def test_label_flow_reports_summary_predicates_and_progress_as_artifacts(
     assert progress.data == pytest.approx(100.0)
 
 
+def test_label_flow_pictures_say_how_their_images_were_chosen(first_run: LabelRun) -> None:
+    """The world's pseudo-labels all score below the 0.2 cut: random images, and it says so."""
+    [pictures] = artifacts_of_run(first_run.flow_run_id, ["label-pictures"])["label-pictures"]
+    assert "data:image/jpeg;base64," in pictures.data
+    assert "random images (seed 0): no image keeps a relation at confidence >= 0.2" in (
+        pictures.data
+    )
+    assert (first_run.parameters.out_dir / "report" / "contact-sheet.png").is_file()
+
+
 def test_label_flow_runs_one_task_per_stage_and_shard_in_its_own_flow_run(
     first_run: LabelRun,
 ) -> None:

@@ -19,7 +19,7 @@ from inspection import (
     render_scene_graph,
     sample_image_ids,
 )
-from inspection.run_pictures import DEFAULT_TILE_SIZE
+from inspection.run_pictures import DEFAULT_TILE_SIZE, image_ids_with_relations
 from inspection.scene_graph_picture import BOX_COLORS, _category_color
 from label_run import LabelRun, shared_label_run
 
@@ -172,3 +172,21 @@ def test_show_command_errors_are_one_line(run: LabelRun, tmp_path: Path, capsys)
     assert not out.exists()
     assert main(["show", str(run.label_dir), "--random", "2", "-o", str(out), "--tile-size",
                  str(DEFAULT_TILE_SIZE // 4)]) == 0
+
+
+def test_images_with_relations_at_a_cut_and_a_sample_among_them(run: LabelRun) -> None:
+    confidences = {
+        row["image_id"]: [relation["confidence"] for relation in row["relationships"]]
+        for row in pq.read_table(run.label_dir / "scene_graphs").to_pylist()
+    }
+    cut = sorted(c for values in confidences.values() for c in values)[-3]  # the top three
+    expected = sorted(
+        image for image, values in confidences.items() if max(values, default=0) >= cut
+    )
+    assert image_ids_with_relations(run.label_dir, cut) == expected and expected
+    top = max(c for values in confidences.values() for c in values)
+    assert image_ids_with_relations(run.label_dir, top) == sorted(
+        image for image, values in confidences.items() if top in values
+    )
+    sample = sample_image_ids(run.label_dir, 2, seed=0, among=expected)
+    assert set(sample) <= set(expected) and len(sample) == min(2, len(expected))

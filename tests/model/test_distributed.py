@@ -46,6 +46,8 @@ dist.init_process_group("gloo", init_method=store, rank=rank, world_size=2)
 class FakeBatch:
     "Stands for a PretrainBatch: the step number, already on the device."
 
+    batch_size = 1
+
     def __init__(self, step):
         self.step = step
 

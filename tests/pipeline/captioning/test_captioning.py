@@ -28,9 +28,9 @@ from pipeline.captioning import (
     BlipCaptioner,
     BlipCaptionerConfig,
     build_blip_captioner,
-    caption_images,
     read_existing_captions,
 )
+from pipeline.captioning.caption_images import caption_images
 from pipeline.captioning.fingerprint import captioner_fingerprint
 from pipeline.captioning.seeded_sampling import SeededNucleusSampler
 from pipeline.captioning.shrinking_batches import ShrinkingBatches

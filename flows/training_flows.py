@@ -9,6 +9,7 @@ from prefect.runtime import deployment
 
 from data_schemas.errors import RLIPv2InputError
 from flows.evaluation_report import publish_evaluation
+from flows.output_guard import Inputs, check_output_place, config_inputs
 from flows.stage_logs import route_stage_logs
 from flows.training_parameters import PretrainParameters, TrainTaggerParameters
 from flows.training_report import TrainingArtifacts
@@ -37,7 +38,8 @@ def train_tagger(parameters: TrainTaggerParameters) -> dict:
 @flow(name="pretrain", description="Pretrain RLIPv2 on human and pseudo-labelled scene graphs.")
 def pretrain(parameters: PretrainParameters) -> dict:
     route_stage_logs()
-    config = form_config(parameters.config_file, PretrainConfig, parameters.all_overrides())
+    config = form_config(parameters.config_file, PretrainConfig, parameters.all_overrides(),
+                         other_inputs={"benchmark": parameters.then_evaluate})
     artifacts = TrainingArtifacts("pretrain", config.output_dir, epochs=config.optimization.epochs)
     result = run_pretraining(config, on_epoch=artifacts)
     report = report_training(result)
@@ -63,20 +65,32 @@ def start_pretraining(parameters: PretrainParameters) -> None:
     get_run_logger().info("started pretraining run %s (%s)", follow_up.name, follow_up.id)
 
 
-def form_config(path: Path, config_type: type[ConfigT], overrides: Sequence[str]) -> ConfigT:
+def form_config(
+    path: Path,
+    config_type: type[ConfigT],
+    overrides: Sequence[str],
+    *,
+    other_inputs: Inputs | None = None,
+) -> ConfigT:
     """:func:`~model.config_file.load_config_file` for a flow run, whose relative paths are the
-    server's: its error says so.
+    server's (its error says so), with the command line's output guard: the config's
+    ``output_dir`` may not be, hold or lie inside the config file, a path the config reads or
+    one of ``other_inputs``.
 
     Raises:
-        RLIPv2InputError: the config or an override does not load.
+        RLIPv2InputError: the config or an override does not load, or ``output_dir`` is in the
+            way of an input.
     """
     try:
-        return load_config_file(path, config_type, overrides)
+        config = load_config_file(path, config_type, overrides)
     except RLIPv2InputError as error:
         raise RLIPv2InputError(
             f"{error} (a form's relative paths are relative to the server's working directory, "
             f"{Path.cwd()})"
         ) from None
+    check_output_place(config.output_dir, config_inputs(path, config) | (other_inputs or {}),
+                       option="output_dir")
+    return config
 
 
 def report_training(result: TrainingResult) -> dict:

@@ -229,6 +229,23 @@ def test_training_output_dirs_may_not_lie_inside_their_data(
             "output_dir", "lies inside the benchmark")
 
 
+def test_training_flows_started_from_a_form_guard_their_output_dir(
+    world: World, tmp_path: Path
+) -> None:
+    from flows.training_flows import form_config
+    from model.pretrain_config import PretrainConfig
+
+    source = SceneGraphSource(world.vg / "scene_graphs", world.images)
+    config = write_config(tmp_path, tmp_path / "text-encoder", source)
+    inside_images = [f'output_dir="{world.images / "run"}"']
+    with pytest.raises(RLIPv2InputError, match="lies inside the data.sources.0..image_root"):
+        form_config(config, PretrainConfig, inside_images)
+    with pytest.raises(RLIPv2InputError, match="lies inside the benchmark"):
+        form_config(config, PretrainConfig, [f'output_dir="{tmp_path / "run"}"'],
+                    other_inputs={"benchmark": tmp_path})
+    assert form_config(config, PretrainConfig, []).output_dir.parent == tmp_path
+
+
 def test_tiny_text_encoder_convert_and_synonyms_refuse_their_inputs(
     world: World, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

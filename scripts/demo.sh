@@ -30,7 +30,7 @@ fi
     --coco-instances "$out/world/annotations/instances.json" \
     --coco-captions "$out/world/annotations/captions.json" --image-root "$out/world/images" \
     --dataset-name demo "${captioner[@]}" --vocabulary demo --images-per-shard 16 \
-    --tagger-checkpoint "$out/tagger/checkpoints/checkpoint-000003.pt" --out "$out/label" \
+    --tagger-checkpoint "$out/tagger/checkpoints/checkpoint-000030.pt" --out "$out/label" \
     --then-pretrain configs/pretrain_demo.toml
 # How good are the pseudo-labels? The demo world knows the true relations.
 .venv/bin/rlipv2 demo-quality "$out/label" --world "$out/world"

@@ -46,7 +46,7 @@ DEMO_INPUTS = (
     DEMO / "ingested/demo_vg/scene_graphs",
     DEMO / "label/scene_graphs",
     DEMO / "text_encoder",
-    DEMO / "tagger/checkpoints/checkpoint-000003.pt",
+    DEMO / "tagger/checkpoints/checkpoint-000030.pt",
 )
 OUTPUTS = DEMO / "ui"
 CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome")
@@ -61,7 +61,7 @@ MIN_PIXEL_STDDEV = 8.0
 LABEL_PARAMETERS = {
     "dataset_dir": str(DEMO / "ingested/demo"),
     "out_dir": str(OUTPUTS / "label"),
-    "tagger_checkpoint": str(DEMO / "tagger/checkpoints/checkpoint-000003.pt"),
+    "tagger_checkpoint": str(DEMO / "tagger/checkpoints/checkpoint-000030.pt"),
     "vocabulary": "demo",
     "images_per_shard": 16,
     "tagger_device": "cpu",

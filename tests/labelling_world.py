@@ -126,6 +126,10 @@ def build_labelling_world(root: Path) -> LabellingWorld:
     tagger_config.write_text((REPOSITORY / "configs" / "tagger_demo.toml").read_text())
     tagger_overrides = (
         f'output_dir="{root / "tagger"}"', "optimization.epochs=1", "max_steps_per_epoch=2",
+        # The save-threshold tests need scores on both sides of their cuts: two steps at 2e-4
+        # give them, two at the demo's 1e-3 do not.
+        "optimization.learning_rate=2e-4", "optimization.backbone_learning_rate=2e-4",
+        "optimization.text_encoder_learning_rate=2e-4",
         f'model.text_encoder.name_or_path="{text_encoder_dir}"',
         f'data.sources=[{{scene_graphs_dir="{ground_truth}", image_root="{paths.images_dir}"}}]',
     )

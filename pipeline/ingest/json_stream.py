@@ -97,7 +97,7 @@ def _describe_failure(path: Path, bytes_read: int, error: Exception) -> str:
             line, column = _line_and_column(path, overflow)
             return (
                 f"{path}: the integer at line {line}, column {column} (byte {overflow}) does "
-                "not fit in 64 bits"
+                "not fit in 64 bits (the reader takes -(2^63 - 1) to 2^63 - 1)"
             )
     line, column = _line_and_column(path, bytes_read)
     reason = str(error).splitlines()[0] if str(error) else type(error).__name__
@@ -108,9 +108,11 @@ def _describe_failure(path: Path, bytes_read: int, error: Exception) -> str:
 
 
 def _first_integer_beyond_64_bits(data: bytes) -> int | None:
-    """The byte offset of the first integer literal (outside strings) beyond int64, or None."""
+    """The byte offset of the first integer literal (outside strings) the streaming parser
+    overflows on, or None: beyond int64, or int64's least value -2^63 (yajl negates the
+    magnitude 2^63 after parsing it)."""
     for token in _STRING_OR_INTEGER.finditer(data):
-        if token.group(1) is not None and not -(2**63) <= int(token.group(1)) < 2**63:
+        if token.group(1) is not None and not -(2**63) < int(token.group(1)) < 2**63:
             return token.start()
     return None
 

@@ -244,3 +244,11 @@ def test_an_integer_beyond_64_bits_is_reported_where_it_is(tmp_path: Path) -> No
     with pytest.raises(MalformedJsonError, match=r"integer at line 2, column 20 \(byte 100\) does "
                                                  r"not fit in 64 bits"):
         ingest_coco_dataset(path, out_dir=tmp_path / "out", dataset="c", split="s")
+
+
+def test_int64s_least_value_is_reported_where_it_is(tmp_path: Path) -> None:
+    path = tmp_path / "instances.json"
+    path.write_text('{"images": [{"id": 1, "width": -9223372036854775808}]}')
+    with pytest.raises(MalformedJsonError, match=r"integer at line 1, column 32 \(byte 31\) does "
+                                                 r"not fit in 64 bits"):
+        ingest_coco_dataset(path, out_dir=tmp_path / "out", dataset="c", split="s")

@@ -19,7 +19,9 @@ import data_schemas as ds
 from pipeline.ingest import ingest_coco_dataset, ingest_visual_genome_dataset
 
 R = ds.RejectReason
-SETTINGS = settings(max_examples=40, deadline=None,
+# The same examples on every run (derandomize), so CI never fails on a draw it has not seen;
+# set it to False locally to explore other draws.
+SETTINGS = settings(max_examples=40, deadline=None, derandomize=True,
                     suppress_health_check=[HealthCheck.too_slow])
 
 INT64 = st.integers(-(2**63) + 1, 2**63 - 1)
@@ -29,7 +31,7 @@ NOT_AN_INTEGER = st.one_of(st.none(), st.booleans(), st.text(max_size=4),
                            st.floats(allow_nan=False, allow_infinity=False),
                            st.lists(INT64, max_size=2))
 NOT_A_PIXEL_SIZE = st.one_of(NOT_AN_INTEGER.filter(lambda value: not isinstance(value, float)),
-                             st.integers(max_value=0), st.integers(2**31, 2**62),
+                             st.integers(-(2**63) + 1, 0), st.integers(2**31, 2**62),
                              st.floats(0.1, 1e4).filter(lambda value: not value.is_integer()))
 LEAVING_THE_ROOT = st.sampled_from(["../a.png", "../../etc/passwd", "/etc/passwd", "C:\\a.png",
                                     "images/../../a.png"])
